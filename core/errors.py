@@ -1,0 +1,43 @@
+"""Typed domain errors. Every message says what went wrong and, where it helps, what to do next."""
+
+from __future__ import annotations
+
+
+class AnimeMcpError(Exception):
+    """Base class of every error anime-mcp raises on purpose."""
+
+
+class NotAnAnimeReference(AnimeMcpError, ValueError):
+    """Input that cannot be read as any form of anime reference."""
+
+
+class UnknownAnime(AnimeMcpError, LookupError):
+    """A well-formed reference that matches no catalogue entry."""
+
+
+class CatalogueError(AnimeMcpError):
+    """The catalogue file or store cannot be used."""
+
+
+class CatalogueFormatError(CatalogueError):
+    """A catalogue file is not in the anime-offline-database format; names the file and line."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+        self.path = path
+        self.line = line
+
+
+class CatalogueNotIngested(CatalogueError):
+    """No catalogue store exists yet."""
+
+
+class CatalogueDownloadError(CatalogueError):
+    """The catalogue could not be downloaded (offline, HTTP error, truncated transfer)."""
+
+
+class PluginError(AnimeMcpError):
+    """A plugin could not be loaded or registered something invalid."""

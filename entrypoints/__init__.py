@@ -1,0 +1,1 @@
+"""Driving adapters (CLI; later REST and MCP) and the composition root that wires everything."""

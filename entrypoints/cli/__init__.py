@@ -1,0 +1,5 @@
+"""The ``anime-mcp`` command."""
+
+from anime_mcp.entrypoints.cli.app import main
+
+__all__ = ["main"]

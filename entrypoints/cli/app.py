@@ -1,0 +1,75 @@
+"""The command group, shared options and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+
+from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.entrypoints.bootstrap import App, bootstrap
+from anime_mcp.entrypoints.logging import configure_logging
+from anime_mcp.entrypoints.settings import Settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class AnimeMcpGroup(click.Group):
+    """Turns our domain errors into one readable line and exit code 1 (never a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AnimeMcpError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            sys.exit(130)
+
+
+def get_app(ctx: click.Context) -> App:
+    """Build the application once per command, lazily (so `--help` stays instant)."""
+    obj = ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = bootstrap(obj["settings"])
+    app: App = obj["app"]
+    return app
+
+
+@click.group(cls=AnimeMcpGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="anime-mcp", prog_name="anime-mcp")
+@click.option("--log-format", type=click.Choice(["console", "json"]), default=None,
+              help="Log line format on stderr (default: console, or ANIME_MCP_LOG_FORMAT).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.pass_context
+def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
+    """anime-mcp: answers anime questions from an offline catalogue and live anime platforms.
+
+    Start with `anime-mcp ingest`, then `anime-mcp get mal:1535`.
+    """
+    try:
+        settings = Settings.load()
+    except AnimeMcpError as exc:
+        raise click.ClickException(str(exc)) from None
+    level = {0: settings.log_level, 1: "info"}.get(verbose, "debug")
+    configure_logging(log_format or settings.log_format, level)
+    ctx.ensure_object(dict)["settings"] = settings
+
+
+def _register_commands() -> None:
+    from anime_mcp.entrypoints.cli import catalogue, plugins
+
+    cli.add_command(catalogue.ingest)
+    cli.add_command(catalogue.get)
+    cli.add_command(plugins.plugins)
+
+
+_register_commands()
+
+
+def main() -> None:
+    cli(prog_name="anime-mcp")

@@ -1,0 +1,58 @@
+"""Catalogue use cases: ingest a release file, look up an anime by any reference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from attrs import frozen
+
+from anime_mcp.core.catalogue import CatalogueStats, SkippedLine
+from anime_mcp.core.errors import CatalogueFormatError
+from anime_mcp.core.references import parse_reference
+from anime_mcp.core.resolution import Resolution, resolve
+from anime_mcp.ports.catalogue import ByteProgress, Catalogue, CatalogueReader, CatalogueStore
+
+
+@frozen
+class IngestReport:
+    stats: CatalogueStats
+    skipped: tuple[SkippedLine, ...]
+    reader: str
+    note: str = ""
+
+
+def choose_reader(path: Path, readers: Sequence[CatalogueReader]) -> CatalogueReader:
+    if not path.exists():
+        raise CatalogueFormatError("no such file", path=str(path))
+    for reader in readers:
+        if reader.can_read(path):
+            return reader
+    names = ", ".join(r.name for r in readers) or "none: are the plugins disabled?"
+    raise CatalogueFormatError(
+        f"not a catalogue format this installation can read (readers: {names})", path=str(path)
+    )
+
+
+def ingest_file(
+    path: Path,
+    readers: Sequence[CatalogueReader],
+    store: CatalogueStore,
+    *,
+    strict: bool = False,
+    source: str | None = None,
+    progress: ByteProgress | None = None,
+    note: str = "",
+) -> IngestReport:
+    reader = choose_reader(path, readers)
+    result = reader.read(path, strict=strict, progress=progress)
+    stats = store.replace(result.metadata, result.entries, source=source or str(path), skipped=result.skipped)
+    return IngestReport(stats, tuple(result.skipped), reader.name, note)
+
+
+def lookup(catalogue: Catalogue, reference: str) -> Resolution:
+    """Any reference form (``mal:1535``, a URL, ``mal-1535``, a title) to its catalogue entry."""
+    return resolve(parse_reference(reference), catalogue)
+
+
+ProgressFactory = Callable[[str], ByteProgress]

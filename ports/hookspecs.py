@@ -1,0 +1,44 @@
+"""Every hook a plugin can implement. Hooks are synchronous and run once, at start-up.
+
+Each hook receives a ``register`` callable; call it with each object the plugin contributes. Hooks evolve
+only by adding parameters, and an implementation may accept any subset of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+PROJECT = "anime_mcp"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+Register = Callable[[Any], None]
+
+
+@hookspec
+def register_catalogue_readers(register: Register) -> None:
+    """Register ``CatalogueReader`` objects for catalogue release formats."""
+
+
+@hookspec
+def register_sources(register: Register) -> None:
+    """Register ``Source`` objects, one per anime platform the plugin can query."""
+
+
+@hookspec
+def register_embedders(register: Register) -> None:
+    """Register ``Embedder`` objects or factories that turn text or images into vectors."""
+
+
+@hookspec
+def register_vector_indexes(register: Register) -> None:
+    """Register ``VectorIndex`` backends."""
+
+
+@hookspec
+def register_caches(register: Register) -> None:
+    """Register ``Cache`` layers."""
