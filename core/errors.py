@@ -41,3 +41,39 @@ class CatalogueDownloadError(CatalogueError):
 
 class PluginError(AnimeMcpError):
     """A plugin could not be loaded or registered something invalid."""
+
+
+class SourceError(AnimeMcpError):
+    """A live source could not answer. Plugins raise only these (never raw httpx or parser errors)."""
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(f"{source}: {message}" if source else message)
+        self.source = source
+
+
+class NotFound(SourceError):
+    """The platform has no such anime (404, "Anime not found", empty result)."""
+
+
+class RateLimited(SourceError):
+    """The platform asked us to slow down (429, AniDB flood); ``retry_after`` in seconds when known."""
+
+    def __init__(self, message: str, *, source: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message, source=source)
+        self.retry_after = retry_after
+
+
+class Unavailable(SourceError):
+    """Timeouts, 5xx, connection failures, an open circuit breaker."""
+
+
+class Blocked(SourceError):
+    """A challenge page, anti-leech page or ban (Cloudflare "Just a moment", AniDB "banned")."""
+
+
+class AuthRequired(SourceError):
+    """The source needs credentials that are missing or were refused."""
+
+
+class ParseError(SourceError):
+    """The document does not have the shape this parser understands."""
