@@ -137,12 +137,19 @@ def structure_metadata(value: Any) -> CatalogueMetadata:
     except ValueError:
         raise ValueError(f"metadata lastUpdate {last_update!r} is not a YYYY-MM-DD date") from None
     license_ = value.get("license")
-    score_range = value.get("scoreRange") if isinstance(value.get("scoreRange"), dict) else {}
+    raw_range = value.get("scoreRange")
+    score_range: dict[str, Any] = raw_range if isinstance(raw_range, dict) else {}
     return CatalogueMetadata(
         last_update=date,
         schema_url=str(value.get("$schema", "")),
         repository=str(value.get("repository", "")),
         license_name=str(license_.get("name", "")) if isinstance(license_, dict) else "",
-        score_min=float(score_range.get("minInclusive", 1.0)),
-        score_max=float(score_range.get("maxInclusive", 10.0)),
+        score_min=_number(score_range.get("minInclusive"), 1.0),
+        score_max=_number(score_range.get("maxInclusive"), 10.0),
     )
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return default

@@ -14,6 +14,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from anime_mcp.adapters.aod_format import make_aod_converter, structure_metadata
 from anime_mcp.adapters.compressed_files import open_catalogue_bytes
 from anime_mcp.adapters.strict_converter import describe_error
@@ -108,6 +110,12 @@ class AodJsonlReader:
                     yield result
 
 
+@attrs.define
+class _Cursor:
+    buffer: str
+    position: int
+
+
 _DATA_KEY = re.compile(r'"data"\s*:\s*\[')
 _NEXT_ENTRY = re.compile(r'\{\s*"sources"\s*:')
 
@@ -138,7 +146,8 @@ class AodJsonReader:
             stack.close()
             raise
         skips = _Skips(path, strict)
-        return ReadResult(metadata, self._entries(path, chunks, buffer, position, skips, stack), skips.lines)
+        entries = self._entries(path, chunks, _Cursor(buffer, position), skips, stack)
+        return ReadResult(metadata, entries, skips.lines)
 
     @staticmethod
     def _header(path: Path, chunks: Iterator[str]) -> tuple[str, int, CatalogueMetadata]:
@@ -160,8 +169,9 @@ class AodJsonReader:
 
     @staticmethod
     def _entries(
-        path: Path, chunks: Iterator[str], buffer: str, position: int, skips: _Skips, stack: ExitStack
+        path: Path, chunks: Iterator[str], cursor: _Cursor, skips: _Skips, stack: ExitStack
     ) -> Iterator[CatalogueEntry]:
+        buffer, position = cursor.buffer, cursor.position
         decoder = json.JSONDecoder()
         number = 0
         exhausted = False
@@ -221,7 +231,8 @@ def _text_chunks(stream: io.BufferedReader, path: Path, size: int = 1 << 20) -> 
         try:
             text = decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
-            raise CatalogueFormatError(f"the file is not valid UTF-8 ({exc.reason})", path=str(path)) from None
+            raise CatalogueFormatError(f"the file is not valid UTF-8 ({exc.reason})",
+                                       path=str(path)) from None
         if text:
             yield text
         if not block:

@@ -93,8 +93,8 @@ def download_catalogue(
     except httpx.TransportError as exc:
         host = urlsplit(url).hostname or url
         if target.is_file() and meta.get("url") == url:
-            return Download(target, from_cache=True,
-                            note=f"cannot reach {host} ({type(exc).__name__}); using the copy downloaded before")
+            note = f"cannot reach {host} ({type(exc).__name__}); using the copy downloaded before"
+            return Download(target, from_cache=True, note=note)
         raise CatalogueDownloadError(
             f"cannot reach {host} to download the catalogue ({type(exc).__name__}: you seem to be offline). "
             "Pass --source PATH with a local anime-offline-database file, or set ANIME_MCP_CATALOGUE."

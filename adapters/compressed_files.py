@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import zstandard
 
@@ -90,7 +90,7 @@ def open_catalogue_bytes(path: Path, progress: ByteProgress | None = None) -> It
                 expected = zstandard.frame_content_size(head)
             except zstandard.ZstdError:
                 raise CatalogueFormatError("the zstd header is corrupt", path=str(path)) from None
-            reader = zstandard.ZstdDecompressor().stream_reader(counted, read_size=_BUFFER)
+            reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], counted), read_size=_BUFFER)
             checked = _SizeCheckedReader(reader, expected if expected >= 0 else None, path)
             yield io.BufferedReader(checked, buffer_size=_BUFFER)
         else:

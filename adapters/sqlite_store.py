@@ -36,6 +36,11 @@ CREATE TABLE titles (key TEXT NOT NULL, row INTEGER NOT NULL, main INTEGER NOT N
                      PRIMARY KEY (key, row)) WITHOUT ROWID;
 """
 
+# A synonym equal to the main title must not demote it.
+_INSERT_TITLE = (
+    "INSERT INTO titles VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET main = MAX(main, excluded.main)"
+)
+
 _converter = make_aod_converter()
 
 
@@ -168,8 +173,8 @@ class SqliteCatalogueStore:
             count, duplicates = 0, 0
             for row, entry in enumerate(entries, start=1):
                 try:
-                    db.execute("INSERT INTO entries VALUES (?, ?, ?)",
-                               (row, entry.anime_id, json.dumps(unstructure_entry(entry), ensure_ascii=False)))
+                    doc = json.dumps(unstructure_entry(entry), ensure_ascii=False)
+                    db.execute("INSERT INTO entries VALUES (?, ?, ?)", (row, entry.anime_id, doc))
                 except sqlite3.IntegrityError:
                     duplicates += 1  # a second entry under the same primary id: keep the first
                     continue
@@ -177,8 +182,7 @@ class SqliteCatalogueStore:
                 per_platform.update({pid.platform for pid in entry.sources})
                 db.executemany("INSERT OR IGNORE INTO platform_ids VALUES (?, ?, ?)",
                                [(pid.platform.value, pid.id, row) for pid in entry.sources])
-                db.executemany("INSERT INTO titles VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET main = MAX(main, excluded.main)",
-                               _title_rows(entry, row))
+                db.executemany(_INSERT_TITLE, _title_rows(entry, row))
             if count == 0:
                 raise CatalogueError(f"{source} holds no usable entries; the existing store is kept")
             stats = CatalogueStats(

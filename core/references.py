@@ -40,7 +40,7 @@ _URL_RULES: dict[str, tuple[Platform, tuple[re.Pattern[str], ...]]] = {
     "anilist.co": (Platform.ANILIST, (re.compile(rf"/anime/{_ID}"),)),
     "kitsu.app": (Platform.KITSU, (re.compile(rf"/anime/{_ID}"),)),
     "kitsu.io": (Platform.KITSU, (re.compile(rf"/anime/{_ID}"),)),
-    "anidb.net": (Platform.ANIDB, (re.compile(rf"/anime/{_ID}"), re.compile(r"/a(?P<id>[0-9]+)$"))),
+    "anidb.net": (Platform.ANIDB, (re.compile(rf"/anime/{_ID}"), re.compile(r"/a(?P<id>[0-9]+)/?$"))),
     "anime-planet.com": (Platform.ANIMEPLANET, (re.compile(rf"/anime/{_ID}"),)),
     "livechart.me": (Platform.LIVECHART, (re.compile(rf"/anime/{_ID}"),)),
     "anisearch.com": (Platform.ANISEARCH, (re.compile(rf"/anime/{_ID}"),)),  # /anime/3633,death-note
@@ -76,6 +76,8 @@ def _normalise_id(platform: Platform, raw: str) -> str:
         return raw.lower()
     if platform is Platform.KITSU and not raw.isdigit():
         return raw.lower()
+    if platform is Platform.NOTIFY:
+        return raw  # case-sensitive opaque ids: "007" is not "7"
     if raw.isascii() and raw.isdigit():
         return raw.lstrip("0") or "0"
     return raw
@@ -116,9 +118,9 @@ def parse_source_url(url: str) -> PlatformId:
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     query = parse_qs(parts.query)
     for q_platform, q_path, key, required in _QUERY_RULES:
-        if q_platform is platform and path.rstrip("/") == q_path.rstrip("/") and key in query:
-            if all(query.get(k) == [v] for k, v in required.items()):
-                return _make(platform, query[key][0], url)
+        same_page = q_platform is platform and path.rstrip("/") == q_path.rstrip("/")
+        if same_page and key in query and all(query.get(k) == [v] for k, v in required.items()):
+            return _make(platform, query[key][0], url)
     for pattern in patterns:
         match = pattern.match(path)
         if match:

@@ -60,6 +60,7 @@ def resolve(reference: Reference, catalogue: EntryLookup) -> Resolution:
     matches = sorted(catalogue.by_title_key(reference.key), key=title_match_rank)
     if not matches:
         raise UnknownAnime(
-            f"no catalogue entry is titled {reference.text!r}; try `anime-mcp search` or an id such as mal:1535"
+            f"no catalogue entry is titled {reference.text!r}; "
+            "try `anime-mcp search` or an id such as mal:1535"
         )
     return Resolution(matches[0].entry, tuple(m.entry for m in matches[1:]))

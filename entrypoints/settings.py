@@ -48,12 +48,13 @@ class Settings:
         log_format = env.get("ANIME_MCP_LOG_FORMAT") or config.get("log", {}).get("format", "console")
         if log_format not in ("console", "json"):
             raise ConfigError(f"log format must be 'console' or 'json', not {log_format!r}")
+        log_level = env.get("ANIME_MCP_LOG_LEVEL") or config.get("log", {}).get("level", "warning")
         return cls(
             home=home,
             catalogue=env.get("ANIME_MCP_CATALOGUE") or catalogue_section.get("source"),
             catalogue_url=catalogue_section.get("url", UPSTREAM_CATALOGUE_URL),
             log_format=log_format,
-            log_level=(env.get("ANIME_MCP_LOG_LEVEL") or config.get("log", {}).get("level", "warning")).lower(),
+            log_level=log_level.lower(),
         )
 
 

@@ -136,7 +136,7 @@ class PluginHost:
                 continue
             try:
                 plugin = ep.load()
-            except BaseException as exc:  # noqa: BLE001 - a broken plugin must never stop start-up
+            except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 record.status = f"failed to load: {_error_text(exc)}"
