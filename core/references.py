@@ -132,10 +132,15 @@ def normalise_title(text: str) -> str:
     """Case-, width- and punctuation-insensitive form of a title, for exact-title lookup.
 
     Letters and digits of every script are kept; everything else (spaces, ``;``, ``:``, ``・``) goes, so
-    "Steins;Gate", "STEINS GATE" and "steins-gate" are the same key.
+    "Steins;Gate", "STEINS GATE" and "steins-gate" are the same key. Titles with no letters or digits at
+    all exist (the catalogue has "◯" and "......"): they key on their visible characters instead. Only text
+    with nothing visible (spaces, control characters) gives an empty key.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    key = "".join(ch for ch in folded if ch.isalnum())
+    if key:
+        return key
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "PS")
 
 
 @frozen

@@ -79,7 +79,8 @@ def test_every_reference_form_resolves_to_the_same_entry(home: Path, reference: 
     ("mal:99999999", "no catalogue entry has mal:99999999"),
     ("mal:abc", "not an anime reference"),
     ("https://example.com/anime/1", "not an anime reference"),
-    ("!!!", "not an anime reference"),
+    ("\t\x07\x1b ", "not an anime reference"),
+    ("!?!?!", "no catalogue entry is titled"),
     ("no such anime title at all", "no catalogue entry is titled"),
 ])
 def test_unknown_or_junk_reference_is_one_line_and_exit_code_1(home: Path, reference: str, message: str) -> None:
@@ -150,3 +151,20 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("ingest", "get", "plugins"):
         assert command in result.stdout
+
+
+@pytest.mark.slow
+def test_every_title_synonym_and_page_of_the_real_catalogue_resolves_back(home: Path) -> None:
+    from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
+    from anime_mcp.core.references import canonical_url
+    from anime_mcp.entrypoints.services.catalogue import lookup
+
+    store = SqliteCatalogueStore(home)
+    unresolved = []
+    for entry in store.entries():
+        for reference in (entry.title, *entry.synonyms[:2], *(canonical_url(s) for s in entry.sources)):
+            found = lookup(store, reference)
+            if entry.anime_id not in {found.entry.anime_id, *(a.anime_id for a in found.alternatives)}:
+                unresolved.append((entry.anime_id, reference))
+    store.close()
+    assert unresolved == []

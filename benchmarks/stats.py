@@ -1,0 +1,42 @@
+"""Small, reusable measuring helpers for every benchmark (percentiles, timed loops, tables)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def time_each(fn: Callable[[Any], object], inputs: Iterable[Any]) -> list[float]:
+    """Seconds per call, one sample per input."""
+    samples = []
+    for item in inputs:
+        start = time.perf_counter()
+        fn(item)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def summary_ms(samples: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(samples),
+        "median_ms": statistics.median(samples) * 1e3,
+        "p95_ms": percentile(samples, 95) * 1e3,
+        "max_ms": max(samples) * 1e3,
+    }
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
