@@ -20,7 +20,9 @@ ANIME_MCP = str(Path(sys.executable).with_name("anime-mcp"))
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANIME_MCP_")}
     env["ANIME_MCP_HOME"] = str(home)
-    return subprocess.run([ANIME_MCP, *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [ANIME_MCP, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,9 @@ def test_every_reference_form_resolves_to_the_same_entry(home: Path, reference: 
     ("!?!?!", "no catalogue entry is titled"),
     ("no such anime title at all", "no catalogue entry is titled"),
 ])
-def test_unknown_or_junk_reference_is_one_line_and_exit_code_1(home: Path, reference: str, message: str) -> None:
+def test_unknown_or_junk_reference_is_one_line_and_exit_code_1(
+    home: Path, reference: str, message: str
+) -> None:
     result = run(home, "get", reference)
     assert result.returncode == 1
     assert result.stdout == ""
