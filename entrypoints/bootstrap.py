@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from attrs import frozen
 
 from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
@@ -20,4 +21,8 @@ def bootstrap(settings: Settings | None = None, *, selection: PluginSelection | 
     settings = settings or Settings.load()
     host = PluginHost()
     host.load_entry_points(selection or PluginSelection.from_env())
+    log = structlog.get_logger("anime_mcp.plugins")
+    for plugin in host.list_plugins():
+        if plugin["status"] != "ok" and not plugin["status"].startswith("disabled"):
+            log.warning("plugin.unavailable", plugin=plugin["name"], status=plugin["status"])
     return App(settings=settings, plugins=host, store=SqliteCatalogueStore(settings.store_dir))

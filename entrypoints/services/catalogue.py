@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import structlog
 from attrs import frozen
 
 from anime_mcp.core.catalogue import CatalogueStats, SkippedLine
@@ -46,7 +47,11 @@ def ingest_file(
 ) -> IngestReport:
     reader = choose_reader(path, readers)
     result = reader.read(path, strict=strict, progress=progress)
+    log = structlog.get_logger("anime_mcp.catalogue")
+    log.info("catalogue.ingest.started", path=str(path), reader=reader.name, strict=strict)
     stats = store.replace(result.metadata, result.entries, source=source or str(path), skipped=result.skipped)
+    log.info("catalogue.ingest.finished", entries=stats.entries, skipped=stats.skipped,
+             last_update=stats.metadata.last_update.isoformat() if stats.metadata else None)
     return IngestReport(stats, tuple(result.skipped), reader.name, note)
 
 
