@@ -55,7 +55,17 @@ def make_aod_converter() -> cattrs.Converter:
             arithmetic_mean=override(rename="arithmeticMean"),
         ),
     )
-    converter.register_structure_hook(AnimeSeason, make_dict_structure_fn(AnimeSeason, converter))
+    season_fn = make_dict_structure_fn(AnimeSeason, converter)
+
+    def structure_season(value: Any, cl: type) -> AnimeSeason:
+        # Every AnimeSeason field has a default, and cattrs tests ``"season" in value``: without this check
+        # a string such as "FALL" would silently become AnimeSeason(UNDEFINED).
+        if not isinstance(value, dict):
+            raise TypeError(f"animeSeason must be a JSON object, got {type(value).__name__}")
+        season: AnimeSeason = season_fn(value, cl)
+        return season
+
+    converter.register_structure_hook(AnimeSeason, structure_season)
     converter.register_structure_hook_func(lambda t: t == tuple[PlatformId, ...], _pass_platform_ids)
     # Source URLs are split before cattrs runs: known platforms -> ``sources``, the rest -> ``other_sources``.
     entry_fn = make_dict_structure_fn(

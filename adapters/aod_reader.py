@@ -47,8 +47,15 @@ def _sniff_first_line(path: Path) -> Any:
         return None
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def _json_error(exc: Exception) -> str:
+    """Why ``json`` refused a value; deep nesting makes the C decoder raise RecursionError."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
 
 
 class _Skips:
@@ -88,8 +95,8 @@ class AodJsonlReader:
     def _metadata(path: Path, line: bytes) -> CatalogueMetadata:
         try:
             return structure_metadata(json.loads(line))
-        except ValueError as exc:
-            raise CatalogueFormatError(f"not an anime-offline-database jsonl file: {exc}",
+        except (ValueError, RecursionError) as exc:
+            raise CatalogueFormatError(f"not an anime-offline-database jsonl file: {_json_error(exc)}",
                                        path=str(path), line=1) from None
 
     @staticmethod
@@ -100,8 +107,8 @@ class AodJsonlReader:
                     continue
                 try:
                     obj = json.loads(line)
-                except ValueError as exc:
-                    skips.record(number, f"not valid JSON ({exc})")
+                except (ValueError, RecursionError) as exc:
+                    skips.record(number, f"not valid JSON ({_json_error(exc)})")
                     continue
                 result = _entry_or_reason(obj)
                 if isinstance(result, str):
@@ -159,8 +166,8 @@ class AodJsonReader:
                 head = buffer[: match.start()].rstrip().rstrip(",") + "}"
                 try:
                     return buffer, match.end(), structure_metadata(json.loads(head))
-                except ValueError as exc:
-                    raise CatalogueFormatError(f"not an anime-offline-database json file: {exc}",
+                except (ValueError, RecursionError) as exc:
+                    raise CatalogueFormatError(f"not an anime-offline-database json file: {_json_error(exc)}",
                                                path=str(path)) from None
             if len(buffer) > _SNIFF_BYTES:
                 break
@@ -200,18 +207,19 @@ class AodJsonReader:
                 number += 1
                 try:
                     obj, end = decoder.raw_decode(buffer, position)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     if not exhausted and len(buffer) - position < MAX_ENTRY_BYTES and refill():
                         number -= 1
                         continue
-                    skips.record(number, f"not valid JSON ({exc.args[0].split(':')[0]})")
+                    reason = f"not valid JSON ({_json_error(exc)})"
                     resync = _NEXT_ENTRY.search(buffer, position + 1)
                     while resync is None and refill():
                         resync = _NEXT_ENTRY.search(buffer, position + 1)
-                    if resync is None:
+                    if resync is None:  # fatal in both modes: nothing after it can be read
                         raise CatalogueFormatError(
-                            f"entry {number} is malformed and no later entry could be found",
-                            path=str(path)) from None
+                            f"entry {number} is {reason} and no entry follows it: "
+                            "the file is truncated or corrupt", path=str(path)) from None
+                    skips.record(number, reason)
                     position = resync.start()
                     continue
                 position = end

@@ -13,8 +13,6 @@ from attrs import frozen
 from anime_mcp.core.errors import CatalogueDownloadError
 from anime_mcp.ports.catalogue import ByteProgress
 
-_CHUNK = 1 << 16
-
 
 @frozen
 class Download:
@@ -74,16 +72,19 @@ def download_catalogue(
             if same_copy and total == target.stat().st_size:
                 return Download(target, from_cache=True, note="the cached copy has the same ETag and size")
             received = 0
-            with partial.open("wb") as out:
-                for chunk in response.iter_raw(_CHUNK):
-                    out.write(chunk)
-                    received += len(chunk)
-                    if progress is not None:
-                        progress(received, total)
+            try:
+                with partial.open("wb") as out:
+                    # Chunks as they arrive (not re-buffered), so progress and byte counts are exact.
+                    for chunk in response.iter_raw():
+                        out.write(chunk)
+                        received += len(chunk)
+                        if progress is not None:
+                            progress(received, total)
+            except httpx.TransportError as exc:
+                # The server answered, so we are not offline: the transfer broke off part way.
+                raise CatalogueDownloadError(_stopped(url, received, total, type(exc).__name__)) from None
             if total is not None and received != total:
-                raise CatalogueDownloadError(
-                    f"downloading {url} stopped after {received:,} of {total:,} bytes; try again"
-                )
+                raise CatalogueDownloadError(_stopped(url, received, total, "the connection closed early"))
             os.replace(partial, target)
             meta_path.write_text(json.dumps({
                 "url": url, "etag": etag, "last_modified": response.headers.get("Last-Modified", ""),
@@ -101,6 +102,12 @@ def download_catalogue(
         ) from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _stopped(url: str, received: int, total: int | None, reason: str) -> str:
+    of_total = f" of {total:,}" if total is not None else ""
+    return (f"downloading {url} stopped after {received:,}{of_total} bytes ({reason}); any copy downloaded "
+            "before is kept; try again")
 
 
 def _content_length(response: httpx.Response) -> int | None:

@@ -6,15 +6,25 @@ cattrs' default ``str(value)``/``int(value)`` would turn ``"synonyms": "abc"`` i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import cattrs
+
+# JSON's "\ud800" escapes decode to lone surrogates, which no UTF-8 consumer (SQLite, JSON output) accepts.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: str) -> None:
+    if not value.isascii() and _LONE_SURROGATE.search(value):
+        raise ValueError("text holds an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF escape)")
 
 
 def _strict_str(value: Any, cl: type) -> Any:
     # Also reached for str subclasses (StrEnum fields), which then validate the value themselves.
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
+    _check_text(value)
     return value if cl is str else cl(value)
 
 
@@ -44,6 +54,7 @@ def _strict_tuple_of_str(value: Any, _: type) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise TypeError(f"expected a list of strings, found {type(item).__name__}")
+        _check_text(item)
     return tuple(value)
 
 

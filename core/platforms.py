@@ -29,7 +29,8 @@ class Platform(enum.StrEnum):
 # so "mal:01535" and "mal:1535" are one id.
 _NUMERIC = re.compile(r"[1-9][0-9]{0,11}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,255}")  # real slugs may end with "-"
-_KITSU = re.compile(r"[1-9][0-9]{0,11}|[a-z0-9][a-z0-9-]{0,255}")
+# An all-digit kitsu id is a numeric id (canonical digits), never a slug: "007" is not a second form of "7".
+_KITSU = re.compile(r"[1-9][0-9]{0,11}|(?![0-9]+$)[a-z0-9][a-z0-9-]{0,255}")
 _NOTIFY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 ID_PATTERNS: dict[Platform, re.Pattern[str]] = {

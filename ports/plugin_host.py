@@ -109,6 +109,7 @@ class PluginHost:
         self._records: dict[str, PluginRecord] = {}
         self._registered: dict[str, list[tuple[str, object]]] = {hook: [] for hook in REGISTER_HOOKS}
         self._collected = False
+        self._called: set[str] = set()  # plugins whose register hooks have run (they run once each)
         if os.environ.get("ANIME_MCP_TRACE_PLUGINS"):
             self._pm.trace.root.setwriter(lambda message: print(message, end=""))
             self._pm.enable_tracing()
@@ -177,11 +178,15 @@ class PluginHost:
     def _collect(self) -> None:
         if self._collected:
             return
+        called: set[str] = set()
         for hook in REGISTER_HOOKS:
-            self._registered[hook] = []
-            # Call each implementation on its own, so one raising hook costs only its own plugin.
+            # Call each implementation on its own, so one raising hook costs only its own plugin; a plugin
+            # registered after an earlier collection adds to it without running the others' hooks again.
             for impl in getattr(self._pm.hook, hook).get_hookimpls():
-                self._call_impl(hook, impl)
+                if impl.plugin_name not in self._called:
+                    called.add(impl.plugin_name)
+                    self._call_impl(hook, impl)
+        self._called |= called
         self._collected = True
 
     def _call_impl(self, hook: str, impl: Any) -> None:

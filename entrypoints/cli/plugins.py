@@ -6,6 +6,7 @@ import json
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from anime_mcp.entrypoints.cli.app import get_app, out
 
@@ -24,8 +25,8 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for plugin in listing:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in plugin["registered"].items())
-        ok = plugin["status"] == "ok"
-        table.add_row(plugin["name"], plugin["version"] or "-",
-                      f"[green]ok[/]" if ok else f"[red]{plugin['status']}[/]",
-                      registered or "-", plugin["entry_point"])
+        status = Text(plugin["status"], style="green" if plugin["status"] == "ok" else "red")
+        # Text cells, not markup: names and error messages come from plugins and may hold "[...]".
+        table.add_row(Text(plugin["name"]), Text(plugin["version"] or "-"), status, Text(registered or "-"),
+                      Text(plugin["entry_point"]))
     out.print(table)

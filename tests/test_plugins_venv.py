@@ -1,0 +1,263 @@
+"""End to end: third-party plugin distributions installed next to the real wheel, in a fresh virtualenv.
+
+Nothing is downloaded: the project and two throwaway plugin distributions are built with
+``pip install --no-deps --no-build-isolation --no-index``; the dependencies (attrs, pluggy, click, ...) and
+the build backend come from the test interpreter's site-packages through a ``.pth`` file. A ``.pth`` path
+line only appends that directory to ``sys.path`` (the ``.pth`` files inside it are not run), so the
+project's editable finder in the development environment stays inactive and the temporary environment
+imports ``anime_mcp`` from the wheel it installed, which the first test checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sysconfig
+import textwrap
+import venv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CODE_FOLDERS = ("core", "ports", "adapters", "plugins", "entrypoints")
+TOP_LEVEL_SKIPPED = {".git", ".venv", "build", "dist", "tests", "benchmarks", "docs", ".mypy_cache",
+                     ".ruff_cache", ".pytest_cache", ".hypothesis", ".import_linter_cache"}
+SKIPPED_ANYWHERE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def _ignored(directory: str, names: list[str]) -> set[str]:
+    skipped = set(SKIPPED_ANYWHERE(directory, names))
+    if Path(directory) == PROJECT_ROOT:
+        skipped |= TOP_LEVEL_SKIPPED.intersection(names)
+    return skipped
+
+HELLO_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "anime-mcp-hello"
+version = "0.3.1"
+description = "A throwaway third-party anime-mcp plugin used by the test-suite."
+requires-python = ">=3.11"
+dependencies = ["anime-mcp"]
+
+[project.entry-points.anime_mcp]
+hello = "anime_mcp_hello"
+
+[tool.setuptools]
+py-modules = ["anime_mcp_hello"]
+"""
+
+HELLO_MODULE = '''\
+"""A third-party plugin: one catalogue reader for ``.hello`` files."""
+
+from pathlib import Path
+
+from anime_mcp.ports import hookimpl
+
+
+class HelloReader:
+    name = "hello-reader"
+
+    def can_read(self, path):
+        return Path(path).suffix == ".hello"
+
+    def read(self, path, *, strict, progress=None):
+        raise NotImplementedError("hello files hold no anime")
+
+
+@hookimpl
+def register_catalogue_readers(register):
+    register(HelloReader())
+'''
+
+BROKEN_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "anime-mcp-broken"
+version = "0.0.1"
+requires-python = ">=3.11"
+
+[project.entry-points.anime_mcp]
+broken = "anime_mcp_broken"
+
+[tool.setuptools]
+py-modules = ["anime_mcp_broken"]
+"""
+
+BROKEN_MODULE = 'raise RuntimeError("boom: missing dependency")\n'
+
+
+class Venv:
+    def __init__(self, root: Path, home: Path, project: Path) -> None:
+        self.root = root
+        self.home = home
+        self.project = project
+        self.python = root / "bin" / "python"
+        self.cli = root / "bin" / "anime-mcp"
+        self.site_packages = Path(self.run_python(
+            "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip())
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("ANIME_MCP_", "PYTHON", "PIP_")) and k not in ("VIRTUAL_ENV", "COLUMNS")}
+        env.update(PYTHONNOUSERSITE="1", ANIME_MCP_HOME=str(self.home), COLUMNS="250", NO_COLOR="1",
+                   VIRTUAL_ENV=str(self.root), PATH=f"{self.root / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+        env.update(extra)
+        return env
+
+    def run(self, args: Sequence[str | Path], **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120,
+                              env=self.env(**extra_env), cwd=self.home, check=False)
+
+    def run_python(self, code: str) -> subprocess.CompletedProcess[str]:
+        result = self.run([self.python, "-c", code])
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def anime_mcp(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return self.run([self.cli, *args], **extra_env)
+
+
+def _write_distribution(directory: Path, pyproject: str, module: str, source: str) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    (directory / f"{module}.py").write_text(source, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    base = tmp_path_factory.mktemp("plugins-venv")
+    # Build from a copy of the working tree, so the build leaves no build/ or egg-info in the checkout.
+    project = base / "project"
+    shutil.copytree(PROJECT_ROOT, project, ignore=_ignored)
+    hello = _write_distribution(base / "hello", HELLO_PYPROJECT, "anime_mcp_hello", HELLO_MODULE)
+    broken = _write_distribution(base / "broken", BROKEN_PYPROJECT, "anime_mcp_broken", BROKEN_MODULE)
+
+    root = base / "venv"
+    venv.EnvBuilder(with_pip=False, clear=True).create(root)
+    home = base / "home"
+    home.mkdir()
+    env = Venv(root, home, project)
+    (env.site_packages / "_anime_mcp_test_dependencies.pth").write_text(
+        sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+
+    install = env.run([env.python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                       "--no-cache-dir", "--disable-pip-version-check", project, hello, broken])
+    assert install.returncode == 0, install.stdout + install.stderr
+    return env
+
+
+def _plugins_json(env: Venv, **extra_env: str) -> dict[str, dict[str, Any]]:
+    result = env.anime_mcp("plugins", "--json", **extra_env)
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    names = [p["name"] for p in listing]
+    assert len(names) == len(set(names)), names
+    return {p["name"]: p for p in listing}
+
+
+def test_the_venv_imports_the_project_from_its_own_wheel(env: Venv) -> None:
+    code = textwrap.dedent("""\
+        import importlib.metadata as md, json, sys
+        import anime_mcp.core, anime_mcp.entrypoints.cli
+        dist = md.distribution("anime-mcp")
+        print(json.dumps({
+            "core": anime_mcp.core.__file__,
+            "cli": anime_mcp.entrypoints.cli.__file__,
+            "dist": str(dist.locate_file("")),
+            "direct_url": dist.read_text("direct_url.json"),
+            "editable_finders": [m for m in sys.modules if "editable" in m],
+            "prefix": sys.prefix,
+        }))
+    """)
+    found = json.loads(env.run_python(code).stdout)
+    assert Path(found["core"]).is_relative_to(env.site_packages)
+    assert Path(found["cli"]).is_relative_to(env.site_packages)
+    assert Path(found["dist"]) == env.site_packages
+    assert '"editable": true' not in (found["direct_url"] or "")
+    assert found["editable_finders"] == []
+    assert Path(found["prefix"]) == env.root
+
+
+def test_the_wheel_holds_every_module_of_the_source_tree(env: Venv) -> None:
+    def modules(root: Path, folders: Sequence[str]) -> set[str]:
+        return {str(p.relative_to(root)) for folder in folders for p in (root / folder).rglob("*.py")}
+
+    in_source = modules(env.project, CODE_FOLDERS)
+    in_wheel = modules(env.site_packages / "anime_mcp", CODE_FOLDERS)
+    missing = sorted({"anime_mcp." + str(Path(m).parent).replace("/", ".") for m in in_source - in_wheel})
+    assert not missing, f"the wheel lacks packages; list them in pyproject.toml [tool.setuptools]: {missing}"
+    assert in_wheel == in_source
+    assert (env.site_packages / "anime_mcp" / "entrypoints" / "services" / "catalogue.py").is_file()
+
+
+def test_plugins_json_lists_third_party_broken_and_built_in_plugins(env: Venv) -> None:
+    plugins = _plugins_json(env)
+
+    assert plugins["hello"] == {
+        "name": "hello",
+        "version": "0.3.1",
+        "distribution": "anime-mcp-hello",
+        "entry_point": "hello = anime_mcp_hello",
+        "hooks": ["register_catalogue_readers"],
+        "registered": {"catalogue_readers": ["hello-reader"]},
+        "status": "ok",
+    }
+    broken = plugins["broken"]
+    assert broken["status"] == "failed to load: RuntimeError: boom: missing dependency"
+    assert (broken["distribution"], broken["version"]) == ("anime-mcp-broken", "0.0.1")
+    assert broken["entry_point"] == "broken = anime_mcp_broken"
+    assert broken["hooks"] == []
+    assert broken["registered"] == {}
+    aod = plugins["aod_catalogue"]
+    assert aod["status"] == "ok"
+    assert aod["distribution"] == "anime-mcp"
+    assert aod["entry_point"] == "aod_catalogue = anime_mcp.plugins.aod_catalogue"
+    assert aod["registered"] == {"catalogue_readers": ["aod-jsonl", "aod-json"]}
+
+
+def test_load_plugins_env_loads_only_the_listed_ones(env: Venv) -> None:
+    plugins = _plugins_json(env, ANIME_MCP_LOAD_PLUGINS="hello")
+    assert plugins["hello"]["status"] == "ok"
+    assert plugins["broken"]["status"] == "disabled: not listed in ANIME_MCP_LOAD_PLUGINS"
+    assert plugins["aod_catalogue"]["status"] == "disabled: not listed in ANIME_MCP_LOAD_PLUGINS"
+    assert plugins["aod_catalogue"]["registered"] == {}
+
+
+def test_disable_plugins_env(env: Venv) -> None:
+    plugins = _plugins_json(env, ANIME_MCP_DISABLE_PLUGINS="broken,hello")
+    assert plugins["broken"]["status"] == "disabled: listed in ANIME_MCP_DISABLE_PLUGINS"
+    assert plugins["hello"]["status"] == "disabled: listed in ANIME_MCP_DISABLE_PLUGINS"
+    assert plugins["aod_catalogue"]["status"] == "ok"
+
+
+def test_plugins_table_shows_the_broken_plugin_and_exits_zero(env: Venv) -> None:
+    result = env.anime_mcp("plugins")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(_plugins_json(env))} plugin(s)" in result.stdout
+    for text in ("hello", "0.3.1", "hello-reader", "broken", "boom: missing dependency", "aod_catalogue"):
+        assert text in result.stdout
+
+
+def test_the_application_uses_the_readers_a_plugin_registered(env: Venv) -> None:
+    # Only the hello plugin is loaded, so its reader is the only one ingest may choose from.
+    not_a_catalogue = env.home / "notes.txt"
+    not_a_catalogue.write_text("no anime here\n", encoding="utf-8")
+    result = env.anime_mcp("ingest", "--source", str(not_a_catalogue), ANIME_MCP_LOAD_PLUGINS="hello")
+    assert result.returncode == 1
+    assert "readers: hello-reader" in result.stderr
+    assert "Traceback" not in result.stderr
