@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from attrs import field, frozen
 
 from anime_mcp.core.models import AnimeType, Season, Status
 from anime_mcp.core.platforms import PlatformId
+
+
+def _field_names(names: Iterable[str]) -> frozenset[str]:
+    """``SourceRecord.fields`` as a frozenset (a typed converter: mypy cannot solve ``frozenset``'s)."""
+    return frozenset(names)
 
 
 @frozen
@@ -29,6 +36,21 @@ class StreamingLink:
     service: str
     url: str
     regions: tuple[str, ...] = ()
+    subtitles: tuple[str, ...] = ()  # subtitle languages, as the source writes them (Kitsu "en")
+    dubs: tuple[str, ...] = ()  # audio languages, as the source writes them
+
+
+@frozen
+class RelatedEntry:
+    """Another work the source links to this anime (sequel, side story, adaptation, ...)."""
+
+    relation: str  # the site's own word, lower case with spaces: "sequel", "side story", "adaptation"
+    title: str | None = None
+    # The related work on a known platform: set for anime, and for "unknown" media when the source gives
+    # an id without saying what kind of work it names (AniList, ANN ids are shared by anime and manga).
+    platform_id: PlatformId | None = None
+    media: str = "anime"  # "anime", "manga", "unknown" (the source does not say) or the source's own word
+    url: str | None = None
 
 
 @frozen
@@ -42,7 +64,7 @@ class SourceRecord:
     platform_id: PlatformId
     url: str
     fetched_at: dt.datetime
-    fields: frozenset[str] = field(converter=frozenset)
+    fields: frozenset[str] = field(converter=_field_names)
     title: str | None = None
     titles: tuple[str, ...] = ()
     type: AnimeType | None = None
@@ -62,3 +84,76 @@ class SourceRecord:
     duration_seconds: int | None = None
     streaming: tuple[StreamingLink, ...] = ()
     cross_ids: tuple[PlatformId, ...] = ()  # the same anime on other platforms, as the source states it
+    tags: tuple[str, ...] = ()  # themes, categories, tags beyond the genres (AniList tags, Kitsu categories)
+    relations: tuple[RelatedEntry, ...] = ()
+
+
+@frozen
+class SearchCandidate:
+    """One hit of a platform search (or list: season, ranking): enough to pick the right anime."""
+
+    platform_id: PlatformId
+    title: str
+    url: str
+    titles: tuple[str, ...] = ()
+    type: AnimeType | None = None
+    year: int | None = None
+    episodes: int | None = None
+    status: Status | None = None
+    picture: str | None = None
+    score: Rating | None = None
+
+
+@frozen
+class Episode:
+    """One episode as a platform lists it."""
+
+    number: int | None  # the number within its kind (regular episode 1, special 1, ...); None if unnumbered
+    title: str | None = None
+    titles: tuple[str, ...] = ()
+    kind: str = "regular"  # "regular", "special", "credit", "trailer", "parody", "other"
+    aired: dt.date | None = None
+    aired_at: dt.datetime | None = None  # when the source gives a time of day too
+    duration_seconds: int | None = None
+    synopsis: str | None = None
+    score: Rating | None = None
+    filler: bool | None = None
+    recap: bool | None = None
+    url: str | None = None
+    episode_id: str | None = None  # the platform's own id of the episode, when it has one
+
+
+@frozen
+class PersonCredit:
+    """A person credited on an anime: staff with their positions, or a voice actor with a language."""
+
+    name: str
+    roles: tuple[str, ...] = ()  # "Director", "Music", ... (empty for a voice actor)
+    language: str | None = None  # the dub language, for voice actors
+    person_id: str | None = None  # the platform's own id of the person
+    url: str | None = None
+    picture: str | None = None
+
+
+@frozen
+class CharacterCredit:
+    """A character of an anime with its voice actors."""
+
+    name: str
+    role: str | None = None  # "main", "supporting", ... in the site's words, lower case
+    character_id: str | None = None
+    url: str | None = None
+    picture: str | None = None
+    voice_actors: tuple[PersonCredit, ...] = ()
+
+
+T = TypeVar("T")
+
+
+@frozen
+class Page(Generic[T]):
+    """One page of a paginated list; ``next_url`` is the request for the following page, if any."""
+
+    items: tuple[T, ...]
+    next_url: str | None = None
+    total: int | None = None

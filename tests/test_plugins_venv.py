@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sysconfig
 import textwrap
+import tomllib
 import venv
 from collections.abc import Sequence
 from pathlib import Path
@@ -197,8 +198,19 @@ def test_the_wheel_holds_every_module_of_the_source_tree(env: Venv) -> None:
     def modules(root: Path, folders: Sequence[str]) -> set[str]:
         return {str(p.relative_to(root)) for folder in folders for p in (root / folder).rglob("*.py")}
 
-    in_source = modules(env.project, CODE_FOLDERS)
-    in_wheel = modules(env.site_packages / "anime_mcp", CODE_FOLDERS)
+    # A folder may be published under another name ([tool.setuptools] package-dir: entrypoints/testing is
+    # the public anime_mcp.testing): compare each source file with the place the mapping gives it.
+    setuptools = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    published = {folder: package.removeprefix("anime_mcp.").replace(".", "/")
+                 for package, folder in setuptools["package-dir"].items()}
+    renamed = {folder: place for folder, place in published.items() if folder != place}
+
+    def in_the_wheel(relative: str) -> str:
+        parent = str(Path(relative).parent)
+        return str(Path(renamed.get(parent, parent)) / Path(relative).name)
+
+    in_source = {in_the_wheel(m) for m in modules(env.project, CODE_FOLDERS)}
+    in_wheel = modules(env.site_packages / "anime_mcp", (*CODE_FOLDERS, *sorted(set(renamed.values()))))
     missing = sorted({"anime_mcp." + str(Path(m).parent).replace("/", ".") for m in in_source - in_wheel})
     assert not missing, f"the wheel lacks packages; list them in pyproject.toml [tool.setuptools]: {missing}"
     assert in_wheel == in_source

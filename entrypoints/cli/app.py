@@ -67,6 +67,10 @@ def _register_commands() -> None:
     cli.add_command(catalogue.get)
     cli.add_command(plugins.plugins)
 
+    from anime_mcp.entrypoints.cli import sources
+
+    cli.add_command(sources.sources)
+
 
 _register_commands()
 

@@ -27,6 +27,11 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in plugin["registered"].items())
         status = Text(plugin["status"], style="green" if plugin["status"] == "ok" else "red")
         # Text cells, not markup: names and error messages come from plugins and may hold "[...]".
-        table.add_row(Text(plugin["name"]), Text(plugin["version"] or "-"), status, Text(registered or "-"),
-                      Text(plugin["entry_point"]))
+        table.add_row(
+            Text(plugin["name"]),
+            Text(plugin["version"] or "-"),
+            status,
+            Text(registered or "-"),
+            Text(plugin["entry_point"]),
+        )
     out.print(table)

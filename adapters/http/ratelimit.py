@@ -1,0 +1,188 @@
+"""A rate limiter with several sliding windows at once that learns from the server's headers.
+
+Every window is a log of send times: a request may go when, for each window of ``n`` requests per ``p``
+seconds, fewer than ``n`` requests were sent in the last ``p`` seconds. So no interval of ``p`` seconds
+ever holds more than ``n`` requests, for every window together (the burst test checks exactly that).
+
+The server can only make us slower, never faster than configured:
+- ``Retry-After`` (seconds or an HTTP date) and ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset``
+  block every request until then;
+- an announced ``X-RateLimit-Limit`` below the configured limit of the header window lowers it;
+- a 429 lowers the header window's limit to what was really served in that window (AniList announces
+  90/min but serves 30/min when degraded), so the next minute does not run into the wall again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import anyio
+from attrs import define, field
+
+from anime_mcp.ports.clock import Clock
+from anime_mcp.ports.source import RateLimit
+
+__all__ = ["MultiWindowRateLimiter", "parse_retry_after"]
+
+_EPSILON = 1e-9  # float slack: a send exactly one period ago has left the window
+
+
+@define
+class _Window:
+    limit: int
+    period: float
+    configured: int
+    sent: deque[float] = field(factory=deque)
+
+    def forget_before(self, now: float) -> None:
+        while self.sent and self.sent[0] <= now - self.period + _EPSILON:
+            self.sent.popleft()
+
+    def wait(self, now: float) -> float:
+        self.forget_before(now)
+        if len(self.sent) < self.limit:
+            return 0.0
+        # the (len - limit + 1)-th oldest must leave the window before one more may go
+        return self.sent[len(self.sent) - self.limit] + self.period - now
+
+
+def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _header_number(headers: Mapping[str, str], name: str) -> float | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        return float(raw.split(",")[0].strip())
+    except ValueError:
+        return None
+
+
+class MultiWindowRateLimiter:
+    """Waits (on the injected clock) until a request fits every window; FIFO among waiters."""
+
+    def __init__(
+        self,
+        limits: Sequence[RateLimit],
+        clock: Clock,
+        *,
+        header_window: float | None = 60.0,
+        default_penalty: float = 60.0,
+    ) -> None:
+        self._clock = clock
+        self._windows = [
+            _Window(limit=r.requests, period=r.per_seconds, configured=r.requests) for r in limits
+        ]
+        self._header_window = header_window
+        self._default_penalty = default_penalty
+        self._blocked_until = 0.0
+        self._lock = anyio.Lock()
+        self._served: deque[float] = deque()  # when non-429 answers arrived (for learning the real limit)
+        self.adaptations: list[str] = []  # why limits changed, newest last (visible in state())
+
+    def _wait(self, now: float) -> float:
+        return max([self._blocked_until - now, *(w.wait(now) for w in self._windows)], default=0.0)
+
+    async def acquire(self) -> None:
+        """Return when one more request may be sent now; records it as sent."""
+        async with self._lock:
+            while True:
+                now = self._clock.monotonic()
+                delay = self._wait(now)
+                if delay <= _EPSILON:
+                    for window in self._windows:
+                        window.sent.append(now)
+                    return
+                await self._clock.sleep(delay)
+
+    def block_for(self, seconds: float, reason: str) -> None:
+        until = self._clock.monotonic() + max(0.0, seconds)
+        if until > self._blocked_until:
+            self._blocked_until = until
+            self._note(f"blocked {seconds:g}s: {reason}")
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """Learn from one response; returns the retry-after delay it announced, if any."""
+        now = self._clock.monotonic()
+        retry_after = parse_retry_after(headers.get("retry-after"), self._clock.now())
+        limit = _header_number(headers, "x-ratelimit-limit")
+        remaining = _header_number(headers, "x-ratelimit-remaining")
+        reset = self._reset_delay(headers)
+        window = self._header_target()
+        if window is not None and limit is not None and 1 <= limit < window.limit:
+            self._note(f"server announces {limit:g} per {window.period:g}s (was {window.limit})")
+            window.limit = int(limit)
+        if remaining is not None and remaining <= 0:
+            fallback = window.period if window else self._default_penalty
+            self.block_for(reset if reset is not None else fallback, "X-RateLimit-Remaining is 0")
+        if window is not None:
+            while self._served and self._served[0] <= now - window.period + _EPSILON:
+                self._served.popleft()
+            if status != 429:
+                self._served.append(now)
+        if status == 429:
+            if window is not None:
+                served = max(1, len(self._served))  # what the server really served in its window
+                if served < window.limit:
+                    self._note(f"429 after {served} in {window.period:g}s: limit {window.limit} -> {served}")
+                    window.limit = served
+            delay = retry_after if retry_after is not None else reset
+            self.block_for(delay if delay is not None else self._default_penalty, "429 Too Many Requests")
+            return delay
+        if retry_after is not None and status == 503:
+            self.block_for(retry_after, "503 with Retry-After")
+        return retry_after
+
+    def _reset_delay(self, headers: Mapping[str, str]) -> float | None:
+        reset = _header_number(headers, "x-ratelimit-reset")
+        if reset is None:
+            return None
+        if reset > 1e9:  # an epoch timestamp (AniList, GitHub style)
+            return max(0.0, reset - self._clock.now().timestamp())
+        return max(0.0, reset)
+
+    def _header_target(self) -> _Window | None:
+        if self._header_window is None:
+            return None
+        for window in self._windows:
+            if window.period == self._header_window:
+                return window
+        return None
+
+    def _note(self, message: str) -> None:
+        self.adaptations.append(message)
+        del self.adaptations[:-10]
+
+    def state(self) -> dict[str, Any]:
+        now = self._clock.monotonic()
+        windows = []
+        for w in self._windows:
+            w.forget_before(now)
+            windows.append(
+                {"limit": w.limit, "configured": w.configured, "per_seconds": w.period, "used": len(w.sent)}
+            )
+        return {
+            "windows": windows,
+            "blocked_for": round(max(0.0, self._blocked_until - now), 3),
+            "adaptations": list(self.adaptations),
+        }

@@ -1,0 +1,71 @@
+"""The HTTP runtime sources are bound to: one shared ``httpx.AsyncClient``, a clock, the environment,
+per-source policy overrides and an optional response cache. One ``SourceHttpClient`` per source id, so
+breaker and rate-limit state is shared by every bound copy of a source."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from anime_mcp.adapters.http.client import SourceHttpClient
+from anime_mcp.adapters.http.policy import HttpPolicy
+from anime_mcp.ports.cache import Cache
+from anime_mcp.ports.clock import Clock
+
+__all__ = ["HttpRuntime", "make_async_client"]
+
+
+def make_async_client(transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> httpx.AsyncClient:
+    """The shared client: HTTP/1.1 keep-alive pool, gzip, redirects followed per request, no env proxies
+    in tests (pass ``transport`` to replay recorded responses)."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+    return httpx.AsyncClient(transport=transport, limits=limits, trust_env=transport is None, **kwargs)
+
+
+class HttpRuntime:
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        clock: Clock,
+        env: Mapping[str, str],
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        cache: Cache | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.env = env
+        self.cache = cache
+        self._overrides = dict(overrides or {})
+        self._rng = rng or random.Random()
+        self._clients: dict[str, SourceHttpClient] = {}
+
+    def http(self, source_id: str, policy: HttpPolicy) -> SourceHttpClient:
+        """The one HTTP client of ``source_id`` (created on first use with ``policy`` plus overrides)."""
+        found = self._clients.get(source_id)
+        if found is None:
+            effective = policy.with_overrides(self._overrides.get(source_id, {}))
+            found = SourceHttpClient(
+                source_id,
+                self.client,
+                effective,
+                self.clock,
+                rng=random.Random(self._rng.random()),
+                cache=self.cache,
+            )
+            self._clients[source_id] = found
+        return found
+
+    def existing(self, source_id: str) -> SourceHttpClient | None:
+        """The HTTP client of ``source_id`` if the source has used it (for state, tests and the kit)."""
+        return self._clients.get(source_id)
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        return {source_id: client.state() for source_id, client in sorted(self._clients.items())}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,207 @@
+"""``anime-mcp sources``: the live sources, their declarations and state; parse a saved answer; fetch live.
+
+Exit codes: 0 ok, 1 other errors, 2 usage errors, 3 the document or the platform answered with an error
+(``{"error": {"type": ..., "message": ...}}`` with ``--json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import anyio
+import click
+from rich.table import Table
+
+from anime_mcp.core.errors import AnimeMcpError, SourceError
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.references import IdReference, looks_like_url, parse_reference
+from anime_mcp.core.resolution import resolve
+from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.live_sources import find_source, make_source_runtime, source_ids
+from anime_mcp.entrypoints.source_presenters import (
+    SUMMARY_FIELDS,
+    describe_source,
+    error_to_dict,
+    parsed_to_json,
+)
+from anime_mcp.ports.catalogue import Catalogue
+from anime_mcp.ports.plugin_host import PluginHost
+from anime_mcp.ports.source import Source
+
+SOURCE_ERROR_EXIT = 3
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+def _source(host: PluginHost, source_id: str) -> Source:
+    found = find_source(host, source_id)
+    if found is None:
+        known = ", ".join(source_ids(host)) or "none (are the source plugins disabled?)"
+        raise click.UsageError(f"no source {source_id!r}; installed sources: {known}")
+    return found
+
+
+def _fail(error: SourceError, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(error_to_dict(error), ensure_ascii=False, indent=2))
+    else:
+        err.print(f"[bold red]{type(error).__name__}:[/] {error}", markup=True, highlight=False)
+    sys.exit(SOURCE_ERROR_EXIT)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List the live sources: kind, capabilities, rate limits, credentials set or missing, breaker state."""
+    if ctx.invoked_subcommand is not None:
+        return
+    host = get_app(ctx).plugins
+    runtime_states: dict[str, Any] = {}
+    listing = [
+        describe_source(s, os.environ, runtime_states.get(s.info.id))
+        for s in sorted(host.sources(), key=lambda s: s.info.id)
+    ]
+    if as_json:
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(listing)} source(s)", title_justify="left")
+    for column in ("id", "kind", "capabilities", "rate limits", "credentials", "breaker"):
+        table.add_column(column, overflow="fold")
+    for item in listing:
+        credentials = (
+            "; ".join(
+                f"{c['env']} [green]set[/]"
+                if c["set"]
+                else (f"{c['env']} [red]missing[/]" if c["required"] else f"{c['env']} [dim]not set[/]")
+                for c in item["credentials"]
+            )
+            or "-"
+        )
+        table.add_row(
+            item["id"],
+            item["kind"],
+            ", ".join(item["capabilities"]) or "-",
+            ", ".join(item["rate_limits"]),
+            credentials,
+            item["breaker"],
+        )
+    out.print(table)
+
+
+@sources.command("parse")
+@click.argument("platform")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--kind",
+    default="anime",
+    show_default=True,
+    help="Document kind: anime, search, season, episodes, schedule, ... (see `sources --json`).",
+)
+@click.option(
+    "--format", "fmt", default=None, help="Document format (default: recognised from the document)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def parse_command(
+    ctx: click.Context, *, platform: str, file: str, kind: str, fmt: str | None, as_json: bool
+) -> None:
+    """Parse a saved response of PLATFORM (a source id such as mal, anidb) with that source's parser."""
+    source = _source(get_app(ctx).plugins, platform)
+    if kind not in source.info.kinds:
+        raise click.BadParameter(f"{platform} reads {', '.join(source.info.kinds)}", param_hint="--kind")
+    if fmt is not None and fmt not in source.info.formats:
+        raise click.BadParameter(f"{platform} reads {', '.join(source.info.formats)}", param_hint="--format")
+    with click.open_file(file, "rb") as handle:
+        document = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(document) > MAX_DOCUMENT_BYTES:
+        raise click.UsageError(f"{file} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        parsed = source.parse(document, kind=kind, format=fmt)
+    except SourceError as exc:
+        _fail(exc, as_json)
+        return
+    _print(parsed_to_json(parsed), as_json)
+
+
+@sources.command("fetch")
+@click.argument("platform")
+@click.argument("ref")
+@click.option(
+    "--fields", default="", help="Comma-separated fields to ask for (default: what one request gives)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--timeout", default=60.0, show_default=True, help="Give up after this many seconds.")
+@click.pass_context
+def fetch_command(
+    ctx: click.Context, *, platform: str, ref: str, fields: str, as_json: bool, timeout: float
+) -> None:
+    """Fetch one anime live from PLATFORM.
+
+    REF is a bare id of that platform, or any reference (`mal:1535`, a page URL of any platform, a title),
+    translated to PLATFORM's id through the catalogue.
+    """
+    app = get_app(ctx)
+    source = _source(app.plugins, platform)
+    pid = _platform_id(ref, source, app.store)
+    wanted = frozenset(f.strip() for f in fields.split(",") if f.strip())
+
+    async def run() -> Any:
+        runtime = make_source_runtime()
+        try:
+            with anyio.fail_after(timeout):
+                return await source.bind(runtime).fetch(pid, wanted)
+        finally:
+            await runtime.aclose()
+
+    try:
+        record = anyio.run(run)
+    except SourceError as exc:
+        _fail(exc, as_json)
+        return
+    except TimeoutError:
+        _fail(SourceError(f"no answer within {timeout:g}s (offline?)", source=platform), as_json)
+        return
+    _print(parsed_to_json(record), as_json)
+
+
+def _platform_id(ref: str, source: Source, catalogue: Catalogue) -> PlatformId:
+    platform = source.info.platform
+    text = ref.strip()
+    try:
+        bare = PlatformId(platform, text.lower() if platform is Platform.ANIMESCHEDULE else text)
+    except AnimeMcpError:
+        bare = None
+    try:
+        if bare is not None and not looks_like_url(text) and ":" not in text:
+            return bare
+        parsed = parse_reference(text)
+        if isinstance(parsed, IdReference) and parsed.platform_id.platform is platform:
+            return parsed.platform_id
+        # Another platform's id, URL or a title: the catalogue knows this anime's page on PLATFORM.
+        entry = resolve(parsed, catalogue).entry
+    except AnimeMcpError as exc:
+        raise click.BadParameter(str(exc), param_hint="REF") from None
+    found = entry.ids().get(platform)
+    if found is None:
+        raise click.BadParameter(
+            f"the catalogue knows no {platform.value} page for {entry.title} ({entry.anime_id})",
+            param_hint="REF",
+        )
+    return PlatformId(platform, found)
+
+
+def _print(value: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+        return
+    if isinstance(value, dict) and "title" in value:
+        table = Table(show_header=False, box=None)
+        for name in (*SUMMARY_FIELDS, "fields"):
+            shown = value.get(name)
+            table.add_row(name, "-" if shown in (None, [], "") else json.dumps(shown, ensure_ascii=False))
+        out.print(table)
+        return
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))

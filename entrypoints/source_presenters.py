@@ -1,0 +1,112 @@
+"""Source answers -> plain JSON-ready values (the same for the CLI, REST and MCP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from anime_mcp.core.errors import SourceError
+from anime_mcp.core.platforms import PlatformId
+from anime_mcp.core.sources import Rating, SourceRecord
+from anime_mcp.ports.source import Source
+
+# What `sources parse --json` always prints for an anime document (null when the document lacks it).
+SUMMARY_FIELDS = (
+    "title",
+    "titles",
+    "type",
+    "episodes",
+    "status",
+    "start_date",
+    "season",
+    "year",
+    "score",
+    "studios",
+    "genres",
+    "picture",
+    "url",
+)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, PlatformId):
+        return str(value)
+    if isinstance(value, Rating):
+        return {"value": value.value, "scale": value.scale, "votes": value.votes}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if attrs.has(type(value)):
+        return {a.name: jsonable(getattr(value, a.name)) for a in attrs.fields(type(value))}
+    if isinstance(value, Mapping):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def record_to_dict(record: SourceRecord) -> dict[str, Any]:
+    """The summary fields first (null where the source said nothing), then everything else."""
+    full = jsonable(record)
+    filled = record.fields
+    summary: dict[str, Any] = {}
+    for name in SUMMARY_FIELDS:
+        value = full.get(name)
+        if name not in ("url",) and name not in filled:
+            value = None
+        summary[name] = value
+    summary["platform_id"] = full["platform_id"]
+    summary["fetched_at"] = full["fetched_at"]
+    summary["fields"] = full["fields"]
+    for name, value in full.items():
+        summary.setdefault(name, value if name in filled else None)
+    return summary
+
+
+def parsed_to_json(parsed: Any) -> Any:
+    if isinstance(parsed, SourceRecord):
+        return record_to_dict(parsed)
+    if isinstance(parsed, list | tuple):
+        return [parsed_to_json(item) for item in parsed]
+    if isinstance(parsed, Mapping):
+        return {str(jsonable(k)): parsed_to_json(v) for k, v in parsed.items()}
+    return jsonable(parsed)
+
+
+def error_to_dict(error: SourceError) -> dict[str, Any]:
+    payload: dict[str, Any] = {"type": type(error).__name__, "message": str(error), "source": error.source}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        payload["retry_after"] = retry_after
+    return {"error": payload}
+
+
+def describe_source(
+    source: Source, env: Mapping[str, str], state: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What ``anime-mcp sources`` shows for one source."""
+    info = source.info
+    breaker = (state or {}).get("breaker", {})
+    return {
+        "id": info.id,
+        "name": info.name or info.id,
+        "platform": info.platform.value,
+        "kind": info.kind.value,
+        "capabilities": sorted(c.value for c in info.capabilities),
+        "fields": sorted(info.fields),
+        "formats": list(info.formats),
+        "rate_limits": [str(limit) for limit in info.rate_limits],
+        "credentials": [
+            {"env": c.env, "required": c.required, "set": bool(env.get(c.env)), "description": c.description}
+            for c in info.credentials
+        ],
+        "ready": not info.missing_credentials(env),
+        "breaker": breaker.get("state", "closed"),
+    }

@@ -1,0 +1,625 @@
+"""Helpers shared by the source parsers: guarded entry points, safe JSON, wire converters, small text rules.
+
+Nothing here does I/O. Every public parse function of a source module is wrapped by :func:`guarded`, so
+whatever goes wrong inside (a ``KeyError`` from an unexpected shape, a cattrs validation error, a bad date)
+leaves as a :class:`~anime_mcp.core.errors.ParseError` naming the source, while the typed errors the parser
+raises on purpose (``NotFound``, ``Blocked``, ...) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ParamSpec, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from anime_mcp.adapters.strict_converter import describe_error, make_converter
+from anime_mcp.core.errors import (
+    AuthRequired,
+    Blocked,
+    NotAnAnimeReference,
+    NotFound,
+    ParseError,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
+from anime_mcp.core.models import AnimeType, Season, Status
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.references import canonical_url, parse_source_url
+from anime_mcp.core.sources import SourceRecord
+
+MAX_JSON_BYTES = 32 * 1024 * 1024  # Kitsu's largest real answer (One Piece, included[]) is ~0.45 MB
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# --------------------------------------------------------------------------------------------- guarding
+
+
+def guarded(source: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Wrap a parse function so that only ``SourceError`` subclasses ever leave it."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except SourceError:
+                raise
+            except Exception as exc:
+                raise ParseError(f"unexpected document shape: {_one_line(exc)}", source=source) from exc
+
+        return wrapper
+
+    return decorate
+
+
+def guarded_detector(
+    source: str,
+) -> Callable[[Callable[P, SourceError | None]], Callable[P, SourceError | None]]:
+    """Wrap a ``detect_error`` function so that it never raises: it *returns* the typed error.
+
+    A typed error raised inside is returned; anything unexpected becomes a returned ``ParseError`` (an
+    answer that cannot even be classified cannot be parsed either).
+    """
+
+    def decorate(fn: Callable[P, SourceError | None]) -> Callable[P, SourceError | None]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> SourceError | None:
+            try:
+                return fn(*args, **kwargs)
+            except SourceError as exc:
+                return exc
+            except Exception as exc:  # noqa: BLE001 - see guarded()
+                return ParseError(f"unclassifiable answer: {_one_line(exc)}", source=source)
+
+        return wrapper
+
+    return decorate
+
+
+def _one_line(exc: BaseException) -> str:
+    text = describe_error(exc) if isinstance(exc, Exception) else repr(exc)
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# --------------------------------------------------------------------------------------------- documents
+
+
+def as_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    raise TypeError(f"expected the response body as bytes, got {type(body).__name__}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(body: bytes | str, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Decode a JSON document, refusing oversize, empty, HTML and non-standard (NaN) documents."""
+    raw = as_bytes(body)
+    if len(raw) > max_bytes:
+        raise ParseError(
+            f"JSON document of {len(raw)} bytes exceeds the {max_bytes}-byte limit", source=source
+        )
+    if not raw.strip():
+        raise ParseError("empty document where JSON was expected", source=source)
+    if looks_like_html(raw):
+        reason = challenge_reason(raw)
+        if reason:
+            raise Blocked(reason, source=source)
+        raise ParseError("an HTML page came back where JSON was expected", source=source)
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ParseError("JSON nests too deeply", source=source) from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ParseError(f"not valid JSON: {_one_line(exc)}", source=source) from None
+
+
+def looks_like_html(raw: bytes) -> bool:
+    head = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head[:200]
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_CHALLENGE_TITLES = (
+    (b"just a moment", 'a Cloudflare challenge page ("Just a moment...") came back'),
+    (b"attention required! | cloudflare", "a Cloudflare block page came back"),
+    (b"ddos-guard", "a DDoS-Guard challenge page came back"),
+    (b"antileech", "an AniDB AntiLeech page came back: the client is banned or flooding"),
+    (b"access denied", 'an "Access denied" page came back'),
+    (b"403 forbidden", "a bare 403 Forbidden page came back"),
+)
+_CHALLENGE_MARKERS = (
+    (b"cf_chl_opt", "a Cloudflare challenge page came back"),
+    (b"cf-browser-verification", "a Cloudflare browser check came back"),
+    (b'id="challenge-form"', "a challenge form came back"),
+)
+
+
+def challenge_reason(raw: bytes) -> str | None:
+    """Why this body is a challenge / anti-leech / block page instead of data, or None if it is not one."""
+    head = raw[:65536]
+    if not looks_like_html(head) and b"<title" not in head[:4096].lower():
+        return None
+    title_match = _TITLE.search(head)
+    if title_match:
+        title = title_match.group(1).strip().lower()
+        for marker, reason in _CHALLENGE_TITLES:
+            if marker in title:
+                return reason
+    lowered = head.lower()
+    for marker, reason in _CHALLENGE_MARKERS:
+        if marker in lowered:
+            return reason
+    return None
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """The ``Retry-After`` (or ``X-RateLimit-Reset``-style) wait in seconds, when a header says so."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            from email.utils import parsedate_to_datetime
+
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def error_for_status(
+    status: int, body: bytes, *, source: str, headers: Mapping[str, str] | None = None
+) -> SourceError | None:
+    """The generic HTTP status / challenge-page mapping every source falls back to."""
+    reason = challenge_reason(body)
+    if reason:
+        return Blocked(reason, source=source)
+    if status == 429:
+        return RateLimited(
+            "too many requests (HTTP 429)", source=source, retry_after=retry_after_seconds(headers)
+        )
+    if status == 401:
+        return AuthRequired("the credentials are missing or were refused (HTTP 401)", source=source)
+    if status == 403:
+        return Blocked("access forbidden (HTTP 403)", source=source)
+    if status in (404, 410):
+        return NotFound(f"no such resource (HTTP {status})", source=source)
+    if status in (408, 425) or status >= 500:
+        return Unavailable(f"the site could not answer (HTTP {status})", source=source)
+    if status >= 400:
+        return Unavailable(f"the site refused the request (HTTP {status})", source=source)
+    if looks_like_html(body):
+        return ParseError("an HTML page came back where API data was expected", source=source)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- wire models
+
+
+def camel(name: str) -> str:
+    """``start_date`` -> ``startDate``; a trailing ``_`` (``from_``) is dropped."""
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_converter(*, rename: Callable[[str], str] | None = None) -> cattrs.Converter:
+    """A strict converter for one source's wire models.
+
+    On top of :func:`make_converter`'s strict primitives: attrs classes accept only JSON objects, tuples
+    only JSON arrays, dicts only JSON objects (cattrs would otherwise read a string as a list of
+    characters, or ``"title" in "subtitle"`` as a present key). ``rename`` maps attribute names to the
+    wire's keys (``camel`` for camelCase APIs); a trailing underscore always goes (``from_`` -> ``from``).
+    """
+    converter = make_converter()
+    key_of = rename or (lambda name: name.rstrip("_"))
+
+    def attrs_factory(cls: type) -> Callable[[Any, type], Any]:
+        overrides: dict[str, Any] = {
+            a.name: override(rename=key_of(a.name)) for a in attrs.fields(cls) if key_of(a.name) != a.name
+        }
+        inner: Callable[[Any, type], Any] = make_dict_structure_fn(cls, converter, **overrides)
+
+        def structure(value: Any, _: type) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object for {cls.__name__}, got {type(value).__name__}")
+            return inner(value, cls)
+
+        return structure
+
+    def is_homogeneous_tuple(tp: Any) -> bool:
+        args = get_args(tp)
+        return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis and args[0] is not str
+
+    def tuple_factory(tp: Any) -> Callable[[Any, type], Any]:
+        item_type = get_args(tp)[0]
+
+        def structure(value: Any, _: type) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return tuple(converter.structure(item, item_type) for item in value)
+
+        return structure
+
+    def is_str_dict(tp: Any) -> bool:
+        return get_origin(tp) is dict and get_args(tp)[:1] == (str,)
+
+    def dict_factory(tp: Any) -> Callable[[Any, type], Any]:
+        value_type = get_args(tp)[1]
+
+        def structure(value: Any, _: type) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            return {str(k): converter.structure(v, value_type) for k, v in value.items()}
+
+        return structure
+
+    converter.register_structure_hook_factory(attrs.has, attrs_factory)
+    converter.register_structure_hook_factory(is_homogeneous_tuple, tuple_factory)
+    converter.register_structure_hook_factory(is_str_dict, dict_factory)
+    return converter
+
+
+# --------------------------------------------------------------------------------------------- values
+
+
+def clean_str(value: object) -> str | None:
+    """A non-blank string, stripped; anything else is None."""
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    return None
+
+
+def dedupe(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Stripped, non-empty strings in first-seen order without repeats."""
+    seen: dict[str, None] = {}
+    for value in values:
+        text = clean_str(value)
+        if text is not None and text not in seen:
+            seen[text] = None
+    return tuple(seen)
+
+
+def positive_int(value: object) -> int | None:
+    """An int > 0 (bools refused); 0 and negatives mean "unknown" on every platform we read."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if value > 0 else None
+
+
+def int_from_text(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+        return int(value.strip())
+    return None
+
+
+def float_from_text(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_P_END = re.compile(r"</p\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Description HTML (``<br>``, ``<i>``, entities) as plain text with line breaks; blank -> None."""
+    if value is None:
+        return None
+    text = _BR.sub("\n", value)
+    text = _P_END.sub("\n\n", text)
+    text = _TAG.sub("", text)
+    text = html.unescape(text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text or None
+
+
+# --------------------------------------------------------------------------------------------- dates
+
+
+@attrs.frozen
+class PartialDate:
+    """A date the source may know only to the year or month."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def full(self) -> dt.date | None:
+        return dt.date(self.year, self.month, self.day) if self.month and self.day else None
+
+    def earliest(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def latest(self) -> dt.date:
+        if self.month is None:
+            return dt.date(self.year, 12, 31)
+        if self.day is None:
+            following = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
+            return following - dt.timedelta(days=1)
+        return dt.date(self.year, self.month, self.day)
+
+
+_DATE_PREFIX = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+def partial_date(value: object, *, sentinels: Iterable[str] = ()) -> PartialDate | None:
+    """Read ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or an ISO datetime's date part; junk, sentinels -> None."""
+    text = clean_str(value)
+    if text is None or text in set(sentinels):
+        return None
+    match = _DATE_PREFIX.match(text)
+    if not match:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    return date_parts(year, month, day)
+
+
+def date_parts(year: object, month: object = None, day: object = None) -> PartialDate | None:
+    """Validated year/month/day (any part may be missing from the right); impossible dates -> None."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 1800 <= year <= 2200:
+        return None
+    m = month if isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12 else None
+    d = day if m is not None and isinstance(day, int) and not isinstance(day, bool) else None
+    if d is not None:
+        try:
+            dt.date(year, m or 1, d)
+        except ValueError:
+            d = None
+    return PartialDate(year, m, d)
+
+
+def parse_datetime(value: object) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware datetime (UTC assumed when no offset); sentinel years -> None."""
+    text = clean_str(value)
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.year < 1800:  # AnimeSchedule's "no date" is 0001-01-01 (and 0002-01-01 for jpnTime)
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def japan_date(value: object) -> dt.date | None:
+    """The Japanese calendar date of an ISO timestamp (broadcast dates are Japan dates written in UTC)."""
+    when = parse_datetime(value)
+    return when.astimezone(JST).date() if when else None
+
+
+def from_epoch(value: object) -> dt.datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_SEASON_OF_MONTH = {
+    **dict.fromkeys((1, 2, 3), Season.WINTER),
+    **dict.fromkeys((4, 5, 6), Season.SPRING),
+    **dict.fromkeys((7, 8, 9), Season.SUMMER),
+    **dict.fromkeys((10, 11, 12), Season.FALL),
+}
+
+
+def season_of(date: PartialDate | None) -> Season | None:
+    return _SEASON_OF_MONTH.get(date.month) if date is not None and date.month else None
+
+
+def season_named(value: object) -> Season | None:
+    text = clean_str(value)
+    if text is None:
+        return None
+    text = text.upper()
+    if text == "AUTUMN":
+        text = "FALL"
+    return Season(text) if text in Season.__members__ and text != "UNDEFINED" else None
+
+
+def status_from_dates(
+    start: PartialDate | None, end: PartialDate | None, today: dt.date, *, open_end_means_ongoing: bool = True
+) -> Status | None:
+    """Status from air dates, for sources that state none (AniDB, ANN).
+
+    ``open_end_means_ongoing``: whether a missing end date after a past start means "still airing" (AniDB
+    leaves the end date out while an anime airs; ANN's single-date vintages are mere release dates).
+    """
+    if start is None:
+        return None
+    if start.earliest() > today:
+        return Status.UPCOMING
+    if start.latest() > today:
+        return None  # starts within this month or year: maybe not yet, cannot tell
+    if end is None:
+        return Status.ONGOING if open_end_means_ongoing else None
+    if end.earliest() >= today:
+        return Status.ONGOING
+    if end.latest() < today:
+        return Status.FINISHED
+    return None  # ends within this month or year: cannot tell
+
+
+# --------------------------------------------------------------------------------------------- types
+
+
+_TYPE_WORDS: dict[str, AnimeType] = {
+    "tv": AnimeType.TV,
+    "tv series": AnimeType.TV,
+    "tv short": AnimeType.TV,
+    "tv_short": AnimeType.TV,
+    "movie": AnimeType.MOVIE,
+    "film": AnimeType.MOVIE,
+    "ova": AnimeType.OVA,
+    "oav": AnimeType.OVA,
+    "ona": AnimeType.ONA,
+    "web": AnimeType.ONA,
+    "special": AnimeType.SPECIAL,
+    "tv special": AnimeType.SPECIAL,
+    "tv_special": AnimeType.SPECIAL,
+    "music": AnimeType.SPECIAL,
+    "music video": AnimeType.SPECIAL,
+    "cm": AnimeType.SPECIAL,
+    "pv": AnimeType.SPECIAL,
+    "other": AnimeType.SPECIAL,
+    "unknown": AnimeType.UNKNOWN,
+}
+
+
+def anime_type(value: object) -> AnimeType | None:
+    """The platforms' type words on the catalogue's scale (music, CM and PV count as SPECIAL)."""
+    text = clean_str(value)
+    return _TYPE_WORDS.get(text.lower()) if text is not None else None
+
+
+# --------------------------------------------------------------------------------------------- ids
+
+
+def platform_id_or_none(platform: Platform, raw: object) -> PlatformId | None:
+    """A valid id on that platform, or None for junk (an id we cannot use is no id)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        raw = str(raw)
+    text = clean_str(raw)
+    if text is None:
+        return None
+    if platform in (Platform.ANIMEPLANET, Platform.ANIMESCHEDULE) or (
+        platform is Platform.KITSU and not text.isdigit()
+    ):
+        text = text.lower()
+    try:
+        return PlatformId(platform, text)
+    except NotAnAnimeReference:
+        return None
+
+
+def require_id(platform: Platform, raw: object, *, source: str) -> PlatformId:
+    pid = platform_id_or_none(platform, raw)
+    if pid is None:
+        raise ParseError(
+            f"the document has no valid {platform.value} id (got {str(raw)[:40]!r})", source=source
+        )
+    return pid
+
+
+def id_from_url(url: object) -> PlatformId | None:
+    """The anime a platform URL names (``anidb.net/anime/23``, ``//kitsu.io/anime/1``), or None."""
+    text = clean_str(url)
+    if text is None or len(text) > 2000:
+        return None
+    try:
+        return parse_source_url(text)
+    except (NotAnAnimeReference, ValueError):
+        return None
+
+
+def unique_ids(
+    ids: Iterable[PlatformId | None], *, besides: PlatformId | None = None
+) -> tuple[PlatformId, ...]:
+    seen: dict[PlatformId, None] = {}
+    for pid in ids:
+        if pid is not None and pid != besides:
+            seen.setdefault(pid, None)
+    return tuple(seen)
+
+
+# --------------------------------------------------------------------------------------------- records
+
+
+class RecordBuilder:
+    """Collects a record's values and remembers which fields the document really stated.
+
+    ``set`` ignores None and blank strings (the source said nothing). ``set_list`` records a list the
+    source stated, even an empty one (the source said "none"); pass None when the document had no list.
+    """
+
+    def __init__(self, pid: PlatformId) -> None:
+        self.pid = pid
+        self._values: dict[str, Any] = {}
+
+    def set(self, name: str, value: object) -> None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return
+        self._values[name] = value.strip() if type(value) is str else value
+
+    def set_list(self, name: str, values: Iterable[Any] | None) -> None:
+        if values is None:
+            return
+        items = list(values)
+        if all(isinstance(item, str) or item is None for item in items):
+            unique = dedupe(items)
+            if name == "studios":  # "MADHOUSE" and "Madhouse" are one studio
+                unique = tuple({s.casefold(): s for s in reversed(unique)}.values())[::-1]
+            self._values[name] = unique
+        else:
+            self._values[name] = tuple(dict.fromkeys(item for item in items if item is not None))
+
+    def has(self, name: str) -> bool:
+        return name in self._values
+
+    def build(self, *, fetched_at: dt.datetime, url: str | None = None) -> SourceRecord:
+        values = dict(self._values)
+        if "titles" in values and "title" in values:
+            values["titles"] = tuple(t for t in values["titles"] if t != values["title"])
+        if "cross_ids" in values:
+            values["cross_ids"] = unique_ids(values["cross_ids"], besides=self.pid)
+        return SourceRecord(
+            platform_id=self.pid,
+            url=url or canonical_url(self.pid),
+            fetched_at=fetched_at,
+            fields=frozenset(values),
+            **values,
+        )

@@ -1,0 +1,1 @@
+"""AniDB source (HTTP API, XML). Parsers live in ``parse``."""

@@ -1,0 +1,1 @@
+"""AniList source (GraphQL API). Parsers live in ``parse``."""

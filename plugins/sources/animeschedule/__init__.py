@@ -1,0 +1,1 @@
+"""AnimeSchedule.net source (API v3). Parsers live in ``parse``."""

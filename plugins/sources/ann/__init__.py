@@ -1,0 +1,1 @@
+"""Anime News Network source (encyclopedia API, XML). Parsers live in ``parse``."""

@@ -1,0 +1,107 @@
+"""Anime News Network's encyclopedia API as a live source (XML; up to 50 ids in one request).
+
+``fetch_many`` asks for many anime in one ``api.xml?anime=1/5/100`` request, as ANN prefers; ``fetch`` is
+the one-id case. Search uses ``api.xml?title=~name``. ANN asks for at most one request per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+
+from anime_mcp.adapters.http import HttpSource
+from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.core.errors import NotFound
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.sources import SearchCandidate, SourceRecord
+from anime_mcp.plugins.sources.ann import parse
+from anime_mcp.ports import hookimpl
+from anime_mcp.ports.hookspecs import Register
+from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
+
+API = "https://cdn.animenewsnetwork.com/encyclopedia/api.xml"
+BATCH_SIZE = 50
+_DETECT = HttpSource.detector(parse.detect_error)
+
+
+class AnnSource(HttpSource):
+    info = SourceInfo(
+        id="ann",
+        platform=Platform.ANN,
+        kind="api",
+        name="Anime News Network encyclopedia",
+        homepage="https://www.animenewsnetwork.com/encyclopedia/",
+        fields={
+            "title",
+            "titles",
+            "type",
+            "episodes",
+            "status",
+            "start_date",
+            "end_date",
+            "season",
+            "year",
+            "score",
+            "synopsis",
+            "studios",
+            "genres",
+            "tags",
+            "picture",
+            "duration_seconds",
+            "relations",
+            "episode_list",
+            "characters",
+            "staff",
+        },
+        rate_limits=(RateLimit(1, 1), RateLimit(60, 60)),
+        capabilities={Capability.SEARCH, Capability.BATCH},
+        formats=("ann-xml",),
+        kinds=("anime", "search", "episodes", "characters", "staff", "error"),
+    )
+
+    async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
+        found = await self._batch([pid])
+        if pid not in found:
+            raise NotFound(f"ANN has no anime {pid.id}", source="ann")
+        return found[pid]
+
+    async def fetch_many(
+        self, pids: Sequence[PlatformId], fields: Set[str] = frozenset()
+    ) -> dict[PlatformId, SourceRecord]:
+        wanted = [pid for pid in dict.fromkeys(pids) if pid.platform is Platform.ANN]
+        return await self._guard(lambda: self._batch(wanted))
+
+    async def _batch(self, pids: list[PlatformId]) -> dict[PlatformId, SourceRecord]:
+        found: dict[PlatformId, SourceRecord] = {}
+        for start in range(0, len(pids), BATCH_SIZE):
+            chunk = pids[start : start + BATCH_SIZE]
+            response = await self.http.get(
+                API, params={"anime": "/".join(p.id for p in chunk)}, detect_error=_DETECT
+            )
+            try:
+                records = parse.parse_anime_batch(response.content, url=response.url, fetched_at=self.now())
+            except NotFound:
+                continue  # none of this chunk exists
+            wanted = set(chunk)
+            found.update((r.platform_id, r) for r in records if r.platform_id in wanted)
+        return found
+
+    async def _search(self, title: str, limit: int) -> list[SearchCandidate]:
+        response = await self.http.get(API, params={"title": f"~{title}"}, detect_error=_DETECT)
+        return parse.parse_search(response.content, url=response.url)[:limit]
+
+    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
+        fetched_at = self.now()
+        parsers: dict[str, DocumentParser] = {
+            "anime": lambda body: parse.parse_anime_batch(body, fetched_at=fetched_at),
+            "error": lambda body: parse.parse_anime_batch(body, fetched_at=fetched_at),
+            "search": parse.parse_search,
+            "episodes": parse.parse_episodes,
+            "characters": parse.parse_characters,
+            "staff": parse.parse_staff,
+        }
+        return parsers[kind]
+
+
+@hookimpl
+def register_sources(register: Register) -> None:
+    register(AnnSource())

@@ -1,0 +1,1 @@
+"""Kitsu source (JSON:API). Parsers live in ``parse``."""

@@ -1,0 +1,1 @@
+"""notify.moe source (JSON API). Parsers live in ``parse``."""

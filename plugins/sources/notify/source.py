@@ -1,0 +1,72 @@
+"""notify.moe as a live source (JSON, no credentials): anime by notify id; relations on request.
+
+notify.moe is barely maintained; it stays a source because its ids are in the catalogue."""
+
+from __future__ import annotations
+
+import attrs
+
+from anime_mcp.adapters.http import HttpSource
+from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.sources import SourceRecord
+from anime_mcp.plugins.sources.notify import parse
+from anime_mcp.ports import hookimpl
+from anime_mcp.ports.hookspecs import Register
+from anime_mcp.ports.source import RateLimit, SourceInfo
+
+API = "https://notify.moe/api"
+_DETECT = HttpSource.detector(parse.detect_error)
+
+
+class NotifySource(HttpSource):
+    info = SourceInfo(
+        id="notify",
+        platform=Platform.NOTIFY,
+        kind="api",
+        name="notify.moe",
+        homepage="https://notify.moe",
+        fields={
+            "title",
+            "titles",
+            "type",
+            "episodes",
+            "status",
+            "start_date",
+            "end_date",
+            "season",
+            "year",
+            "score",
+            "synopsis",
+            "genres",
+            "picture",
+            "duration_seconds",
+            "cross_ids",
+            "relations",
+        },
+        rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
+        formats=("notify-json",),
+        kinds=("anime", "relations"),
+    )
+
+    async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
+        response = await self.http.get(f"{API}/anime/{pid.id}", detect_error=_DETECT)
+        record = parse.parse_anime(response.content, url=response.url, fetched_at=self.now())
+        if "relations" not in fields:
+            return record
+        related = await self.http.get(f"{API}/animerelations/{pid.id}", detect_error=_DETECT)
+        relations = parse.parse_relations(related.content, url=related.url)
+        return attrs.evolve(record, relations=tuple(relations), fields=record.fields | {"relations"})
+
+    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
+        fetched_at = self.now()
+        parsers: dict[str, DocumentParser] = {
+            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
+            "relations": parse.parse_relations,
+        }
+        return parsers[kind]
+
+
+@hookimpl
+def register_sources(register: Register) -> None:
+    register(NotifySource())

@@ -1,0 +1,1 @@
+"""Simkl source (API, client id). Parsers live in ``parse``."""

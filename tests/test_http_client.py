@@ -1,0 +1,404 @@
+"""The shared HTTP path: coalescing, retries, timeouts, caps and typed errors, all on a virtual clock."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import random
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from anime_mcp.adapters.clock import VirtualClock
+from anime_mcp.adapters.http import HttpPolicy, HttpRuntime, SourceHttpClient, make_async_client
+from anime_mcp.core.errors import (
+    AuthRequired,
+    Blocked,
+    NotFound,
+    ParseError,
+    RateLimited,
+    SourceError,
+    Unavailable,
+)
+
+pytestmark = pytest.mark.anyio
+
+URL = "https://api.example.test/anime/1"
+CLOUDFLARE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
+    b"<body><script>window._cf_chl_opt={}</script></body></html>"
+)
+
+
+def make(
+    handler: Any, clock: VirtualClock | None = None, **policy: object
+) -> tuple[SourceHttpClient, VirtualClock]:
+    clock = clock or VirtualClock()
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(handler)), clock=clock, env={}, rng=random.Random(7)
+    )
+    return runtime.http("test", HttpPolicy(**policy)), clock  # type: ignore[arg-type]
+
+
+# --- coalescing ------------------------------------------------------------------------------------
+async def test_100_concurrent_identical_fetches_make_one_upstream_request() -> None:
+    clock = VirtualClock()
+    calls: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        await clock.sleep(1.0)  # slow upstream: every caller arrives while the first is in flight
+        return httpx.Response(200, json={"id": 1})
+
+    http, _ = make(handler, clock)
+    results: list[bytes] = []
+
+    async def fetch() -> None:
+        results.append((await http.get(URL)).content)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(100):
+            tg.start_soon(fetch)
+    assert calls == [URL]
+    assert len(results) == 100 and set(results) == {b'{"id":1}'}
+    assert http.state()["coalesced"] == 99 and http.state()["in_flight"] == 0
+
+
+async def test_coalesced_callers_share_the_error_too() -> None:
+    clock = VirtualClock()
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        await clock.sleep(1.0)
+        return httpx.Response(404)
+
+    http, _ = make(handler, clock)
+    errors: list[BaseException] = []
+
+    async def fetch() -> None:
+        try:
+            await http.get(URL)
+        except NotFound as exc:
+            errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(fetch)
+    assert calls == 1 and len(errors) == 20
+
+
+async def test_different_requests_are_not_coalesced() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200)
+
+    http, _ = make(handler)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(http.get, URL)
+        tg.start_soon(http.get, URL + "?page=2")
+    assert sorted(seen) == [URL, URL + "?page=2"]
+
+
+async def test_a_cancelled_leader_does_not_strand_or_cancel_the_followers() -> None:
+    clock = VirtualClock()
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        await clock.sleep(5.0)
+        return httpx.Response(200, content=b"done")
+
+    http, _ = make(handler, clock)
+    got: list[bytes] = []
+
+    async def follower() -> None:
+        got.append((await http.get(URL)).content)
+
+    async with anyio.create_task_group() as tg, anyio.create_task_group() as leader_group:
+        leader_group.start_soon(http.get, URL)
+        await anyio.lowlevel.checkpoint()  # the leader is now in flight
+        tg.start_soon(follower)
+        await anyio.lowlevel.checkpoint()
+        leader_group.cancel_scope.cancel()
+    assert got == [b"done"]
+    assert calls == 2  # the follower took over with a fresh request
+    assert http.state()["in_flight"] == 0
+
+
+async def test_non_idempotent_posts_are_neither_coalesced_nor_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(503)
+
+    http, _ = make(handler)
+    with pytest.raises(Unavailable):
+        await http.post_json("https://api.example.test/write", {"a": 1})
+    assert calls == 1
+
+
+# --- retries -----------------------------------------------------------------------------------------
+async def test_idempotent_calls_retry_5xx_with_exponential_backoff_and_jitter() -> None:
+    clock = VirtualClock()
+    times: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        times.append(clock.monotonic())
+        return httpx.Response(503 if len(times) < 4 else 200, content=b"ok")
+
+    http, _ = make(handler, clock, max_retries=3, backoff_base=1.0)
+    response = await http.get(URL)
+    assert response.content == b"ok" and len(times) == 4
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    for attempt, gap in enumerate(gaps):
+        cap = 1.0 * 2**attempt
+        assert cap / 2 <= gap <= cap, (attempt, gap)  # jitter in [cap/2, cap]
+    assert http.state()["retries"] == 3
+
+
+async def test_retries_give_up_after_max_retries() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(502)
+
+    http, _ = make(handler, max_retries=2)
+    with pytest.raises(Unavailable, match="HTTP 502"):
+        await http.get(URL)
+    assert calls == 3
+
+
+async def test_retry_after_is_honoured_between_attempts() -> None:
+    clock = VirtualClock()
+    times: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        times.append(clock.monotonic())
+        if len(times) == 1:
+            return httpx.Response(429, headers={"Retry-After": "17"})
+        return httpx.Response(200)
+
+    http, _ = make(handler, clock, backoff_base=0.1)
+    await http.get(URL)
+    assert times[1] - times[0] >= 17
+
+
+async def test_rate_limited_when_retries_run_out() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "2"})
+
+    http, _ = make(handler, max_retries=1)
+    with pytest.raises(RateLimited) as caught:
+        await http.get(URL)
+    assert caught.value.retry_after == 2
+
+
+# --- timeouts ----------------------------------------------------------------------------------------
+async def test_a_silent_upstream_times_out_on_the_clock() -> None:
+    clock = VirtualClock()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await anyio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    http, _ = make(handler, clock, total_timeout=10.0, max_retries=1, backoff_base=1.0)
+    with pytest.raises(Unavailable, match="no answer within 10s"):
+        await http.get(URL)
+    assert 20.0 <= clock.monotonic() <= 21.0  # two attempts of 10 s plus one backoff
+    assert http.state()["breaker"]["consecutive_failures"] == 2  # each attempt counts
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (httpx.ConnectError("refused"), Unavailable),
+        (httpx.ReadTimeout("slow"), Unavailable),
+        (httpx.RemoteProtocolError("garbage"), Unavailable),
+        (RuntimeError("a bug in a transport"), Unavailable),
+    ],
+)
+async def test_transport_failures_become_typed_errors(error: Exception, expected: type[SourceError]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    http, _ = make(handler, max_retries=0)
+    with pytest.raises(expected) as caught:
+        await http.get(URL)
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert caught.value.source == "test"
+
+
+# --- statuses and pages ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (404, b"{}", NotFound),
+        (410, b"", NotFound),
+        (401, b"{}", AuthRequired),
+        (403, b"<html><head><title>403 Forbidden</title></head></html>", Blocked),
+        (503, CLOUDFLARE, Blocked),
+        (200, CLOUDFLARE, Blocked),
+        (500, b"oops", Unavailable),
+        (400, b"bad", SourceError),
+    ],
+)
+async def test_statuses_and_challenge_pages_map_to_typed_errors(
+    status: int, body: bytes, expected: type[SourceError]
+) -> None:
+    http, _ = make(lambda request: httpx.Response(status, content=body), max_retries=0)
+    with pytest.raises(expected):
+        await http.get(URL)
+
+
+async def test_forbidden_means_bad_credentials_for_token_apis() -> None:
+    http, _ = make(lambda request: httpx.Response(403, json={"error": "forbidden"}), forbidden_is_auth=True)
+    with pytest.raises(AuthRequired):
+        await http.get(URL)
+
+
+async def test_challenges_are_not_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(503, content=CLOUDFLARE)
+
+    http, _ = make(handler, max_retries=3)
+    with pytest.raises(Blocked):
+        await http.get(URL)
+    assert calls == 1
+
+
+async def test_allowed_statuses_come_back_to_the_caller() -> None:
+    http, _ = make(lambda request: httpx.Response(404, json={"errors": [{"status": 404}]}))
+    response = await http.get(URL, allow_statuses=frozenset({404}))
+    assert response.status == 404 and response.json() == {"errors": [{"status": 404}]}
+
+
+async def test_the_sources_own_error_detector_comes_first() -> None:
+    def detect(status: int, body: bytes, headers: object) -> SourceError | None:
+        return NotFound("anime not found", source="x") if b"<error>" in body else None
+
+    http, _ = make(lambda request: httpx.Response(200, content=b"<error>Anime not found</error>"))
+    with pytest.raises(NotFound, match="anime not found"):
+        await http.get(URL, detect_error=detect)
+
+
+async def test_a_rate_limit_notice_in_a_200_body_backs_off() -> None:
+    def detect(status: int, body: bytes, headers: object) -> SourceError | None:
+        return RateLimited("flood", source="x") if b"flood" in body else None
+
+    http, _ = make(lambda request: httpx.Response(200, content=b"flood"), max_retries=0)
+    with pytest.raises(RateLimited):
+        await http.get(URL, detect_error=detect)
+    assert http.state()["rate_limit"]["blocked_for"] > 0
+
+
+# --- size, encoding, concurrency, cache --------------------------------------------------------------
+async def test_responses_over_the_size_cap_are_refused() -> None:
+    http, _ = make(lambda request: httpx.Response(200, content=b"x" * 2000), max_response_bytes=1000)
+    with pytest.raises(ParseError, match="1000-byte limit"):
+        await http.get(URL)
+
+
+async def test_a_gzip_bomb_is_stopped_by_the_decoded_size() -> None:
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    http, _ = make(
+        lambda request: httpx.Response(200, content=bomb, headers={"content-encoding": "gzip"}),
+        max_response_bytes=100_000,
+    )
+    with pytest.raises(ParseError):
+        await http.get(URL)
+
+
+async def test_gzip_answers_are_decoded() -> None:
+    body = gzip.compress(b"<anime id='1'/>")
+    http, _ = make(lambda request: httpx.Response(200, content=body, headers={"content-encoding": "gzip"}))
+    assert (await http.get(URL)).content == b"<anime id='1'/>"
+
+
+async def test_the_concurrency_cap_holds() -> None:
+    clock = VirtualClock()
+    running = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await clock.sleep(1.0)
+        running -= 1
+        return httpx.Response(200)
+
+    http, _ = make(handler, clock, max_concurrency=3)
+    async with anyio.create_task_group() as tg:
+        for i in range(20):
+            tg.start_soon(http.get, f"{URL}/{i}")
+    assert peak == 3
+
+
+class DictCache:
+    name = "dict"
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.ttls: list[float | None] = []
+
+    async def get(self, key: str) -> bytes | None:
+        return self.data.get(key)
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None) -> None:
+        self.data[key] = value
+        self.ttls.append(ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+async def test_cached_answers_do_not_go_upstream_again() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, content=b"<anime/>", headers={"content-type": "text/xml"})
+
+    cache = DictCache()
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(handler)), clock=VirtualClock(), env={}, cache=cache
+    )
+    http = runtime.http("anidb", HttpPolicy(cache_ttl=86400))
+    first = await http.get(URL)
+    second = await http.get(URL)
+    assert calls == 1 and second.from_cache and second.content == first.content
+    assert second.content_type == "text/xml" and cache.ttls == [86400]
+
+
+async def test_policy_overrides_apply_per_source() -> None:
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(lambda r: httpx.Response(200))),
+        clock=VirtualClock(),
+        env={},
+        overrides={"mal": {"max_concurrency": 1}},
+    )
+    assert runtime.http("mal", HttpPolicy()).policy.max_concurrency == 1
+    assert runtime.http("mal", HttpPolicy()) is runtime.http("mal", HttpPolicy())  # one client per source
+    with pytest.raises(ValueError, match="unknown HTTP policy settings"):
+        HttpPolicy().with_overrides({"max_concurency": 1})
+
+
+async def test_invalid_urls_are_typed_errors() -> None:
+    http, _ = make(lambda request: httpx.Response(200))
+    with pytest.raises(SourceError):
+        await http.get("not a url at all://")
