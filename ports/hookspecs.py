@@ -31,12 +31,14 @@ def register_sources(register: Register) -> None:
 
 @hookspec
 def register_embedders(register: Register) -> None:
-    """Register ``Embedder`` objects or factories that turn text or images into vectors."""
+    """Register ``EmbedderProvider`` objects: each loads embedding models of one kind from model folders
+    (``ports.embedder``); which folder is used is configuration (``ANIME_MCP_MODEL``)."""
 
 
 @hookspec
 def register_vector_indexes(register: Register) -> None:
-    """Register ``VectorIndex`` backends."""
+    """Register ``VectorIndexProvider`` objects: each connects to index locations of one kind (a folder for
+    the embedded Qdrant Edge shard, a URL for a Qdrant server; ``ports.vector_index``)."""
 
 
 @hookspec

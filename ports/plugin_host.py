@@ -18,9 +18,9 @@ from attrs import define, field, frozen
 from anime_mcp.ports import hookspecs
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueReader
-from anime_mcp.ports.embedder import Embedder
+from anime_mcp.ports.embedder import EmbedderProvider
 from anime_mcp.ports.source import Source
-from anime_mcp.ports.vector_index import VectorIndex
+from anime_mcp.ports.vector_index import VectorIndexProvider
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 LOAD_ENV = "ANIME_MCP_LOAD_PLUGINS"
@@ -30,8 +30,8 @@ DISABLE_ENV = "ANIME_MCP_DISABLE_PLUGINS"
 REGISTER_HOOKS: dict[str, type] = {
     "register_catalogue_readers": CatalogueReader,
     "register_sources": Source,
-    "register_embedders": Embedder,
-    "register_vector_indexes": VectorIndex,
+    "register_embedders": EmbedderProvider,
+    "register_vector_indexes": VectorIndexProvider,
     "register_caches": Cache,
 }
 
@@ -225,11 +225,11 @@ class PluginHost:
     def sources(self) -> list[Source]:
         return cast(list[Source], self.registered("register_sources"))
 
-    def embedders(self) -> list[Embedder]:
-        return cast(list[Embedder], self.registered("register_embedders"))
+    def embedders(self) -> list[EmbedderProvider]:
+        return cast(list[EmbedderProvider], self.registered("register_embedders"))
 
-    def vector_indexes(self) -> list[VectorIndex]:
-        return cast(list[VectorIndex], self.registered("register_vector_indexes"))
+    def vector_indexes(self) -> list[VectorIndexProvider]:
+        return cast(list[VectorIndexProvider], self.registered("register_vector_indexes"))
 
     def caches(self) -> list[Cache]:
         return cast(list[Cache], self.registered("register_caches"))

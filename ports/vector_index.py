@@ -1,23 +1,163 @@
-"""Vector index port (completed by the search-index issue: Qdrant Edge embedded, Qdrant by URL)."""
+"""Vector index ports: hybrid (dense + sparse) search over catalogue entries, built in generations.
+
+An index is built as a new *generation* and made current in one atomic step (a directory switch for the
+embedded shard, a collection alias on a Qdrant server), so readers never see a partial index and a crash
+mid-build leaves the previous generation serving.
+
+- ``VectorIndexProvider`` (registered by plugins) connects to a location: a folder or a server URL.
+- ``VectorIndexBackend`` is one connected location: open the current generation, start a new one.
+- ``IndexWriter`` fills a generation and commits it (or aborts it).
+- ``VectorIndex`` is the read side: search, stored vectors, the manifest.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from attrs import frozen
+from attrs import field, frozen
+from attrs.validators import in_
+
+from anime_mcp.core.search import SearchFilters, SearchHit, SparseVector
+
+DENSE_VECTOR = "text"  # named vectors; an "image" vector can join later
+SPARSE_VECTOR = "lexical"
 
 
 @frozen
-class ScoredHit:
+class IndexSpec:
+    """What a generation is built with; a search must use the same model and sparse encoder."""
+
+    model: str
+    dimension: int
+    sparse_encoder: str
+    settings: Mapping[str, float | int | str] = field(factory=dict)  # e.g. the lexical avgdl
+
+
+@frozen
+class IndexManifest:
+    spec: IndexSpec
+    generation: str
+    points: int
+    built_at: str  # ISO 8601, UTC
+    catalogue_source: str = ""
+    backend: str = ""
+    location: str = ""
+
+
+@frozen
+class IndexPoint:
     anime_id: str
-    score: float
+    dense: Sequence[float]
+    sparse: SparseVector
+    payload: Mapping[str, object]
+    fingerprint: str  # content hash: what an incremental update compares
+
+
+FUSIONS = ("rrf", "dbsf")
+
+
+@frozen
+class IndexQuery:
+    """Dense, sparse or both (prefetches fused in the engine); filters apply to every stage.
+
+    ``fusion``: ``"rrf"`` (reciprocal rank fusion, by rank alone) or ``"dbsf"`` (distribution-based score
+    fusion: each stage's scores normalised by their mean and spread, then summed). The search service's
+    default hybrid ranking instead asks for each stage alone and fuses in ``core.search.fuse_weighted``;
+    docs/benchmarks.md compares the three on the judged queries.
+    """
+
+    dense: Sequence[float] | None = None
+    sparse: SparseVector | None = None
+    filters: SearchFilters = field(factory=SearchFilters)
+    limit: int = 10
+    candidates: int = 100  # how many each stage contributes to the fusion
+    payload_fields: tuple[str, ...] | None = None  # None: the whole payload
+    fusion: str = field(default="rrf", validator=in_(FUSIONS))
+
+
+@frozen
+class HnswSettings:
+    m: int = 16
+    ef_construct: int = 128
+    ef: int = 128  # search-time beam
+    exact: bool = False  # brute force (always correct, slower at scale)
 
 
 @runtime_checkable
 class VectorIndex(Protocol):
-    """Hybrid (dense + sparse) search over catalogue entries keyed by internal anime id."""
+    manifest: IndexManifest
 
-    def search_dense(self, vector: Sequence[float], *, limit: int) -> list[ScoredHit]: ...
+    def search(self, query: IndexQuery) -> list[SearchHit]: ...
+
+    def dense_vector(self, anime_id: str) -> list[float] | None:
+        """The stored dense vector of one entry (similar-anime search re-embeds nothing)."""
+        ...
 
     def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class IndexWriter(Protocol):
+    """One generation being written. Nothing is visible to readers before ``commit``."""
+
+    spec: IndexSpec
+
+    def fingerprints(self) -> dict[str, str]:
+        """anime id -> fingerprint of what this generation already holds (resume, incremental diff)."""
+        ...
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None: ...
+
+    def delete(self, anime_ids: Sequence[str]) -> None: ...
+
+    def commit(self, *, catalogue_source: str = "") -> IndexManifest:
+        """Finish (build indexes, flush) and switch readers to this generation atomically."""
+        ...
+
+    def abort(self) -> None:
+        """Drop this generation; the current one keeps serving."""
+        ...
+
+    def close(self) -> None:
+        """Stop writing without committing; an unfinished generation stays, to be resumed."""
+        ...
+
+
+@runtime_checkable
+class VectorIndexBackend(Protocol):
+    name: str
+    location: str
+
+    def manifest(self) -> IndexManifest | None:
+        """The current generation's manifest, or None when nothing was built yet."""
+        ...
+
+    def open(self) -> VectorIndex | None:
+        """The current generation for searching, or None when nothing was built yet."""
+        ...
+
+    def new_generation(self, spec: IndexSpec, *, resume: bool = True) -> IndexWriter:
+        """Start an empty generation (or resume an unfinished one built with the same spec)."""
+        ...
+
+    def next_generation(self) -> IndexWriter:
+        """Start a generation holding a copy of the current one (for incremental updates)."""
+        ...
+
+
+@runtime_checkable
+class VectorIndexProvider(Protocol):
+    """Registered by plugins: connects to index locations of one kind."""
+
+    name: str
+
+    def accepts(self, location: str) -> bool:
+        """Whether this provider serves the location (a folder path, an ``http(s)://`` URL, ...)."""
+        ...
+
+    def connect(
+        self, location: str, *, hnsw: HnswSettings | None = None, options: Mapping[str, str] | None = None
+    ) -> VectorIndexBackend: ...

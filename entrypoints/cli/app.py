@@ -42,8 +42,12 @@ def get_app(ctx: click.Context) -> App:
 
 @click.group(cls=AnimeMcpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="anime-mcp", prog_name="anime-mcp")
-@click.option("--log-format", type=click.Choice(["console", "json"]), default=None,
-              help="Log line format on stderr (default: console, or ANIME_MCP_LOG_FORMAT).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["console", "json"]),
+    default=None,
+    help="Log line format on stderr (default: console, or ANIME_MCP_LOG_FORMAT).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.pass_context
 def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
@@ -61,15 +65,23 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from anime_mcp.entrypoints.cli import catalogue, plugins
+    from anime_mcp.entrypoints.cli import catalogue, models, plugins, search
 
     cli.add_command(catalogue.ingest)
     cli.add_command(catalogue.get)
     cli.add_command(plugins.plugins)
+    cli.add_command(search.search)
+    cli.add_command(search.similar)
+    cli.add_command(models.models)
 
     from anime_mcp.entrypoints.cli import sources
 
     cli.add_command(sources.sources)
+
+    from anime_mcp.entrypoints.cli import serve
+
+    for command in (serve.serve, serve.mcp_stdio, serve.tools, serve.call):
+        cli.add_command(command)
 
 
 _register_commands()

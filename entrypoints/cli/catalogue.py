@@ -23,6 +23,7 @@ from rich.table import Table
 from anime_mcp.adapters.catalogue_download import download_catalogue
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.cli.indexing import index_catalogue, index_report_dict, print_index_report
 from anime_mcp.entrypoints.presenters import entry_to_dict
 from anime_mcp.entrypoints.services.catalogue import IngestReport, ingest_file, lookup
 from anime_mcp.ports.catalogue import ByteProgress
@@ -30,8 +31,13 @@ from anime_mcp.ports.catalogue import ByteProgress
 
 @contextmanager
 def _byte_progress(description: str) -> Iterator[ByteProgress]:
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
         task = bar.add_task(description, total=None)
 
@@ -42,14 +48,25 @@ def _byte_progress(description: str) -> Iterator[ByteProgress]:
 
 
 @click.command()
-@click.option("--source", "source", metavar="PATH|URL", default=None,
-              help="Catalogue file or URL. Default: ANIME_MCP_CATALOGUE, then config.toml, then the "
-                   "upstream release.")
+@click.option(
+    "--source",
+    "source",
+    metavar="PATH|URL",
+    default=None,
+    help="Catalogue file or URL. Default: ANIME_MCP_CATALOGUE, then config.toml, then the upstream release.",
+)
 @click.option("--strict", is_flag=True, help="Stop at the first malformed entry instead of skipping it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--reindex", is_flag=True, help="Rebuild the search index from scratch (e.g. after a model change)."
+)
+@click.option("--no-index", is_flag=True, help="Only store the catalogue; do not embed and index it.")
 @click.pass_context
-def ingest(ctx: click.Context, source: str | None, strict: bool, as_json: bool) -> None:
-    """Read an anime-offline-database release into the local store (jsonl or json, plain or .zst)."""
+def ingest(
+    ctx: click.Context, *, source: str | None, strict: bool, as_json: bool, reindex: bool, no_index: bool
+) -> None:
+    """Read an anime-offline-database release into the local store (jsonl or json, plain or .zst), then
+    embed and index it for search (incrementally when the index exists and the model is unchanged)."""
     app = get_app(ctx)
     chosen = source or app.settings.catalogue or app.settings.catalogue_url
     started = time.perf_counter()
@@ -61,13 +78,25 @@ def ingest(ctx: click.Context, source: str | None, strict: bool, as_json: bool) 
     else:
         path = Path(chosen).expanduser()
     with _byte_progress("ingesting") as progress:
-        report = ingest_file(path, app.plugins.catalogue_readers(), app.store, strict=strict, source=chosen,
-                             progress=progress, note=note)
+        report = ingest_file(
+            path,
+            app.plugins.catalogue_readers(),
+            app.store,
+            strict=strict,
+            source=chosen,
+            progress=progress,
+            note=note,
+        )
     elapsed = time.perf_counter() - started
+    indexed = (
+        None if no_index else index_catalogue(app, reindex=reindex, required=reindex, catalogue_source=chosen)
+    )
     if as_json:
-        click.echo(json.dumps(_report_dict(report, elapsed, app.store.path), indent=2))
+        summary = _report_dict(report, elapsed, app.store.path) | {"index": index_report_dict(indexed)}
+        click.echo(json.dumps(summary, indent=2))
     else:
         _print_report(report, elapsed, app.store.path)
+        print_index_report(indexed)
 
 
 def _report_dict(report: IngestReport, elapsed: float, store: Path) -> dict[str, object]:
@@ -90,8 +119,10 @@ def _print_report(report: IngestReport, elapsed: float, store: Path) -> None:
     last = stats.metadata.last_update.isoformat() if stats.metadata else "?"
     if report.note:
         out.print(f"note: {report.note}")
-    out.print(f"[bold]{stats.entries:,}[/] entries from {stats.source} (release {last}) "
-              f"in {elapsed:.1f} s -> {store}")
+    out.print(
+        f"[bold]{stats.entries:,}[/] entries from {stats.source} (release {last}) "
+        f"in {elapsed:.1f} s -> {store}"
+    )
     table = Table("platform", "entries", title="entries per platform", title_justify="left")
     for platform, count in sorted(stats.per_platform.items(), key=lambda kv: -kv[1]):
         table.add_row(platform.value, f"{count:,}")
@@ -130,7 +161,9 @@ def _print_entry(entry: CatalogueEntry) -> None:
     season = " ".join(str(x) for x in (data["season"], data["year"]) if x and x != "UNDEFINED") or "?"
     out.print(f"[bold]{entry.title}[/]  ({entry.anime_id})")
     facts = [
-        ("type", data["type"]), ("episodes", data["episodes"] or "?"), ("status", data["status"]),
+        ("type", data["type"]),
+        ("episodes", data["episodes"] or "?"),
+        ("status", data["status"]),
         ("season", season),
         ("score", f"{data['score']:.2f} / 10" if data["score"] else "-"),
         ("episode length", f"{data['duration_seconds'] // 60} min" if data["duration_seconds"] else "-"),

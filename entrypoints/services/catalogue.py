@@ -50,8 +50,12 @@ def ingest_file(
     log = structlog.get_logger("anime_mcp.catalogue")
     log.info("catalogue.ingest.started", path=str(path), reader=reader.name, strict=strict)
     stats = store.replace(result.metadata, result.entries, source=source or str(path), skipped=result.skipped)
-    log.info("catalogue.ingest.finished", entries=stats.entries, skipped=stats.skipped,
-             last_update=stats.metadata.last_update.isoformat() if stats.metadata else None)
+    log.info(
+        "catalogue.ingest.finished",
+        entries=stats.entries,
+        skipped=stats.skipped,
+        last_update=stats.metadata.last_update.isoformat() if stats.metadata else None,
+    )
     return IngestReport(stats, tuple(result.skipped), reader.name, note)
 
 

@@ -1,0 +1,408 @@
+"""The embedded search index: Qdrant Edge (the Qdrant engine in-process) in a folder, in generations.
+
+Layout of the index folder::
+
+    index/
+      CURRENT                 the name of the generation readers use (replaced atomically)
+      .lock                   held by the one process writing a generation
+      gen-<time>-<id>/
+        building.json         the spec, while the generation is unfinished (resume reads it)
+        manifest.json         written last: a generation without it is never opened for search
+        shard/                the Qdrant Edge shard
+
+A build writes a new generation beside the current one, builds its HNSW and payload indexes, writes the
+manifest and only then replaces ``CURRENT`` (``os.replace``: atomic on POSIX). A process killed at any
+point before that leaves ``CURRENT`` and the generation it names untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from anime_mcp.adapters.qdrant_common import (
+    PAYLOAD_INDEXES,
+    RRF_K,
+    Conditions,
+    Match,
+    conditions,
+    manifest_from_dict,
+    manifest_to_dict,
+    new_generation_name,
+    point_id,
+    point_payload,
+    spec_to_json,
+    utc_now,
+)
+from anime_mcp.core.search import IndexNotBuilt, SearchError, SearchHit, SparseVector
+from anime_mcp.ports.vector_index import (
+    DENSE_VECTOR,
+    SPARSE_VECTOR,
+    HnswSettings,
+    IndexManifest,
+    IndexPoint,
+    IndexQuery,
+    IndexSpec,
+)
+
+PROVIDER_NAME = "qdrant-edge"
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+BUILDING = "building.json"
+SHARD = "shard"
+_SCHEMA = {
+    "keyword": qe.PayloadSchemaType.Keyword,
+    "integer": qe.PayloadSchemaType.Integer,
+    "float": qe.PayloadSchemaType.Float,
+}
+_SCROLL_PAGE = 2048
+FLUSH_EVERY = 2048
+
+
+class IndexBusy(SearchError):
+    """Another process is writing the index."""
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _payload_selector(query: IndexQuery) -> bool | list[str]:
+    if query.payload_fields is None:
+        return True
+    return sorted({"anime_id", *query.payload_fields})  # the hit's id comes from the payload
+
+
+def _edge_filter(found: Conditions) -> qe.Filter | None:
+    if not found:
+        return None
+
+    def convert(condition: Any) -> qe.FieldCondition:
+        if isinstance(condition, Match):
+            values = list(condition.values)
+            match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
+            return qe.FieldCondition(condition.key, match=match)
+        return qe.FieldCondition(condition.key, range=qe.RangeFloat(gte=condition.gte, lte=condition.lte))
+
+    return qe.Filter(
+        must=[convert(c) for c in found.must] or None, must_not=[convert(c) for c in found.must_not] or None
+    )
+
+
+def _edge_sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), list(vector.values))
+
+
+class EdgeIndex:
+    """Implements ``VectorIndex`` over one committed generation."""
+
+    def __init__(self, shard: qe.EdgeShard, manifest: IndexManifest, hnsw: HnswSettings) -> None:
+        self._shard = shard
+        self.manifest = manifest
+        self._hnsw = hnsw
+
+    def _params(self) -> qe.SearchParams:
+        return qe.SearchParams(hnsw_ef=self._hnsw.ef, exact=self._hnsw.exact)
+
+    def search(self, query: IndexQuery) -> list[SearchHit]:
+        found = _edge_filter(conditions(query.filters))
+        stages: list[tuple[qe.Query, qe.SearchParams | None]] = []
+        if query.dense is not None:
+            stages.append((qe.Query.Nearest(list(query.dense), using=DENSE_VECTOR), self._params()))
+        if query.sparse is not None and len(query.sparse):
+            stages.append((qe.Query.Nearest(_edge_sparse(query.sparse), using=SPARSE_VECTOR), None))
+        if not stages:
+            return []
+        if len(stages) == 1:
+            scoring, params = stages[0]
+            request = qe.QueryRequest(
+                limit=query.limit,
+                query=scoring,
+                filter=found,
+                params=params,
+                with_payload=_payload_selector(query),
+            )
+        else:
+            prefetches = [
+                qe.Prefetch(limit=query.candidates, query=scoring, params=params, filter=found)
+                for scoring, params in stages
+            ]
+            # The stubs type the query as ``Fusion``; the engine takes its ``Rrf`` / ``Dbsf`` members.
+            fusion: Any = qe.Fusion.Rrf(k=RRF_K) if query.fusion == "rrf" else qe.Fusion.Dbsf()
+            request = qe.QueryRequest(
+                limit=query.limit,
+                query=fusion,
+                prefetches=prefetches,
+                filter=found,
+                with_payload=_payload_selector(query),
+            )
+        points = self._shard.query(request)
+        return [
+            SearchHit(str((p.payload or {}).get("anime_id", p.id)), p.score, p.payload or {}) for p in points
+        ]
+
+    def dense_vector(self, anime_id: str) -> list[float] | None:
+        records = self._shard.retrieve([point_id(anime_id)], with_payload=False, with_vector=[DENSE_VECTOR])
+        if not records:
+            return None
+        vector = records[0].vector
+        if isinstance(vector, dict):
+            dense = vector.get(DENSE_VECTOR)
+            return [float(x) for x in dense] if isinstance(dense, list) else None  # type: ignore[arg-type]
+        return None
+
+    def count(self) -> int:
+        return self._shard.count(qe.CountRequest(exact=True))
+
+    def close(self) -> None:
+        self._shard.close()
+
+
+class EdgeWriter:
+    """Implements ``IndexWriter`` for one generation folder."""
+
+    def __init__(
+        self, backend: EdgeBackend, directory: Path, shard: qe.EdgeShard, spec: IndexSpec, lock: int
+    ) -> None:
+        self._backend = backend
+        self.directory = directory
+        self._shard = shard
+        self.spec = spec
+        self._lock = lock
+        self._open = True
+        self._unflushed = 0
+
+    def fingerprints(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        offset = None
+        while True:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(
+                    offset=offset,
+                    limit=_SCROLL_PAGE,
+                    with_payload=["anime_id", "fingerprint"],
+                    with_vector=False,
+                )
+            )
+            for record in records:
+                payload = record.payload or {}
+                found[str(payload.get("anime_id"))] = str(payload.get("fingerprint", ""))
+            if offset is None:
+                return found
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None:
+        if not points:
+            return
+        self._unflushed += len(points)
+        self._shard.update(
+            qe.UpdateOperation.upsert_points(
+                [
+                    qe.Point(
+                        point_id(p.anime_id),
+                        {DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _edge_sparse(p.sparse)},
+                        point_payload(p.payload, p.fingerprint),
+                    )
+                    for p in points
+                ]
+            )
+        )
+        if self._unflushed >= self._backend.flush_every:
+            self._shard.flush()  # what an interrupted build keeps for resuming
+            self._unflushed = 0
+
+    def delete(self, anime_ids: Sequence[str]) -> None:
+        if anime_ids:
+            self._shard.update(qe.UpdateOperation.delete_points([point_id(a) for a in anime_ids]))
+
+    def commit(self, *, catalogue_source: str = "") -> IndexManifest:
+        self._shard.optimize()  # builds HNSW and payload indexes now, not on the first searches
+        points = self._shard.count(qe.CountRequest(exact=True))
+        self._shard.flush()
+        self._shard.close()
+        self._open = False
+        manifest = IndexManifest(
+            spec=self.spec,
+            generation=self.directory.name,
+            points=points,
+            built_at=utc_now(),
+            catalogue_source=catalogue_source,
+            backend=PROVIDER_NAME,
+            location=str(self._backend.root),
+        )
+        _write_atomic(self.directory / MANIFEST, json.dumps(manifest_to_dict(manifest), indent=2))
+        (self.directory / BUILDING).unlink(missing_ok=True)
+        _write_atomic(self._backend.root / CURRENT, self.directory.name + "\n")
+        self._backend.collect_garbage()
+        self._release()
+        return manifest
+
+    def abort(self) -> None:
+        if self._open:
+            self._shard.close()
+            self._open = False
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self._release()
+
+    def close(self) -> None:
+        if self._open:
+            self._shard.flush()
+            self._shard.close()
+            self._open = False
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock >= 0:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = -1
+
+
+class EdgeBackend:
+    """Implements ``VectorIndexBackend`` for an index folder."""
+
+    name = PROVIDER_NAME
+
+    def __init__(
+        self, root: Path, *, hnsw: HnswSettings | None = None, flush_every: int = FLUSH_EVERY
+    ) -> None:
+        self.root = root
+        self.location = str(root)
+        self.hnsw = hnsw or HnswSettings()
+        self.flush_every = flush_every  # points written between flushes (what an interrupted build keeps)
+
+    # --- reading ---------------------------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def manifest(self) -> IndexManifest | None:
+        name = self._current_name()
+        if name is None:
+            return None
+        path = self.root / name / MANIFEST
+        try:
+            return manifest_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise IndexNotBuilt(
+                f"the search index at {self.root} names generation {name}, which is "
+                "missing; run `anime-mcp ingest --reindex`"
+            ) from None
+
+    def open(self) -> EdgeIndex | None:
+        manifest = self.manifest()
+        if manifest is None:
+            return None
+        shard = qe.EdgeShard.load(str(self.root / manifest.generation / SHARD))
+        return EdgeIndex(shard, manifest, self.hnsw)
+
+    # --- writing ---------------------------------------------------------------------------------
+    def _lock(self) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise IndexBusy(f"another anime-mcp process is writing the search index at {self.root}") from None
+        return fd
+
+    def _config(self, spec: IndexSpec) -> qe.EdgeConfig:
+        return qe.EdgeConfig(
+            vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            hnsw_config=qe.HnswIndexConfig(
+                m=self.hnsw.m, ef_construct=self.hnsw.ef_construct, full_scan_threshold=10_000
+            ),
+            # Exact search needs no HNSW graph: skip building it (indexing threshold 0 = never index).
+            optimizers=qe.EdgeOptimizersConfig(indexing_threshold=0) if self.hnsw.exact else None,
+            # No write-ahead log: a committed generation is never written again, and a shard with a WAL
+            # can be opened by one process only (the WAL is locked), so a server and a CLI could not both
+            # search. Writes become durable at flush(): the writer flushes every FLUSH_EVERY points.
+            wal_enabled=False,
+        )
+
+    def _unfinished(self, spec: IndexSpec) -> Path | None:
+        for directory in sorted(self.root.glob("gen-*"), reverse=True):
+            building = directory / BUILDING
+            if building.is_file() and building.read_text(encoding="utf-8") == spec_to_json(spec):
+                return directory
+        return None
+
+    def new_generation(self, spec: IndexSpec, *, resume: bool = True) -> EdgeWriter:
+        lock = self._lock()
+        try:
+            unfinished = self._unfinished(spec) if resume else None
+            if unfinished is not None:
+                try:
+                    shard = qe.EdgeShard.load(str(unfinished / SHARD))
+                    return EdgeWriter(self, unfinished, shard, spec, lock)
+                except Exception:  # noqa: BLE001 - a shard killed mid-write may not load: start over
+                    shutil.rmtree(unfinished, ignore_errors=True)
+            self.collect_garbage()
+            directory = self.root / new_generation_name()
+            directory.mkdir(parents=True)
+            (directory / BUILDING).write_text(spec_to_json(spec), encoding="utf-8")
+            shard = qe.EdgeShard.create(str(directory / SHARD), self._config(spec))
+            for field, kind in PAYLOAD_INDEXES.items():
+                shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
+            return EdgeWriter(self, directory, shard, spec, lock)
+        except BaseException:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+            raise
+
+    def next_generation(self) -> EdgeWriter:
+        manifest = self.manifest()
+        if manifest is None:
+            raise IndexNotBuilt(f"no search index at {self.root} to update; run `anime-mcp ingest`")
+        lock = self._lock()
+        try:
+            self.collect_garbage()
+            directory = self.root / new_generation_name()
+            shutil.copytree(self.root / manifest.generation / SHARD, directory / SHARD)
+            (directory / BUILDING).write_text(spec_to_json(manifest.spec), encoding="utf-8")
+            shard = qe.EdgeShard.load(str(directory / SHARD))
+            return EdgeWriter(self, directory, shard, manifest.spec, lock)
+        except BaseException:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+            raise
+
+    def collect_garbage(self) -> None:
+        """Drop every generation but the current one and the one before it (only the lock holder calls this).
+
+        The previous generation stays one round, so a reader that opened it just before a switch can finish.
+        Unfinished generations go too: nobody else writes while we hold the lock.
+        """
+        current = self._current_name()
+        finished = sorted(
+            d.name for d in self.root.glob("gen-*") if (d / MANIFEST).is_file() and d.name != current
+        )
+        keep = {current, *finished[-1:]}
+        for directory in self.root.glob("gen-*"):
+            if directory.name not in keep:
+                shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,111 @@
+"""The indexing step of ``anime-mcp ingest``: embed and index the catalogue, with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from anime_mcp.core.search import EmbedderError
+from anime_mcp.entrypoints.bootstrap import App
+from anime_mcp.entrypoints.cli.app import err, out
+from anime_mcp.entrypoints.search_setup import search_components
+from anime_mcp.entrypoints.services.indexing import IndexProgress, IndexReport, build_index
+
+
+class RateColumn(ProgressColumn):
+    """Entries per second."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} entries/s" if speed else "- entries/s")
+
+
+@contextmanager
+def entry_progress(description: str) -> Iterator[IndexProgress]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source: str) -> IndexReport | None:
+    """Embed and index the ingested catalogue; without a model, skip with a warning unless ``required``."""
+    try:
+        components = search_components(app)
+    except EmbedderError as exc:
+        if required:
+            raise
+        err.print(f"[yellow]search index not built:[/] {exc}")
+        return None
+    embedder = components.embedder()
+    label = f"indexing ({embedder.name}, {components.backend.name})"
+    with entry_progress(label) as progress:
+        return build_index(
+            app.store,
+            embedder,
+            components.encoder,
+            components.backend,
+            reindex=reindex,
+            progress=progress,
+            catalogue_source=catalogue_source,
+        )
+
+
+def index_report_dict(report: IndexReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    manifest = report.manifest
+    return {
+        "mode": report.mode,
+        "embedded": report.embedded,
+        "added": report.added,
+        "changed": report.changed,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "seconds": round(report.seconds, 2),
+        "points": manifest.points,
+        "model": manifest.spec.model,
+        "dimension": manifest.spec.dimension,
+        "generation": manifest.generation,
+        "backend": manifest.backend,
+        "location": manifest.location,
+    }
+
+
+def print_index_report(report: IndexReport | None) -> None:
+    if report is None:
+        return
+    manifest = report.manifest
+    rate = (
+        f", {report.embedded / report.seconds:,.0f} entries/s" if report.embedded and report.seconds else ""
+    )
+    out.print(
+        f"search index ({report.mode}): {report.embedded:,} embedded, {report.removed:,} removed, "
+        f"{report.unchanged:,} unchanged in {report.seconds:.1f} s{rate} -> {manifest.points:,} entries, "
+        f"{manifest.spec.model} ({manifest.spec.dimension}-d), {manifest.backend} at {manifest.location}"
+    )

@@ -1,0 +1,193 @@
+"""``anime-mcp serve`` (REST + MCP over HTTP), ``anime-mcp mcp`` (MCP over stdio), and the tool catalogue at
+the terminal: ``anime-mcp tools`` lists the tools, ``anime-mcp call TOOL key=value ...`` runs any of them.
+
+The servers' modules are imported inside the commands, so ``anime-mcp --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import click
+from attrs import evolve
+
+from anime_mcp.entrypoints.cli.app import get_app, out
+
+if TYPE_CHECKING:
+    from anime_mcp.entrypoints.runtime import Runtime
+    from anime_mcp.entrypoints.tools import ToolCatalogue, ToolResult
+
+
+def _tools(runtime: Runtime) -> ToolCatalogue:
+    from anime_mcp.entrypoints.tools import build_tools
+
+    return build_tools(runtime)
+
+
+def _runtime(ctx: click.Context, *, warm_up: bool | None = None) -> Runtime:
+    from anime_mcp.entrypoints.observability import configure_tracing
+    from anime_mcp.entrypoints.runtime import Runtime
+    from anime_mcp.entrypoints.serve_settings import ServeSettings
+
+    app = get_app(ctx)
+    settings = ServeSettings.load(app.settings.home)
+    if warm_up is not None:
+        settings = evolve(settings, warm_up=warm_up)
+    configure_tracing(settings.tracing)
+    return Runtime(app, settings)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (0.0.0.0 for every interface; then protect /api/admin with a token).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="TCP port; 0 picks a free one (printed at start).",
+)
+@click.option("--no-warm-up", is_flag=True, help="Do not load the model and open the index before serving.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool) -> None:
+    """Serve the REST API (/api), the MCP server over streamable HTTP (/mcp) and the API docs (/docs)."""
+    import uvicorn
+
+    from anime_mcp.entrypoints.rest.app import create_app
+
+    runtime = _runtime(ctx, warm_up=False if no_warm_up else None)
+    app = create_app(runtime, _tools(runtime), host=host)
+    sock = _bind(host, port)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"anime-mcp serving on http://{shown}:{bound} (REST /api, MCP /mcp, docs /docs)", err=True)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@click.command("mcp")
+@click.pass_context
+def mcp_stdio(ctx: click.Context) -> None:
+    """Serve MCP over stdio (what Claude Desktop and other MCP clients start). Logs go to stderr."""
+    from anime_mcp.entrypoints.mcp.server import serve_stdio
+
+    runtime = _runtime(ctx)
+    anyio.run(serve_stdio, runtime, _tools(runtime))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print every tool with its input and output schemas.")
+@click.pass_context
+def tools(ctx: click.Context, as_json: bool) -> None:
+    """List the tools (the same set MCP clients and POST /api/tools/NAME get)."""
+    runtime = _runtime(ctx, warm_up=False)
+    catalogue = _tools(runtime)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": t.name,
+                        "title": t.title,
+                        "description": t.description,
+                        "input_schema": t.input_schema,
+                        "output_schema": t.output_schema,
+                    }
+                    for t in catalogue
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    from rich.table import Table
+
+    table = Table(
+        "tool", "what it does", "arguments", title=f"{len(catalogue.names())} tools", title_justify="left"
+    )
+    for tool in catalogue:
+        required = set(tool.input_schema.get("required", []))
+        arguments = ", ".join(
+            f"{name}{'*' if name in required else ''}" for name in tool.input_schema["properties"]
+        )
+        table.add_row(tool.name, tool.title, arguments)
+    out.print(table)
+    out.print(
+        "[dim]* required. Descriptions and schemas: anime-mcp tools --json. Run one with: "
+        "anime-mcp call TOOL key=value ... (values are JSON or text)[/]"
+    )
+
+
+def parse_arguments(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``limit=3 query="death note" filters.types=["TV"]``: JSON values where they parse, else text; dotted
+    keys build nested objects."""
+    arguments: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r}: write arguments as key=value", param_hint="ARGUMENTS")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        target = arguments
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise click.BadParameter(f"{key}: {parent} is not an object", param_hint="ARGUMENTS")
+        target[leaf] = value
+    return arguments
+
+
+@click.command()
+@click.argument("tool")
+@click.argument("arguments", nargs=-1)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the structured output (the tool's output schema)."
+)
+@click.pass_context
+def call(ctx: click.Context, tool: str, arguments: tuple[str, ...], as_json: bool) -> None:
+    """Run one tool: anime-mcp call search_anime query="death note" limit=3 filters.types='["TV"]'."""
+    runtime = _runtime(ctx, warm_up=False)
+    catalogue = _tools(runtime)
+
+    async def run() -> ToolResult:
+        try:
+            return await catalogue.call(runtime, tool, parse_arguments(arguments), face="cli")
+        finally:
+            await runtime.aclose()
+
+    result = anyio.run(run)
+    if as_json:
+        click.echo(json.dumps(result.output, indent=2, ensure_ascii=False))
+    else:
+        out.print(result.text, markup=False, highlight=False)

@@ -1,0 +1,177 @@
+"""The MCP face (mcp SDK 2.x, low-level ``Server``): the tool catalogue as MCP tools, the installation's
+self-description as resources; served over stdio (``anime-mcp mcp``) or streamable HTTP (``/mcp`` in the
+Starlette app).
+
+The low-level server is used rather than ``MCPServer``: our schemas are JSON Schema written once in the
+tool catalogue (and shared with REST and OpenAPI), not derived from Python signatures. Every tool call
+answers structured content matching the tool's output schema plus a compact text rendering; every
+failure is an MCP tool error (``is_error``) with an actionable message, never a crashed server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib.metadata import version
+from typing import Any
+
+import mcp_types as types
+import structlog
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.tools import ToolCatalogue
+from anime_mcp.entrypoints.tools import info as info_tools
+from anime_mcp.entrypoints.tools.base import Tool, new_correlation_id
+from anime_mcp.entrypoints.tools.errors import classify
+
+log = structlog.get_logger("anime_mcp.mcp")
+CORRELATION_META = "io.github.anime-mcp/correlation_id"
+
+INSTRUCTIONS = (
+    "anime-mcp answers questions about anime from an offline catalogue of ~36,000 anime (MyAnimeList, "
+    "AniList, Kitsu, AniDB, ANN, Anime-Planet and more). Start with search_anime (titles in any language, "
+    "or a description, with filters); get details with get_anime_by_id using the anime_id a result shows; "
+    "use find_similar_anime for recommendations. Results are small by default: raise limit or ask for "
+    "detail 'full' when you need more."
+)
+
+LIVE_INSTRUCTIONS = (
+    " For what one platform says now (synopsis, its score, streaming links), use get_anime_from_source: "
+    "slower, live, with the page URL and fetch time."
+)
+
+RESOURCES: dict[str, tuple[str, str]] = {
+    "anime-mcp://plugins": ("plugins", "Installed plugins: version, status, hooks, what each registered."),
+    "anime-mcp://health": (
+        "health",
+        "Health of each component: catalogue, index, embedder, plugins, "
+        "live sources and their circuit breakers.",
+    ),
+    "anime-mcp://stats": (
+        "stats",
+        "Catalogue statistics (entries per platform, release date), the search "
+        "index, and tool calls since start.",
+    ),
+}
+
+
+def mcp_tool(tool: Tool) -> types.Tool:
+    return types.Tool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=tool.input_schema,
+        output_schema=tool.output_schema,
+        annotations=types.ToolAnnotations(
+            title=tool.title,
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=not tool.open_world,
+            open_world_hint=tool.open_world,
+        ),
+    )
+
+
+def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
+    """The HTTP request's X-Correlation-ID (set by the REST middleware), a client's ``_meta`` id, or new."""
+    request = ctx.request
+    state = getattr(request, "state", None)
+    found = getattr(state, "correlation_id", None) if state is not None else None
+    if isinstance(found, str):
+        return found
+    sent = (ctx.meta or {}).get(CORRELATION_META)
+    return sent if isinstance(sent, str) and 0 < len(sent) <= 128 else new_correlation_id()
+
+
+def build_server(runtime: Runtime, tools: ToolCatalogue) -> Server[Any]:
+    listed = [mcp_tool(tool) for tool in tools]
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=listed)
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        correlation_id = _correlation_id(ctx)
+        try:
+            result = await tools.call(
+                runtime, params.name, params.arguments, correlation_id=correlation_id, face="mcp"
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure is a tool error, never a crashed server
+            error = classify(exc)  # the catalogue has logged it, with the stack trace when it was a bug
+            message = (
+                f"{error.message} (correlation id {correlation_id})" if error.status == 500 else error.message
+            )
+            return types.CallToolResult(content=[types.TextContent(text=f"Error: {message}")], is_error=True)
+        return types.CallToolResult(
+            content=[types.TextContent(text=result.text)], structured_content=result.output
+        )
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=uri, name=name, title=name, description=description, mime_type="application/json"
+                )
+                for uri, (name, description) in RESOURCES.items()
+            ]
+        )
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        readers = {
+            "anime-mcp://plugins": info_tools.plugins,
+            "anime-mcp://health": info_tools.health,
+            "anime-mcp://stats": info_tools.stats,
+        }
+        reader = readers.get(uri)
+        if reader is None:
+            raise MCPError(
+                types.INVALID_PARAMS, f"unknown resource {uri!r}; the resources are {', '.join(RESOURCES)}"
+            )
+        data = await runtime.run_sync(reader, runtime)
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(
+                    uri=uri, mime_type="application/json", text=json.dumps(data, indent=2, ensure_ascii=False)
+                )
+            ]
+        )
+
+    return Server(
+        "anime-mcp",
+        version=version("anime-mcp"),
+        title="anime-mcp",
+        instructions=INSTRUCTIONS + (LIVE_INSTRUCTIONS if "get_anime_from_source" in tools else ""),
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
+    )
+
+
+def start_warm_up(runtime: Runtime) -> None:
+    """Open the index and load the model in the background, so ``tools/list`` is not kept waiting."""
+    if runtime.settings.warm_up:
+        threading.Thread(target=runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
+
+
+async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
+    from mcp.server.stdio import stdio_server
+
+    server = build_server(runtime, tools)
+    start_warm_up(runtime)
+    try:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    finally:
+        await runtime.aclose()

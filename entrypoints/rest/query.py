@@ -1,0 +1,251 @@
+"""``POST /api/query`` and ``POST /api/batch``: a question in, ``{results, metadata, sources, warnings}`` out.
+
+A query is a string (answered by hybrid search: there is no query planner yet, and the metadata says so)
+or a structured object naming exactly one of ``text`` (search), ``similar_to`` (recommendations) or
+``anime_id`` (one anime). Each is answered by the same tool the MCP server offers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+
+from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.tools import ToolCatalogue
+from anime_mcp.entrypoints.tools.base import ToolInputError, check_schema
+from anime_mcp.entrypoints.tools.errors import classify
+from anime_mcp.entrypoints.tools.schemas import ANIME_REF, DETAIL, FILTERS, LIMIT, MODE, RESULT, object_schema
+
+PLANNER_NOTE = (
+    "no query planner yet: a text query is answered by hybrid search (titles and meaning) "
+    "over the offline catalogue"
+)
+MAX_BATCH = 50
+KINDS = ("text", "similar_to", "anime_id")
+
+STRUCTURED_QUERY = object_schema(
+    {
+        "text": {"type": "string", "minLength": 1, "maxLength": 500, "description": "Search text."},
+        "similar_to": {**ANIME_REF, "description": "Anime to find similar ones to (any reference form)."},
+        "anime_id": {**ANIME_REF, "description": "One anime by any reference form."},
+        "filters": FILTERS,
+    }
+)
+OPTIONS = object_schema(
+    {
+        "mode": {**MODE, "description": "Search mode, for text queries. " + MODE["description"]},
+        "detail": DETAIL,
+        "exclude_franchise": {
+            "type": "boolean",
+            "default": False,
+            "description": "For similar_to: leave out the anime's own franchise.",
+        },
+    }
+)
+QUERY_REQUEST = object_schema(
+    {
+        "query": {
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": 500}, STRUCTURED_QUERY],
+            "description": "A question as text, or a structured query with exactly one of text, "
+            "similar_to, anime_id.",
+        },
+        "limit": LIMIT,
+        "options": OPTIONS,
+    },
+    ["query"],
+)
+# Checked in two steps, so an error names the field rather than "not valid under any of the given schemas".
+_ENVELOPE = object_schema(
+    {"query": {"type": ["string", "object"]}, "limit": LIMIT, "options": OPTIONS}, ["query"]
+)
+
+SOURCE = {"type": "object", "properties": {"name": {"type": "string"}, "kind": {"type": "string"}}}
+QUERY_RESPONSE = object_schema(
+    {
+        "results": {"type": "array", "items": RESULT},
+        "metadata": {"type": "object"},
+        "sources": {"type": "array", "items": SOURCE},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+    ["results", "metadata", "sources", "warnings"],
+)
+BATCH_REQUEST = object_schema(
+    {
+        "queries": {"type": "array", "items": QUERY_REQUEST, "minItems": 1, "maxItems": MAX_BATCH},
+        "max_concurrent": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 16,
+            "default": 4,
+            "description": "How many queries run at once.",
+        },
+    },
+    ["queries"],
+)
+BATCH_RESPONSE = object_schema(
+    {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "status": {"type": "integer"},
+                    "response": QUERY_RESPONSE,
+                    "error": {"type": "object"},
+                },
+                "required": ["index", "status"],
+            },
+        },
+        "metadata": {"type": "object"},
+    },
+    ["results", "metadata"],
+)
+
+
+def plan(body: Any) -> tuple[str, dict[str, Any], str]:
+    """The tool, its arguments and a one-line interpretation of a query body (validated here)."""
+    if not isinstance(body, dict):
+        raise ToolInputError("", 'expected a JSON object like {"query": "death note"}')
+    check_schema(_ENVELOPE, body)
+    query = body["query"]
+    options: dict[str, Any] = body.get("options", {})
+    limit = body.get("limit", LIMIT["default"])
+    detail = options.get("detail", "brief")
+    if isinstance(query, str):
+        query = {"text": query}
+    else:
+        check_schema(STRUCTURED_QUERY, query, "query")
+    given = [kind for kind in KINDS if kind in query]
+    if len(given) != 1:
+        raise ToolInputError(
+            "query",
+            "give exactly one of text, similar_to, anime_id"
+            + (f" (got {', '.join(given)})" if given else ""),
+        )
+    kind = given[0]
+    unused = {"mode": kind != "text", "exclude_franchise": kind != "similar_to"}
+    for name, refused in unused.items():
+        if refused and name in options:
+            raise ToolInputError(f"options.{name}", f"has no effect on {kind} queries")
+    if kind == "anime_id":
+        if "filters" in query:
+            raise ToolInputError("query.filters", "has no effect on anime_id queries")
+        return "get_anime_by_id", {"anime_id": query["anime_id"], "detail": detail}, "one anime by reference"
+    if kind == "similar_to":
+        return (
+            "find_similar_anime",
+            {
+                "anime_id": query["similar_to"],
+                "filters": query.get("filters", {}),
+                "limit": limit,
+                "detail": detail,
+                "exclude_franchise": options.get("exclude_franchise", False),
+            },
+            "similar anime",
+        )
+    mode = options.get("mode", "hybrid")
+    return (
+        "search_anime",
+        {
+            "query": query["text"],
+            "filters": query.get("filters", {}),
+            "limit": limit,
+            "mode": mode,
+            "detail": detail,
+        },
+        f"text search ({mode})",
+    )
+
+
+async def answer(runtime: Runtime, tools: ToolCatalogue, body: Any, correlation_id: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    tool, arguments, interpretation = plan(body)
+    result = await tools.call(runtime, tool, arguments, correlation_id=correlation_id, face="rest")
+    output = result.output
+    warnings: list[str] = []
+    metadata: dict[str, Any] = {
+        "tool": tool,
+        "interpretation": interpretation,
+        "correlation_id": correlation_id,
+    }
+    if tool == "get_anime_by_id":
+        results = [{**output["anime"], "relevance": 1.0}]
+        metadata["also_matches"] = output["also_matches"]
+        if output["also_matches"]:
+            warnings.append(
+                "the title names several anime; the best match is first, the others are in "
+                "metadata.also_matches"
+            )
+    else:
+        results = output["results"]
+        if tool == "search_anime":
+            metadata.update(planner=PLANNER_NOTE, mode=output["mode"])
+            if isinstance(body.get("query"), str):
+                warnings.append("answered by hybrid search: the query was not interpreted (no planner yet)")
+        else:
+            metadata["similar_to"] = output["anime"]["anime_id"]
+        metadata["limit"] = arguments["limit"]
+    sources = [runtime.catalogue_source()]
+    if tool != "get_anime_by_id":
+        snapshot = runtime.snapshot()
+        if snapshot.search is not None:
+            manifest = snapshot.search.index.manifest
+            sources.append(
+                {
+                    "name": "search_index",
+                    "kind": "offline",
+                    "model": manifest.spec.model,
+                    "generation": manifest.generation,
+                    "points": manifest.points,
+                }
+            )
+    metadata.update(count=len(results), took_ms=round((time.perf_counter() - started) * 1000, 2))
+    return {"results": results, "metadata": metadata, "sources": sources, "warnings": warnings}
+
+
+async def answer_batch(
+    runtime: Runtime, tools: ToolCatalogue, body: Any, correlation_id: str
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    if not isinstance(body, dict):
+        raise ToolInputError("", 'expected a JSON object like {"queries": [{"query": "..."}]}')
+    envelope = object_schema(
+        {
+            "queries": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH},
+            "max_concurrent": BATCH_REQUEST["properties"]["max_concurrent"],
+        },
+        ["queries"],
+    )
+    check_schema(envelope, body)
+    queries: list[Any] = body["queries"]
+    slots = anyio.Semaphore(body.get("max_concurrent", 4))
+    items: list[dict[str, Any]] = [{} for _ in queries]
+
+    async def one(index: int, query: Any) -> None:
+        async with slots:
+            try:
+                response = await answer(runtime, tools, query, f"{correlation_id}.{index}")
+                items[index] = {"index": index, "status": 200, "response": response}
+            except Exception as exc:  # noqa: BLE001 - each item succeeds or fails on its own
+                error = classify(exc)
+                detail = error.as_dict(f"{correlation_id}.{index}")
+                if error.status == 422:
+                    detail["field"] = ".".join(p for p in (f"queries.{index}", error.field) if p)
+                items[index] = {"index": index, "status": error.status, "error": detail}
+
+    async with anyio.create_task_group() as group:
+        for index, query in enumerate(queries):
+            group.start_soon(one, index, query)
+    failed = sum(1 for item in items if item["status"] != 200)
+    return {
+        "results": items,
+        "metadata": {
+            "count": len(items),
+            "succeeded": len(items) - failed,
+            "failed": failed,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    }

@@ -1,0 +1,259 @@
+"""What the faces of one process share: the application, the search service (built once, reused by every
+call), the worker threads that run the synchronous services, and counters for ``/stats``.
+
+A catalogue or index replaced by another process (``anime-mcp ingest``, an admin job) is picked up within
+``RECHECK_SECONDS``: a new snapshot (store + search service) is made while requests in flight finish on the
+old one. The embedding model is loaded once and kept across snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import structlog
+from attrs import define, field, frozen
+
+from anime_mcp.adapters.http import HttpRuntime
+from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
+from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.entrypoints.bootstrap import App
+from anime_mcp.entrypoints.live_sources import bound_sources, make_source_runtime
+from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
+from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
+from anime_mcp.entrypoints.serve_settings import ServeSettings
+from anime_mcp.entrypoints.services.search import SearchService
+from anime_mcp.entrypoints.source_presenters import describe_source
+from anime_mcp.ports.source import Source
+from anime_mcp.ports.vector_index import IndexManifest
+
+T = TypeVar("T")
+RECHECK_SECONDS = 2.0
+log = structlog.get_logger("anime_mcp.runtime")
+
+
+@frozen
+class Snapshot:
+    """One consistent view: the catalogue store and the search service over the index of the same moment."""
+
+    store: SqliteCatalogueStore
+    store_inode: int | None
+    search: SearchService | None
+    search_error: AnimeMcpError | None  # why there is no search service (no model, no index, ...)
+    generation: str | None
+
+
+@define
+class ToolStats:
+    calls: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+@define
+class Metrics:
+    started: float = field(factory=time.time)
+    tools: dict[str, ToolStats] = field(factory=dict)
+    _lock: threading.Lock = field(factory=threading.Lock, alias="_lock")
+
+    def record(self, tool: str, seconds: float, *, failed: bool) -> None:
+        with self._lock:
+            stats = self.tools.setdefault(tool, ToolStats())
+            stats.calls += 1
+            stats.errors += int(failed)
+            stats.seconds += seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            tools = {
+                name: {
+                    "calls": s.calls,
+                    "errors": s.errors,
+                    "mean_ms": round(1000 * s.seconds / s.calls, 2) if s.calls else None,
+                }
+                for name, s in sorted(self.tools.items())
+            }
+        return {"uptime_seconds": round(time.time() - self.started, 1), "tools": tools}
+
+
+def _inode(store: SqliteCatalogueStore) -> int | None:
+    try:
+        return store.path.stat().st_ino
+    except FileNotFoundError:
+        return None
+
+
+class Runtime:
+    def __init__(
+        self,
+        app: App,
+        settings: ServeSettings | None = None,
+        *,
+        source_runtime: Callable[[], HttpRuntime] | None = None,
+    ) -> None:
+        self.app = app
+        self.settings = settings or ServeSettings.load(app.settings.home)
+        self._make_source_runtime = source_runtime or make_source_runtime
+        self._http: HttpRuntime | None = None
+        self._sources: dict[str, Source] | None = None
+        self.metrics = Metrics()
+        self._lock = threading.Lock()
+        self._components: SearchComponents | None = None
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._catalogue_source: tuple[Snapshot, dict[str, Any]] | None = None
+
+    # --- running synchronous services off the event loop ------------------------------------------
+    async def run_sync(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking service call in a worker thread (at most ``settings.workers`` at once)."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.settings.workers)
+        return await anyio.to_thread.run_sync(partial(function, *args, **kwargs), limiter=self._limiter)
+
+    # --- the current snapshot -----------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            now = time.monotonic()
+            current = self._snapshot
+            if current is not None and now - self._checked < RECHECK_SECONDS:
+                return current
+            self._checked = now
+            if current is None or self._changed(current):
+                current = self._snapshot = self._build(current)
+            return current
+
+    def refresh(self) -> Snapshot:
+        """Look for a replaced catalogue or index now (after an ingest job)."""
+        with self._lock:
+            self._checked = 0.0
+        return self.snapshot()
+
+    def _changed(self, current: Snapshot) -> bool:
+        if _inode(current.store) != current.store_inode:
+            return True
+        manifest = self._manifest()
+        return (manifest.generation if manifest else None) != current.generation
+
+    def _manifest(self) -> IndexManifest | None:
+        try:
+            components = self._search_components()
+            return components.backend.manifest()
+        except AnimeMcpError:
+            return None
+
+    def _search_components(self) -> SearchComponents:
+        if self._components is None:
+            self._components = search_components(self.app)
+        return self._components
+
+    def _build(self, previous: Snapshot | None) -> Snapshot:
+        store = self.app.store if previous is None else SqliteCatalogueStore(self.app.settings.store_dir)
+        inode = _inode(store)
+        search: SearchService | None = None
+        error: AnimeMcpError | None = None
+        generation = None
+        try:
+            parts = self._search_components()
+            index = parts.backend.open()
+            generation = index.manifest.generation if index is not None else None
+            traced = TracedIndex(index) if index is not None else None
+            search = SearchService(
+                store, traced, parts.encoder, lambda: TracedEmbedder(parts.embedder()), parts.model
+            )
+        except AnimeMcpError as exc:  # no model, no index, another model: the tools say so when called
+            error = exc
+        log.info(
+            "runtime.snapshot",
+            store=str(store.path),
+            index_generation=generation,
+            search=search is not None,
+            reason=str(error) if error else None,
+        )
+        return Snapshot(
+            store=store, store_inode=inode, search=search, search_error=error, generation=generation
+        )
+
+    def search(self) -> SearchService:
+        """The search service, or the domain error that says why there is none (run ingest, ...)."""
+        snapshot = self.snapshot()
+        if snapshot.search is None:
+            assert snapshot.search_error is not None
+            raise snapshot.search_error
+        return snapshot.search
+
+    def catalogue_source(self) -> dict[str, Any]:
+        """The catalogue as a source of answers (dataset, release, size), computed once per snapshot."""
+        snapshot = self.snapshot()
+        cached = self._catalogue_source
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+        info: dict[str, Any] = {"name": "catalogue", "kind": "offline", "dataset": "anime-offline-database"}
+        try:
+            stats = snapshot.store.stats()
+        except AnimeMcpError:
+            return info
+        info.update(
+            release=stats.metadata.last_update.isoformat() if stats.metadata else None, entries=stats.entries
+        )
+        self._catalogue_source = (snapshot, info)
+        return info
+
+    def embedder_loaded(self) -> bool:
+        return self._components is not None and getattr(self._components, "_embedder", None) is not None
+
+    # --- live sources --------------------------------------------------------------------------------
+    def sources(self) -> dict[str, Source]:
+        """The registered sources bound to one HTTP runtime (one client, breakers, rate limits), made once."""
+        if self._sources is None:
+            self._http = self._make_source_runtime()
+            self._sources = bound_sources(self.app.plugins, self._http)
+        return self._sources
+
+    def source_health(self) -> dict[str, Any] | None:
+        """Each live source's readiness and circuit breaker, or None when no source is installed."""
+        registered = self.app.plugins.sources()
+        if not registered:
+            return None
+        states = self._http.states() if self._http is not None else {}
+        env = self._http.env if self._http is not None else os.environ
+        each = {}
+        for source in sorted(registered, key=lambda s: s.info.id):
+            described = describe_source(source, env, states.get(source.info.id))
+            status = (
+                "unconfigured"
+                if not described["ready"]
+                else ("ok" if described["breaker"] == "closed" else f"breaker {described['breaker']}")
+            )
+            each[source.info.id] = {
+                "status": status,
+                "breaker": described["breaker"],
+                "ready": described["ready"],
+            }
+        degraded = any(s["status"].startswith("breaker") for s in each.values())
+        return {"status": "degraded" if degraded else "ok", "sources": each}
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    def warm_up(self) -> None:
+        """Open the store and the index and load the embedding model now, so the first call is fast."""
+        started = time.perf_counter()
+        snapshot = self.snapshot()
+        if snapshot.search is not None:
+            try:
+                snapshot.search.embedder.embed_query("warm up")
+            except AnimeMcpError as exc:
+                log.warning("runtime.warm_up.failed", error=str(exc))
+        log.info(
+            "runtime.warm_up",
+            seconds=round(time.perf_counter() - started, 3),
+            search=snapshot.search is not None,
+        )

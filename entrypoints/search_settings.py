@@ -1,0 +1,106 @@
+"""Search configuration: which embedding model, where the index lives, how HNSW is tuned.
+
+Environment variables first, then the ``[search]`` table of ``$ANIME_MCP_HOME/config.toml``, then defaults:
+
+==============================  ===========================  ==============================================
+environment                     config.toml ``[search]``     meaning
+==============================  ===========================  ==============================================
+``ANIME_MCP_MODEL``             ``model``                    a model folder, or a model name under
+                                                             ``$ANIME_MCP_HOME/models/``
+``ANIME_MCP_QDRANT_URL``        ``qdrant_url``               a Qdrant server/cluster instead of the
+                                                             embedded index in ``$ANIME_MCP_HOME/index``
+``ANIME_MCP_QDRANT_API_KEY``    ``qdrant_api_key``           its API key
+``ANIME_MCP_QDRANT_ALIAS``      ``qdrant_alias``             collection alias on the server (``anime``)
+``ANIME_MCP_EMBED_THREADS``     ``embed_threads``            CPU threads for embedding (default: cores, <= 8)
+-                                    ``hnsw_m``, ``hnsw_ef_construct``, ``hnsw_ef``, ``exact``: HNSW tuning
+==============================  ===========================  ==============================================
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from anime_mcp.entrypoints.settings import ConfigError
+from anime_mcp.ports.vector_index import HnswSettings
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@frozen
+class SearchSettings:
+    home: Path
+    model: str | None
+    qdrant_url: str | None
+    qdrant_api_key: str | None
+    qdrant_alias: str
+    embed_threads: int | None
+    hnsw: HnswSettings
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_location(self) -> str:
+        return self.qdrant_url or str(self.home / "index")
+
+    @property
+    def index_options(self) -> dict[str, str]:
+        options = {"alias": self.qdrant_alias}
+        if self.qdrant_api_key:
+            options["api_key"] = self.qdrant_api_key
+        return options
+
+    @classmethod
+    def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> SearchSettings:
+        env = os.environ if environ is None else environ
+        table = _search_table(home / "config.toml")
+
+        def pick(env_name: str, key: str) -> Any:
+            return env.get(env_name) or table.get(key)
+
+        threads = pick("ANIME_MCP_EMBED_THREADS", "embed_threads")
+        default = HnswSettings()
+        hnsw = HnswSettings(
+            m=_int(table.get("hnsw_m", default.m), "hnsw_m"),
+            ef_construct=_int(table.get("hnsw_ef_construct", default.ef_construct), "hnsw_ef_construct"),
+            ef=_int(table.get("hnsw_ef", default.ef), "hnsw_ef"),
+            exact=bool(table.get("exact", default.exact)),
+        )
+        return cls(
+            home=home,
+            model=pick("ANIME_MCP_MODEL", "model"),
+            qdrant_url=pick("ANIME_MCP_QDRANT_URL", "qdrant_url"),
+            qdrant_api_key=pick("ANIME_MCP_QDRANT_API_KEY", "qdrant_api_key"),
+            qdrant_alias=pick("ANIME_MCP_QDRANT_ALIAS", "qdrant_alias") or "anime",
+            embed_threads=_int(threads, "embed_threads") if threads else None,
+            hnsw=hnsw,
+        )
+
+
+def _int(value: object, name: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {number}")
+    return number
+
+
+def _search_table(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("search", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [search] must be a table")
+    return table

@@ -1,0 +1,181 @@
+"""Build and update the search index from the catalogue store.
+
+- **Full build** (first ingest, another model, ``--reindex``): a new generation is filled with every entry
+  and committed; the old generation serves until then. An unfinished build with the same spec is resumed:
+  entries it already holds (same fingerprint) are not embedded again.
+- **Incremental update** (same model and encoder as the current index): a new generation starts as a
+  copy of the current one; only entries whose fingerprint changed, new entries and removed entries are
+  applied (the weekly catalogue update), then it is committed the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+from attrs import frozen
+
+from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_fingerprint, lexical_fields
+from anime_mcp.core.models import CatalogueEntry
+from anime_mcp.core.search import index_payload
+from anime_mcp.ports.catalogue import Catalogue
+from anime_mcp.ports.embedder import Embedder, SparseEncoder
+from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec, IndexWriter, VectorIndexBackend
+
+# Called with (entries embedded so far, entries to embed in total).
+IndexProgress = Callable[[int, int], None]
+
+DEFAULT_BATCH = 128
+
+
+@frozen
+class IndexReport:
+    mode: str  # "full", "resumed" or "incremental"
+    manifest: IndexManifest
+    embedded: int  # entries embedded and written (added + changed)
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    seconds: float
+
+
+def index_spec(embedder: Embedder, encoder: SparseEncoder) -> IndexSpec:
+    return IndexSpec(
+        model=embedder.name,
+        dimension=embedder.dimension,
+        sparse_encoder=encoder.version,
+        settings={"avgdl": round(encoder.avgdl, 4), "document_format": DOCUMENT_FORMAT},
+    )
+
+
+def spec_compatible(current: IndexSpec, wanted: IndexSpec) -> bool:
+    """Same model, dimension, encoder and document format: an incremental update is possible."""
+    return (
+        current.model,
+        current.dimension,
+        current.sparse_encoder,
+        current.settings.get("document_format"),
+    ) == (wanted.model, wanted.dimension, wanted.sparse_encoder, wanted.settings.get("document_format"))
+
+
+def to_points(
+    entries: Sequence[CatalogueEntry], fingerprints: Sequence[str], embedder: Embedder, encoder: SparseEncoder
+) -> list[IndexPoint]:
+    dense = embedder.embed_documents([compose_document(e) for e in entries])
+    return [
+        IndexPoint(
+            anime_id=e.anime_id,
+            dense=vector,
+            sparse=encoder.encode_document(lexical_fields(e)),
+            payload=index_payload(e),
+            fingerprint=fingerprint,
+        )
+        for e, vector, fingerprint in zip(entries, dense, fingerprints, strict=True)
+    ]
+
+
+def build_index(
+    catalogue: Catalogue,
+    embedder: Embedder,
+    encoder: SparseEncoder,
+    backend: VectorIndexBackend,
+    *,
+    reindex: bool = False,
+    progress: IndexProgress | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    catalogue_source: str = "",
+) -> IndexReport:
+    """Bring the index up to date with the catalogue: incrementally when possible, else a full build."""
+    started = time.perf_counter()
+    current = backend.manifest()
+    writer: IndexWriter
+    if (
+        current is not None
+        and not reindex
+        and spec_compatible(current.spec, index_spec(embedder, _with_avgdl(encoder, current.spec)))
+    ):
+        mode = "incremental"
+        writer = backend.next_generation()
+    else:
+        encoder.fit(lexical_fields(e) for e in catalogue.entries())
+        writer = backend.new_generation(index_spec(embedder, encoder), resume=not reindex)
+        mode = "full"
+    try:
+        existing = writer.fingerprints()
+        if mode == "full" and existing:
+            mode = "resumed"
+        report = _apply(catalogue, embedder, encoder, writer, existing, progress, batch_size)
+        if mode == "incremental" and current is not None and report[:3] == (0, 0, 0):
+            writer.abort()  # nothing changed: keep serving the current generation
+            manifest = current
+        else:
+            manifest = writer.commit(catalogue_source=catalogue_source)
+    except BaseException:
+        if mode == "incremental":
+            writer.abort()  # a copy of the current generation: nothing to resume
+        else:
+            writer.close()  # a full build stays unfinished, to be resumed by the next run
+        raise
+    added, changed, removed, unchanged = report
+    return IndexReport(
+        mode=mode,
+        manifest=manifest,
+        embedded=added + changed,
+        added=added,
+        changed=changed,
+        removed=removed,
+        unchanged=unchanged,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _with_avgdl(encoder: SparseEncoder, spec: IndexSpec) -> SparseEncoder:
+    """Incremental updates keep the corpus statistics the index was built with."""
+    avgdl = spec.settings.get("avgdl")
+    if isinstance(avgdl, int | float):
+        encoder.avgdl = float(avgdl)
+    return encoder
+
+
+def _apply(  # noqa: PLR0917 - private helper, called once
+    catalogue: Catalogue,
+    embedder: Embedder,
+    encoder: SparseEncoder,
+    writer: IndexWriter,
+    existing: dict[str, str],
+    progress: IndexProgress | None,
+    batch_size: int,
+) -> tuple[int, int, int, int]:
+    todo: list[tuple[CatalogueEntry, str]] = []
+    seen: set[str] = set()
+    unchanged = 0
+    for entry in catalogue.entries():
+        anime_id = entry.anime_id
+        if anime_id in seen:
+            continue
+        seen.add(anime_id)
+        fingerprint = content_fingerprint(entry)
+        if existing.get(anime_id) == fingerprint:
+            unchanged += 1
+        else:
+            todo.append((entry, fingerprint))
+    added = sum(1 for entry, _ in todo if entry.anime_id not in existing)
+    removed = [anime_id for anime_id in existing if anime_id not in seen]
+    writer.delete(removed)
+    done = 0
+    if progress is not None:
+        progress(0, len(todo))
+    for batch in _batches(todo, batch_size):
+        writer.upsert(to_points([e for e, _ in batch], [f for _, f in batch], embedder, encoder))
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(todo))
+    return added, len(todo) - added, len(removed), unchanged
+
+
+def _batches(
+    items: list[tuple[CatalogueEntry, str]], size: int
+) -> Iterator[list[tuple[CatalogueEntry, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

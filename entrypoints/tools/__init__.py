@@ -1,0 +1,16 @@
+"""The tool catalogue: every operation defined once, rendered by the MCP server, the REST API and the CLI."""
+
+from __future__ import annotations
+
+from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.tools.base import Tool, ToolCatalogue, ToolInputError, ToolResult, UnknownTool
+from anime_mcp.entrypoints.tools.catalogue_tools import CATALOGUE_TOOLS
+from anime_mcp.entrypoints.tools.source_tools import source_tool
+
+__all__ = ["Tool", "ToolCatalogue", "ToolInputError", "ToolResult", "UnknownTool", "build_tools"]
+
+
+def build_tools(runtime: Runtime) -> ToolCatalogue:
+    """The tools that work in this installation: the live tool only when source plugins are installed."""
+    sources = runtime.app.plugins.sources()
+    return ToolCatalogue([*CATALOGUE_TOOLS, *([source_tool(sources)] if sources else [])])

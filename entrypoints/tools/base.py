@@ -1,0 +1,163 @@
+"""A tool: one operation defined once (name, a description written for an LLM, input and output JSON
+schemas, a handler calling the services, a compact text rendering), exposed as an MCP tool, as
+``POST /api/tools/{name}`` and through the CLI.
+
+``ToolCatalogue.call`` is the one way in for every face: it validates the arguments against the input
+schema (filling defaults), binds a correlation id into the structlog context, opens the ``tool`` span,
+runs the handler, counts the call and returns the structured output with its text rendering.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
+
+import structlog
+from attrs import frozen
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.entrypoints.observability import span
+from anime_mcp.entrypoints.runtime import Runtime
+
+Handler = Callable[[Runtime, dict[str, Any]], Awaitable[dict[str, Any]]]
+Renderer = Callable[[dict[str, Any]], str]
+log = structlog.get_logger("anime_mcp.tools")
+
+
+class ToolInputError(AnimeMcpError, ValueError):
+    """Arguments that do not fit the tool's input schema; ``field`` names the offending one ("" for the whole
+    input: not JSON, not an object)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+class UnknownTool(AnimeMcpError, LookupError):
+    """No tool has this name."""
+
+
+@frozen
+class Tool:
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any]
+    handler: Handler
+    render: Renderer
+    open_world: bool = False  # True: may reach live platforms on the internet
+
+    def validate(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The arguments with defaults filled in, or ``ToolInputError`` naming the first bad field."""
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise ToolInputError("", f"the arguments must be a JSON object, not {type(arguments).__name__}")
+        values = dict(arguments or {})
+        check_schema(self.input_schema, values)
+        for name, prop in self.input_schema.get("properties", {}).items():
+            if name not in values and "default" in prop:
+                values[name] = prop["default"]
+        return values
+
+
+def check_schema(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
+    """Raise ``ToolInputError`` for the first error (fields in document order), its field under ``prefix``."""
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(value),
+        key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
+    )
+    if errors:
+        problem = input_error(errors[0])
+        field = ".".join(p for p in (prefix, problem.field) if p)
+        raise ToolInputError(field, problem.message)
+
+
+def input_error(error: ValidationError) -> ToolInputError:
+    """A readable message naming the field: ``filters.year_min: 'x' is not of type 'integer'``."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        missing = [name for name in cast(list[str], error.validator_value) if name not in instance]
+        field = ".".join(p for p in (path, missing[0] if missing else "") if p)
+        return ToolInputError(field, "this field is required")
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = set(cast(dict[str, Any], error.schema).get("properties", {}))
+        extra = sorted(set(instance) - known)
+        field = ".".join(p for p in (path, extra[0] if extra else "") if p)
+        return ToolInputError(field, f"unknown field; expected one of {', '.join(sorted(known))}")
+    return ToolInputError(path, error.message)
+
+
+@frozen
+class ToolResult:
+    tool: str
+    output: dict[str, Any]
+    text: str
+    correlation_id: str
+    seconds: float
+
+
+class ToolCatalogue:
+    """The tools of this installation, in a stable order."""
+
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools = {tool.name: tool for tool in tools}
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool:
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise UnknownTool(f"no tool named {name!r}; the tools are {', '.join(self._tools)}") from None
+
+    async def call(
+        self,
+        runtime: Runtime,
+        name: str,
+        arguments: Mapping[str, Any] | None,
+        *,
+        correlation_id: str | None = None,
+        face: str = "",
+    ) -> ToolResult:
+        tool = self.get(name)
+        correlation_id = correlation_id or new_correlation_id()
+        started = time.perf_counter()
+        failed = True
+        with (
+            structlog.contextvars.bound_contextvars(correlation_id=correlation_id, tool=name),
+            span(f"tool {name}", **{"tool.name": name, "tool.face": face, "correlation_id": correlation_id}),
+        ):
+            try:
+                values = tool.validate(arguments)
+                log.info("tool.call", face=face, arguments=values)
+                output = await tool.handler(runtime, values)
+                text = tool.render(output)
+                failed = False
+            except AnimeMcpError as exc:
+                log.info("tool.failed", error=str(exc), error_type=type(exc).__name__)
+                raise
+            except Exception:
+                log.exception("tool.crashed")
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                runtime.metrics.record(name, seconds, failed=failed)
+            log.info("tool.done", ms=round(seconds * 1000, 2))
+        return ToolResult(name, output, text, correlation_id, seconds)
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,257 @@
+"""The offline tools: answered from the catalogue store and the search index, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from anime_mcp.core.errors import NotAnAnimeReference
+from anime_mcp.core.models import AnimeType, Season, Status
+from anime_mcp.core.platforms import Platform
+from anime_mcp.core.search import IntRange, SearchFilters, SearchMode
+from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.services.catalogue import lookup
+from anime_mcp.entrypoints.tools.anime import anime_dict, details, numbered, one_line
+from anime_mcp.entrypoints.tools.base import Tool, ToolInputError
+from anime_mcp.entrypoints.tools.schemas import (
+    ANIME,
+    ANIME_REF,
+    DETAIL,
+    FILTERS,
+    LIMIT,
+    MODE,
+    RESULT,
+    object_schema,
+)
+
+
+@contextmanager
+def reference_field(field: str) -> Iterator[None]:
+    """A reference that cannot be read becomes an input error naming its field."""
+    try:
+        yield
+    except NotAnAnimeReference as exc:
+        raise ToolInputError(field, str(exc)) from None
+
+
+def to_filters(raw: dict[str, Any] | None) -> SearchFilters:
+    """The ``filters`` argument (already schema-valid) as the domain's ``SearchFilters``."""
+    raw = raw or {}
+
+    def bounds(low_key: str, high_key: str) -> IntRange | None:
+        low, high = raw.get(low_key), raw.get(high_key)
+        if low is None and high is None:
+            return None
+        if low is not None and high is not None and low > high:
+            raise ToolInputError(f"filters.{high_key}", f"{high} is below {low_key} {low}")
+        return IntRange(low, high)
+
+    return SearchFilters(
+        years=bounds("year_min", "year_max"),
+        seasons=frozenset(Season(v) for v in raw.get("seasons", ())),
+        types=frozenset(AnimeType(v) for v in raw.get("types", ())),
+        statuses=frozenset(Status(v) for v in raw.get("statuses", ())),
+        tags=raw.get("tags", ()),
+        exclude_tags=raw.get("exclude_tags", ()),
+        studios=raw.get("studios", ()),
+        episodes=bounds("episodes_min", "episodes_max"),
+        min_score=raw.get("min_score"),
+        platforms=frozenset(Platform(v) for v in raw.get("platforms", ())),
+    )
+
+
+# --- search_anime ----------------------------------------------------------------------------------
+
+
+async def search_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+    filters = to_filters(args.get("filters"))
+    query = " ".join(args["query"].split())
+    if not query:
+        raise ToolInputError("query", "the search text is empty")
+
+    def run() -> list[Any]:
+        return runtime.search().search(query, filters, limit=args["limit"], mode=SearchMode(args["mode"]))
+
+    results = await runtime.run_sync(run)
+    items = [{**anime_dict(r.entry, args["detail"]), "relevance": round(r.relevance, 6)} for r in results]
+    return {"query": query, "mode": args["mode"], "count": len(items), "results": items}
+
+
+def render_search(output: dict[str, Any]) -> str:
+    if not output["results"]:
+        return f"No anime found for {output['query']!r} with these filters."
+    head = f"{output['count']} result(s) for {output['query']!r}, best first:"
+    return "\n".join(
+        [head, *numbered(output["results"]), "Use get_anime_by_id with an id in brackets for details."]
+    )
+
+
+SEARCH_ANIME = Tool(
+    name="search_anime",
+    title="Search anime",
+    description=(
+        "Find anime in the offline catalogue (~36,000 anime from MyAnimeList, AniList, Kitsu, AniDB and "
+        "others) by title in any language or script (romaji, English, Japanese, typos tolerated) or by a "
+        "description of what it is about ('space bounty hunters with jazz'), optionally filtered by year, "
+        "season, format, status, tags, studios, episode count, minimum score or platform. Use it when you "
+        "do not know the exact anime yet; use get_anime_by_id when you already have an id or URL, and "
+        "find_similar_anime for 'anime like X'. Returns the best matches first, each with its internal "
+        "anime_id, platform ids, page URLs, type, year, episodes, status, score and a relevance score."
+    ),
+    input_schema=object_schema(
+        {
+            "query": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 500,
+                "description": "Title or description to search for.",
+            },
+            "filters": FILTERS,
+            "limit": LIMIT,
+            "mode": MODE,
+            "detail": DETAIL,
+        },
+        ["query"],
+    ),
+    output_schema=object_schema(
+        {
+            "query": {"type": "string"},
+            "mode": {"type": "string"},
+            "count": {"type": "integer"},
+            "results": {"type": "array", "items": RESULT},
+        },
+        ["query", "mode", "count", "results"],
+    ),
+    handler=search_anime,
+    render=render_search,
+)
+
+
+# --- get_anime_by_id -------------------------------------------------------------------------------
+
+
+async def get_anime_by_id(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        with reference_field("anime_id"):
+            resolution = lookup(runtime.snapshot().store, args["anime_id"])
+        return {
+            "anime": anime_dict(resolution.entry, args["detail"]),
+            "also_matches": [
+                {"anime_id": e.anime_id, "title": e.title, "type": e.type.value, "year": e.year}
+                for e in resolution.alternatives[:10]
+            ],
+        }
+
+    return await runtime.run_sync(run)
+
+
+def render_anime(output: dict[str, Any]) -> str:
+    lines = details(output["anime"])
+    if output["also_matches"]:
+        others = ", ".join(
+            f"{m['title']} ({m['type']} {m['year'] or '?'}) [{m['anime_id']}]" for m in output["also_matches"]
+        )
+        lines.append(f"the title also names: {others}")
+    return "\n".join(lines)
+
+
+GET_ANIME_BY_ID = Tool(
+    name="get_anime_by_id",
+    title="Get one anime",
+    description=(
+        "Look up one anime in the offline catalogue by any reference: a platform id ('mal:1535', "
+        "'anilist:1535', 'kitsu:1376', 'anidb:4563'), a page URL from MyAnimeList, AniList, Kitsu, AniDB, "
+        "Anime-Planet, ANN, LiveChart and others, an internal anime_id from another tool ('mal-1535'), or "
+        "an exact title or synonym. Use it after search_anime, or when the user names a URL or id. Returns "
+        "the entry (detail 'full' by default: synonyms, studios, tags, related anime, pictures) and other "
+        "entries the same title also names. Fails with a clear message when nothing matches; then try "
+        "search_anime."
+    ),
+    input_schema=object_schema(
+        {"anime_id": ANIME_REF, "detail": {**DETAIL, "default": "full"}}, ["anime_id"]
+    ),
+    output_schema=object_schema(
+        {
+            "anime": ANIME,
+            "also_matches": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "anime_id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "type": {"type": "string"},
+                        "year": {"type": ["integer", "null"]},
+                    },
+                },
+            },
+        },
+        ["anime", "also_matches"],
+    ),
+    handler=get_anime_by_id,
+    render=render_anime,
+)
+
+
+# --- find_similar_anime ----------------------------------------------------------------------------
+
+
+async def find_similar_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+    filters = to_filters(args.get("filters"))
+
+    def run() -> dict[str, Any]:
+        with reference_field("anime_id"):
+            entry, results = runtime.search().similar(
+                args["anime_id"], filters, limit=args["limit"], exclude_franchise=args["exclude_franchise"]
+            )
+        items = [{**anime_dict(r.entry, args["detail"]), "relevance": round(r.relevance, 6)} for r in results]
+        return {"anime": anime_dict(entry, "brief"), "count": len(items), "results": items}
+
+    return await runtime.run_sync(run)
+
+
+def render_similar(output: dict[str, Any]) -> str:
+    head = f"Similar to {one_line(output['anime'])}:"
+    if not output["results"]:
+        return f"{head} nothing found with these filters."
+    return "\n".join([head, *numbered(output["results"])])
+
+
+FIND_SIMILAR_ANIME = Tool(
+    name="find_similar_anime",
+    title="Find similar anime",
+    description=(
+        "Recommend anime similar to one the user names ('anime like Death Note'): the nearest neighbours of "
+        "that anime's meaning in the search index, never the anime itself, optionally without its own "
+        "franchise (sequels, side stories) and with the same filters as search_anime. Use it for "
+        "recommendations; use search_anime to find an anime from a description. Returns the reference "
+        "anime and the similar ones, most similar first."
+    ),
+    input_schema=object_schema(
+        {
+            "anime_id": ANIME_REF,
+            "filters": FILTERS,
+            "exclude_franchise": {
+                "type": "boolean",
+                "default": False,
+                "description": "Leave out the anime's sequels, prequels and side stories.",
+            },
+            "limit": LIMIT,
+            "detail": DETAIL,
+        },
+        ["anime_id"],
+    ),
+    output_schema=object_schema(
+        {
+            "anime": ANIME,
+            "count": {"type": "integer"},
+            "results": {"type": "array", "items": RESULT},
+        },
+        ["anime", "count", "results"],
+    ),
+    handler=find_similar_anime,
+    render=render_similar,
+)
+
+CATALOGUE_TOOLS = (SEARCH_ANIME, GET_ANIME_BY_ID, FIND_SIMILAR_ANIME)

@@ -1,0 +1,143 @@
+"""JSON Schema (2020-12) pieces the tools share; also the components of the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anime_mcp.core.models import AnimeType, Season, Status
+from anime_mcp.core.platforms import Platform
+from anime_mcp.core.search import SearchMode
+from anime_mcp.entrypoints.services.search import MAX_LIMIT
+
+DEFAULT_LIMIT = 5  # small by default: results land in an LLM's context
+
+PLATFORMS = [p.value for p in Platform]
+TYPES = [t.value for t in AnimeType if t is not AnimeType.UNKNOWN]
+STATUSES = [s.value for s in Status if s is not Status.UNKNOWN]
+SEASONS = [s.value for s in Season if s is not Season.UNDEFINED]
+
+
+def nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": [kind, "null"], **extra}
+
+
+def string_list(description: str, **items: Any) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, **items},
+        "maxItems": 50,
+        "description": description,
+    }
+
+
+FILTERS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Optional filters; every given filter must hold. Leave out what does not matter.",
+    "properties": {
+        "year_min": {
+            "type": "integer",
+            "minimum": 1900,
+            "maximum": 2100,
+            "description": "First year of airing, at least this.",
+        },
+        "year_max": {
+            "type": "integer",
+            "minimum": 1900,
+            "maximum": 2100,
+            "description": "First year of airing, at most this.",
+        },
+        "seasons": string_list("Any of these seasons of first airing.", enum=SEASONS),
+        "types": string_list("Any of these formats.", enum=TYPES),
+        "statuses": string_list("Any of these airing statuses.", enum=STATUSES),
+        "tags": string_list("Tags (genres, themes) every result must have, e.g. ['psychological']."),
+        "exclude_tags": string_list("Tags no result may have."),
+        "studios": string_list("Any of these studios, e.g. ['madhouse']; case does not matter."),
+        "episodes_min": {"type": "integer", "minimum": 0, "description": "At least this many episodes."},
+        "episodes_max": {"type": "integer", "minimum": 0, "description": "At most this many episodes."},
+        "min_score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 10,
+            "description": "Catalogue score (0-10, mean of the platforms' scores) at least this.",
+        },
+        "platforms": string_list("Only anime with a page on every one of these platforms.", enum=PLATFORMS),
+    },
+}
+
+LIMIT: dict[str, Any] = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": MAX_LIMIT,
+    "default": DEFAULT_LIMIT,
+    "description": f"How many results (1-{MAX_LIMIT}).",
+}
+DETAIL: dict[str, Any] = {
+    "type": "string",
+    "enum": ["brief", "full"],
+    "default": "brief",
+    "description": "brief: ids, title, type, year, episodes, status, score and page URLs; full: also "
+    "synonyms, studios, producers, tags, episode length, related anime and pictures.",
+}
+MODE: dict[str, Any] = {
+    "type": "string",
+    "enum": [m.value for m in SearchMode],
+    "default": SearchMode.HYBRID.value,
+    "description": "hybrid (default: titles and meaning), sparse (words of titles and tags only) or "
+    "dense (meaning only).",
+}
+ANIME_REF: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 500,
+    "description": "Any reference: 'mal:1535', 'anilist:1535', a platform URL "
+    "(https://myanimelist.net/anime/1535), an internal id ('mal-1535') or an exact "
+    "title or synonym ('Death Note').",
+}
+
+ANIME_BRIEF_PROPERTIES: dict[str, Any] = {
+    "anime_id": {"type": "string", "description": "Internal id; pass it to the other tools."},
+    "title": {"type": "string"},
+    "type": {"type": "string", "enum": [t.value for t in AnimeType]},
+    "year": nullable("integer"),
+    "season": {"type": "string", "enum": [s.value for s in Season]},
+    "episodes": {"type": "integer"},
+    "status": {"type": "string", "enum": [s.value for s in Status]},
+    "score": nullable("number", description="Catalogue score, 0-10."),
+    "ids": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "Platform -> id, e.g. {'mal': '1535'}.",
+    },
+    "sources": {"type": "array", "items": {"type": "string"}, "description": "The anime's page URLs."},
+}
+ANIME_FULL_PROPERTIES: dict[str, Any] = {
+    "synonyms": {"type": "array", "items": {"type": "string"}},
+    "studios": {"type": "array", "items": {"type": "string"}},
+    "producers": {"type": "array", "items": {"type": "string"}},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "duration_seconds": nullable("integer", description="Length of one episode."),
+    "related_anime": {"type": "array", "items": {"type": "string"}},
+    "picture": nullable("string"),
+    "thumbnail": nullable("string"),
+}
+ANIME: dict[str, Any] = {
+    "type": "object",
+    "properties": {**ANIME_BRIEF_PROPERTIES, **ANIME_FULL_PROPERTIES},
+    "required": list(ANIME_BRIEF_PROPERTIES),
+}
+RESULT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **ANIME["properties"],
+        "relevance": {"type": "number", "description": "Ranking score; higher is better."},
+    },
+    "required": [*ANIME["required"], "relevance"],
+}
+
+
+def object_schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema

@@ -1,0 +1,89 @@
+"""The tool catalogue at the terminal (``anime-mcp tools``, ``anime-mcp call``) and the servers' settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+from click.testing import CliRunner
+from serve_support import environment, ingested_home
+
+from anime_mcp.entrypoints.cli.app import cli
+from anime_mcp.entrypoints.cli.serve import parse_arguments
+from anime_mcp.entrypoints.serve_settings import ServeSettings
+from anime_mcp.entrypoints.settings import ConfigError
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ingested_home(tmp_path_factory)
+
+
+@pytest.fixture
+def runner() -> Iterator[CliRunner]:
+    yield CliRunner()
+    structlog.reset_defaults()
+
+
+def test_tools_json_lists_every_tool_with_its_schemas(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(cli, ["tools", "--json"], env=environment(home))
+    assert result.exit_code == 0, result.output
+    tools = {tool["name"]: tool for tool in json.loads(result.stdout)}
+    assert {"search_anime", "get_anime_by_id", "find_similar_anime"} <= set(tools)
+    assert all(
+        tool["input_schema"]["type"] == tool["output_schema"]["type"] == "object" for tool in tools.values()
+    )
+
+
+def test_call_runs_a_tool_as_text_or_json(runner: CliRunner, home: Path) -> None:
+    text = runner.invoke(cli, ["call", "search_anime", "query=death note", "limit=2"], env=environment(home))
+    assert text.exit_code == 0, text.output
+    assert "1. Death Note — TV 2006" in text.stdout
+    data = runner.invoke(
+        cli,
+        ["call", "search_anime", "query=death", 'filters.types=["MOVIE","TV"]', "limit=3", "--json"],
+        env=environment(home),
+    )
+    assert data.exit_code == 0, data.output
+    assert {r["type"] for r in json.loads(data.stdout)["results"]} <= {"MOVIE", "TV"}
+
+
+def test_call_errors_are_one_line_and_exit_1(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(cli, ["call", "get_anime_by_id", "anime_id=mal:99999999"], env=environment(home))
+    assert result.exit_code == 1
+    assert "no catalogue entry has mal:99999999" in result.output and "Traceback" not in result.output
+    assert runner.invoke(cli, ["call", "search_anime", "limit=0"], env=environment(home)).exit_code == 1
+    assert (
+        runner.invoke(cli, ["call", "search_anime", "no-equals-sign"], env=environment(home)).exit_code == 2
+    )
+
+
+def test_parse_arguments_reads_json_values_and_dotted_keys() -> None:
+    assert parse_arguments(
+        ("query=death note", "limit=3", "filters.year_min=2000", 'filters.types=["TV"]')
+    ) == {"query": "death note", "limit": 3, "filters": {"year_min": 2000, "types": ["TV"]}}
+
+
+def test_serve_settings_from_environment_and_config(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[serve]\nworkers = 2\nadmin_token = "from-config"\n')
+    settings = ServeSettings.load(
+        tmp_path, {"ANIME_MCP_MAX_BODY_BYTES": "2048", "ANIME_MCP_TRACING": "console"}
+    )
+    assert (settings.workers, settings.admin_token, settings.max_body_bytes, settings.tracing) == (
+        2,
+        "from-config",
+        2048,
+        "console",
+    )
+    assert ServeSettings.load(tmp_path, {"ANIME_MCP_ADMIN_TOKEN": "env"}).admin_token == "env"
+    assert ServeSettings.load(tmp_path, {"ANIME_MCP_WARM_UP": "0"}).warm_up is False
+    for bad in (
+        {"ANIME_MCP_TRACING": "zipkin"},
+        {"ANIME_MCP_WORKERS": "0"},
+        {"ANIME_MCP_MAX_BODY_BYTES": "lots"},
+    ):
+        with pytest.raises(ConfigError):
+            ServeSettings.load(tmp_path, bad)
