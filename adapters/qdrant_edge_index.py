@@ -316,7 +316,13 @@ class EdgeBackend:
         manifest = self.manifest()
         if manifest is None:
             return None
-        shard = qe.EdgeShard.load(str(self.root / manifest.generation / SHARD))
+        path = self.root / manifest.generation / SHARD
+        try:
+            shard = qe.EdgeShard.load(str(path))
+        except Exception as exc:  # noqa: BLE001 - the engine raises plain Exception
+            raise SearchError(
+                f"the search index at {path} cannot be opened ({exc}); run `anime-mcp ingest --reindex`"
+            ) from None
         return EdgeIndex(shard, manifest, self.hnsw)
 
     # --- writing ---------------------------------------------------------------------------------

@@ -216,22 +216,26 @@ class Runtime:
             self._sources = bound_sources(self.app.plugins, self._http)
         return self._sources
 
-    def source_health(self) -> dict[str, Any] | None:
-        """Each live source's readiness and circuit breaker, or None when no source is installed."""
-        registered = self.app.plugins.sources()
-        if not registered:
-            return None
+    def describe_sources(self) -> list[dict[str, Any]]:
+        """Each installed source: what it declares (fields, capabilities, limits, credentials), its state."""
         states = self._http.states() if self._http is not None else {}
         env = self._http.env if self._http is not None else os.environ
+        registered = sorted(self.app.plugins.sources(), key=lambda s: s.info.id)
+        return [describe_source(source, env, states.get(source.info.id)) for source in registered]
+
+    def source_health(self) -> dict[str, Any] | None:
+        """Each live source's readiness and circuit breaker, or None when no source is installed."""
+        described_all = self.describe_sources()
+        if not described_all:
+            return None
         each = {}
-        for source in sorted(registered, key=lambda s: s.info.id):
-            described = describe_source(source, env, states.get(source.info.id))
+        for described in described_all:
             status = (
                 "unconfigured"
                 if not described["ready"]
                 else ("ok" if described["breaker"] == "closed" else f"breaker {described['breaker']}")
             )
-            each[source.info.id] = {
+            each[described["id"]] = {
                 "status": status,
                 "breaker": described["breaker"],
                 "ready": described["ready"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from anime_mcp.core.search import SearchError
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.vector_index import HnswSettings, VectorIndexBackend
@@ -40,9 +41,15 @@ class QdrantServerProvider:
     def connect(
         self, location: str, *, hnsw: HnswSettings | None = None, options: Mapping[str, str] | None = None
     ) -> VectorIndexBackend:
-        from qdrant_client import QdrantClient
+        try:
+            from qdrant_client import QdrantClient
 
-        from anime_mcp.adapters.qdrant_server_index import ServerBackend
+            from anime_mcp.adapters.qdrant_server_index import ServerBackend
+        except ImportError:
+            raise SearchError(
+                f"{location} needs qdrant-client: pip install 'anime-mcp[qdrant-server]' "
+                "(or unset ANIME_MCP_QDRANT_URL to use the embedded index)"
+            ) from None
 
         options = options or {}
         if location == ":memory:":

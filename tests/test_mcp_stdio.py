@@ -106,7 +106,12 @@ async def test_resources_describe_the_installation(home: Path) -> None:
     async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         uris = {str(r.uri) for r in (await session.list_resources()).resources}
-        assert uris == {"anime-mcp://plugins", "anime-mcp://health", "anime-mcp://stats"}
+        assert uris == {
+            "anime-mcp://plugins",
+            "anime-mcp://health",
+            "anime-mcp://stats",
+            "anime-mcp://sources",
+        }
 
         async def read(uri: str) -> Any:
             contents = (await session.read_resource(uri)).contents[0]
@@ -124,5 +129,9 @@ async def test_resources_describe_the_installation(home: Path) -> None:
         health = await read("anime-mcp://health")
         assert health["status"] == "ok"
         assert {"catalogue", "index", "embedder", "plugins"} <= set(health["components"])
+        sources = {source["id"]: source for source in await read("anime-mcp://sources")}
+        assert {"kitsu", "anilist", "mal"} <= set(sources)
+        assert sources["kitsu"]["breaker"] == "closed" and "synopsis" in sources["kitsu"]["fields"]
+        assert set(health["components"]["sources"]["sources"]) == set(sources)
         stats = await read("anime-mcp://stats")
         assert stats["catalogue"]["entries"] == health["components"]["catalogue"]["entries"] > 50

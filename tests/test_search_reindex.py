@@ -143,3 +143,22 @@ def test_reindex_builds_a_new_generation_and_switches(tmp_path: Path, flag: str)
     assert first["index"]["mode"] == "full" and second["index"]["mode"] == "full"  # type: ignore[index]
     assert second["index"]["generation"] != first["index"]["generation"]  # type: ignore[index]
     assert second["index"]["embedded"] == second["entries"]  # type: ignore[index]
+
+
+def test_a_lost_generation_is_reported_and_rebuilt(tmp_path: Path) -> None:
+    import shutil
+
+    metadata, lines = catalogue_lines()
+    catalogue = write_slice(tmp_path / "slice.jsonl", metadata, lines[::900])
+    model = write_tiny_model(tmp_path / "tiny")
+    home = tmp_path / "home"
+    first = cli(home, model, "ingest", "--source", str(catalogue))
+    assert isinstance(first, dict)
+    shutil.rmtree(home / "index" / str(first["index"]["generation"]))  # type: ignore[index]
+    env = {"ANIME_MCP_HOME": str(home), "ANIME_MCP_MODEL": str(model), "ANIME_MCP_QDRANT_URL": ""}
+    broken = CliRunner().invoke(cli_app.cli, ["search", "death note"], env=env)
+    assert broken.exit_code == 1
+    assert "which is missing; run `anime-mcp ingest --reindex`" in broken.stderr
+    again = cli(home, model, "ingest", "--source", str(catalogue))
+    assert isinstance(again, dict) and again["index"]["mode"] == "full"  # type: ignore[index]
+    assert cli(home, model, "search", "death note")

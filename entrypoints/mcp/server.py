@@ -50,6 +50,11 @@ RESOURCES: dict[str, tuple[str, str]] = {
         "Health of each component: catalogue, index, embedder, plugins, "
         "live sources and their circuit breakers.",
     ),
+    "anime-mcp://sources": (
+        "sources",
+        "Live sources (anime platforms): fields and capabilities each declares, rate limits, credentials "
+        "set or missing, circuit breaker state.",
+    ),
     "anime-mcp://stats": (
         "stats",
         "Catalogue statistics (entries per platform, release date), the search "
@@ -86,12 +91,44 @@ def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
     return sent if isinstance(sent, str) and 0 < len(sent) <= 128 else new_correlation_id()
 
 
-def build_server(runtime: Runtime, tools: ToolCatalogue) -> Server[Any]:
+class WarmUp:
+    """Loads the model and opens the index in a background thread, once, started after the first
+    ``tools/list`` has been answered (or after ``FALLBACK_SECONDS``): importing onnxruntime and the index
+    engine holds the interpreter lock for a while, and the client's first questions should not wait for it."""
+
+    FALLBACK_SECONDS = 3.0
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._started = threading.Event()
+
+    def start(self) -> None:
+        if self._runtime.settings.warm_up and not self._started.is_set():
+            self._started.set()
+            threading.Thread(target=self._runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
+
+    def start_soon(self, delay: float) -> None:
+        timer = threading.Timer(delay, self.start)
+        timer.daemon = True
+        timer.start()
+
+
+def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | None = None) -> Server[Any]:
     listed = [mcp_tool(tool) for tool in tools]
+    readers = {
+        "anime-mcp://plugins": info_tools.plugins,
+        "anime-mcp://health": info_tools.health,
+        "anime-mcp://sources": info_tools.sources,
+        "anime-mcp://stats": info_tools.stats,
+    }
+    if not runtime.app.plugins.sources():
+        del readers["anime-mcp://sources"]
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        if warm_up is not None:
+            warm_up.start_soon(0.05)  # after this answer is on its way
         return types.ListToolsResult(tools=listed)
 
     async def call_tool(
@@ -121,6 +158,7 @@ def build_server(runtime: Runtime, tools: ToolCatalogue) -> Server[Any]:
                     uri=uri, name=name, title=name, description=description, mime_type="application/json"
                 )
                 for uri, (name, description) in RESOURCES.items()
+                if uri in readers
             ]
         )
 
@@ -128,15 +166,10 @@ def build_server(runtime: Runtime, tools: ToolCatalogue) -> Server[Any]:
         ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
-        readers = {
-            "anime-mcp://plugins": info_tools.plugins,
-            "anime-mcp://health": info_tools.health,
-            "anime-mcp://stats": info_tools.stats,
-        }
         reader = readers.get(uri)
         if reader is None:
             raise MCPError(
-                types.INVALID_PARAMS, f"unknown resource {uri!r}; the resources are {', '.join(RESOURCES)}"
+                types.INVALID_PARAMS, f"unknown resource {uri!r}; the resources are {', '.join(readers)}"
             )
         data = await runtime.run_sync(reader, runtime)
         return types.ReadResourceResult(
@@ -159,17 +192,12 @@ def build_server(runtime: Runtime, tools: ToolCatalogue) -> Server[Any]:
     )
 
 
-def start_warm_up(runtime: Runtime) -> None:
-    """Open the index and load the model in the background, so ``tools/list`` is not kept waiting."""
-    if runtime.settings.warm_up:
-        threading.Thread(target=runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
-
-
 async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
     from mcp.server.stdio import stdio_server
 
-    server = build_server(runtime, tools)
-    start_warm_up(runtime)
+    warm_up = WarmUp(runtime)
+    server = build_server(runtime, tools, warm_up=warm_up)
+    warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
     try:
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

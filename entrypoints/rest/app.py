@@ -94,6 +94,12 @@ async def stats(request: Request) -> Response:
 
 
 @endpoint
+async def sources(request: Request) -> Response:
+    runtime = State.of(request).runtime
+    return JSON({"sources": await runtime.run_sync(info_tools.sources, runtime)})
+
+
+@endpoint
 async def plugins(request: Request) -> Response:
     runtime = State.of(request).runtime
     return JSON(await runtime.run_sync(info_tools.plugins, runtime))
@@ -142,6 +148,7 @@ def create_app(
         Route("/health", health, methods=["GET"]),
         Route("/stats", stats, methods=["GET"]),
         Route("/-/plugins", plugins, methods=["GET"]),
+        Route("/api/sources", sources, methods=["GET"]),
         *admin.ROUTES,
         Route("/openapi.json", lambda request: JSON(document), methods=["GET"]),
         Route("/docs", lambda request: HTMLResponse(page), methods=["GET"]),

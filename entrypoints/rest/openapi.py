@@ -142,6 +142,16 @@ def openapi_document(tools: ToolCatalogue) -> dict[str, Any]:
                 operation_id="plugins",
             )
         },
+        "/api/sources": {
+            "get": _operation(
+                "Live sources",
+                "Each installed source: platform, fields and capabilities it declares, rate limits, "
+                "credentials set or missing, circuit breaker state.",
+                {"type": "object", "properties": {"sources": {"type": "array", "items": ANY_OBJECT}}},
+                tag="service",
+                operation_id="sources",
+            )
+        },
         "/api/admin/catalogue/check": {
             "post": _operation(
                 "Check for a newer catalogue",

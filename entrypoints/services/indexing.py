@@ -17,7 +17,7 @@ from attrs import frozen
 
 from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_fingerprint, lexical_fields
 from anime_mcp.core.models import CatalogueEntry
-from anime_mcp.core.search import index_payload
+from anime_mcp.core.search import IndexNotBuilt, index_payload
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import Embedder, SparseEncoder
 from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec, IndexWriter, VectorIndexBackend
@@ -88,7 +88,10 @@ def build_index(
 ) -> IndexReport:
     """Bring the index up to date with the catalogue: incrementally when possible, else a full build."""
     started = time.perf_counter()
-    current = backend.manifest()
+    try:
+        current = backend.manifest()
+    except IndexNotBuilt:  # the current generation is missing or unfinished: build a new one
+        current = None
     writer: IndexWriter
     if (
         current is not None

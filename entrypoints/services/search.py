@@ -109,12 +109,18 @@ class SearchService:
         if mode is SearchMode.DENSE:
             return self._hydrate(
                 self.index.search(
-                    IndexQuery(dense=self.embedder.embed_query(text), filters=filters, limit=limit)
+                    IndexQuery(
+                        dense=self.embedder.embed_query(text),
+                        filters=filters,
+                        limit=limit,
+                        payload_fields=HIT_FIELDS,
+                    )
                 )
             )
         sparse = self.encoder.encode_query(text)
         if mode is SearchMode.SPARSE:
-            return self._hydrate(self.index.search(IndexQuery(sparse=sparse, filters=filters, limit=limit)))
+            query = IndexQuery(sparse=sparse, filters=filters, limit=limit, payload_fields=HIT_FIELDS)
+            return self._hydrate(self.index.search(query))
         pool = max(candidates, limit)
         dense_hits = self.index.search(
             IndexQuery(

@@ -1,7 +1,7 @@
 """What the installation knows about itself: health per component, statistics, plugins.
 
-The same dictionaries are ``GET /health``, ``GET /stats``, ``GET /-/plugins`` and the MCP resources
-``anime-mcp://health``, ``anime-mcp://stats`` and ``anime-mcp://plugins``.
+The same dictionaries are ``GET /health``, ``GET /stats``, ``GET /-/plugins``, ``GET /api/sources`` and the
+MCP resources ``anime-mcp://health``, ``anime-mcp://stats``, ``anime-mcp://plugins``, ``anime-mcp://sources``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from anime_mcp.entrypoints.runtime import Runtime
 
 def plugins(runtime: Runtime) -> list[dict[str, Any]]:
     return runtime.app.plugins.list_plugins()
+
+
+def sources(runtime: Runtime) -> list[dict[str, Any]]:
+    return runtime.describe_sources()
 
 
 def _catalogue(runtime: Runtime) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""Cold start of ``anime-mcp mcp``: from spawning the process to the answer of ``tools/list``, over stdio,
+with plain JSON-RPC lines (no client library in the measurement). Also the first ``search_anime`` answer after
+that (the model and index load in the background while ``tools/list`` is answered).
+
+    .venv/bin/python benchmarks/serve_mcp_start.py --home DIR [--runs 15]
+
+DIR is an ANIME_MCP_HOME with an ingested and indexed catalogue (``anime-mcp ingest``); set ANIME_MCP_MODEL
+as for any command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+ANIME_MCP = str(Path(sys.executable).with_name("anime-mcp"))
+
+
+def send(stdin: IO[str], message: dict[str, Any]) -> None:
+    stdin.write(json.dumps(message) + "\n")
+    stdin.flush()
+
+
+def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
+    while True:
+        line = stdout.readline()
+        if not line:
+            raise RuntimeError("the server closed its stdout")
+        message: dict[str, Any] = json.loads(line)
+        if message.get("id") == request_id:
+            return message
+
+
+def one_run(home: str) -> tuple[float, float]:
+    env = {**os.environ, "ANIME_MCP_HOME": home}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [ANIME_MCP, "mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        send(
+            process.stdin,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "benchmark", "version": "1"},
+                },
+            },
+        )
+        receive(process.stdout, 1)
+        send(process.stdin, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        tools = receive(process.stdout, 2)
+        listed = time.perf_counter() - started
+        assert tools["result"]["tools"], tools
+        send(
+            process.stdin,
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "search_anime", "arguments": {"query": "death note"}},
+            },
+        )
+        answer = receive(process.stdout, 3)
+        searched = time.perf_counter() - started
+        assert answer["result"]["structuredContent"]["results"][0]["ids"]["mal"] == "1535", answer
+        return listed, searched
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    one_run(args.home)  # page cache warm, as for a client that starts the server again
+    runs = [one_run(args.home) for _ in range(args.runs)]
+    for label, found in (
+        ("spawn -> tools/list answer", [r[0] for r in runs]),
+        ("spawn -> first search_anime answer", [r[1] for r in runs]),
+    ):
+        values = sorted(found)
+        print(
+            f"{label}: median {statistics.median(values):.3f} s, min {values[0]:.3f} s, "
+            f"max {values[-1]:.3f} s ({len(values)} runs)"
+        )
+
+
+if __name__ == "__main__":
+    main()
