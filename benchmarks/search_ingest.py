@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| embedding + indexing ({index['embedded']:,} entries, {index['model']}) | {index['seconds']:.1f} |"
     )
+    for phase, spent in index.get("phases", {}).items():
+        print(f"| - {phase} | {spent:.1f} |")
     print(
         f"\nindex: {index['points']:,} points, generation {index['generation']}, "
         f"{index['embedded'] / index['seconds']:.0f} entries/s"

@@ -294,7 +294,7 @@ def fuse_weighted(
     dense: Sequence[SearchHit],
     sparse: Sequence[SearchHit],
     *,
-    dense_weight: float = 0.5,
+    dense_weight: float = 0.2,
     sparse_weight: float = 1.0,
     notability_weight: float = 0.35,
 ) -> list[SearchHit]:

@@ -85,6 +85,8 @@ def test_settings_from_the_environment_and_config_toml(tmp_path: Path) -> None:
     assert loaded.index_location == str(tmp_path / "index")
     remote = settings(tmp_path, anime_mcp_qdrant_url="http://q:6333", anime_mcp_qdrant_api_key="k")
     assert remote.index_location == "http://q:6333"
+    assert settings(tmp_path / "elsewhere").hnsw.exact  # embedded: exact search, no graph to build
+    assert not settings(tmp_path / "elsewhere", anime_mcp_qdrant_url="http://q:6333").hnsw.exact
     assert remote.index_options == {"alias": "shows", "api_key": "k"}
     (tmp_path / "config.toml").write_text("[search]\nhnsw_m = 0\n")
     with pytest.raises(ConfigError, match="hnsw_m must be positive"):

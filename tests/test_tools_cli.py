@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from serve_support import environment, ingested_home
 
 from anime_mcp.entrypoints.cli.app import cli
-from anime_mcp.entrypoints.cli.serve import parse_arguments
+from anime_mcp.entrypoints.cli.serve import _bind, parse_arguments
 from anime_mcp.entrypoints.serve_settings import ServeSettings
 from anime_mcp.entrypoints.settings import ConfigError
 
@@ -87,3 +88,18 @@ def test_serve_settings_from_environment_and_config(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError):
             ServeSettings.load(tmp_path, bad)
+
+
+def test_the_listening_socket_disables_nagle_for_every_connection() -> None:
+    """Handed a socket, uvicorn does not set TCP_NODELAY on what it accepts: keep-alive answers waited 40 ms
+    for the client's delayed ACK. Accepted connections inherit the listening socket's option."""
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        accepted.close()
+        client.close()
+    finally:
+        sock.close()

@@ -92,6 +92,7 @@ def index_report_dict(report: IndexReport | None) -> dict[str, Any] | None:
         "model": manifest.spec.model,
         "dimension": manifest.spec.dimension,
         "generation": manifest.generation,
+        "phases": report.phases,
         "backend": manifest.backend,
         "location": manifest.location,
     }

@@ -100,17 +100,21 @@ class WarmUp:
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._started = threading.Event()
+        self._lock = threading.Lock()
+        self._started = not runtime.settings.warm_up
 
     def start(self) -> None:
-        if self._runtime.settings.warm_up and not self._started.is_set():
-            self._started.set()
-            threading.Thread(target=self._runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
 
     def start_soon(self, delay: float) -> None:
-        timer = threading.Timer(delay, self.start)
-        timer.daemon = True
-        timer.start()
+        if not self._started:
+            timer = threading.Timer(delay, self.start)
+            timer.daemon = True
+            timer.start()
 
 
 def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | None = None) -> Server[Any]:

@@ -134,7 +134,6 @@ def create_app(
     *,
     host: str = "127.0.0.1",
     mcp: bool = True,
-    warm_up: bool | None = None,
     http_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     state = State(runtime=runtime, tools=tools, http_transport=http_transport)
@@ -167,11 +166,9 @@ def create_app(
             max_request_body_size=runtime.settings.max_body_bytes,
         )
         routes.extend(mcp_app.routes)
-    should_warm = runtime.settings.warm_up if warm_up is None else warm_up
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        if should_warm:
+        if runtime.settings.warm_up:
             await anyio.to_thread.run_sync(runtime.warm_up)
         async with anyio.create_task_group() as group:
             state.jobs = JobRunner(group, on_success=runtime.refresh)

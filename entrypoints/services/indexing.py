@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from attrs import frozen
+from attrs import field, frozen
 
 from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_fingerprint, lexical_fields
 from anime_mcp.core.models import CatalogueEntry
@@ -38,6 +38,9 @@ class IndexReport:
     removed: int
     unchanged: int
     seconds: float
+    # seconds per phase: "fit" (corpus statistics), "scan" (fingerprints, diff), "embed" (dense model),
+    # "write" (sparse vectors, upserts), "commit" (HNSW and payload indexes, flush, switch)
+    phases: dict[str, float] = field(factory=dict)
 
 
 def index_spec(embedder: Embedder, encoder: SparseEncoder) -> IndexSpec:
@@ -60,9 +63,11 @@ def spec_compatible(current: IndexSpec, wanted: IndexSpec) -> bool:
 
 
 def to_points(
-    entries: Sequence[CatalogueEntry], fingerprints: Sequence[str], embedder: Embedder, encoder: SparseEncoder
+    entries: Sequence[CatalogueEntry],
+    fingerprints: Sequence[str],
+    dense: Sequence[Sequence[float]],
+    encoder: SparseEncoder,
 ) -> list[IndexPoint]:
-    dense = embedder.embed_documents([compose_document(e) for e in entries])
     return [
         IndexPoint(
             anime_id=e.anime_id,
@@ -88,6 +93,7 @@ def build_index(
 ) -> IndexReport:
     """Bring the index up to date with the catalogue: incrementally when possible, else a full build."""
     started = time.perf_counter()
+    phases: dict[str, float] = {"fit": 0.0, "scan": 0.0, "embed": 0.0, "write": 0.0, "commit": 0.0}
     try:
         current = backend.manifest()
     except IndexNotBuilt:  # the current generation is missing or unfinished: build a new one
@@ -101,19 +107,23 @@ def build_index(
         mode = "incremental"
         writer = backend.next_generation()
     else:
+        fitting = time.perf_counter()
         encoder.fit(lexical_fields(e) for e in catalogue.entries())
+        phases["fit"] = time.perf_counter() - fitting
         writer = backend.new_generation(index_spec(embedder, encoder), resume=not reindex)
         mode = "full"
     try:
         existing = writer.fingerprints()
         if mode == "full" and existing:
             mode = "resumed"
-        report = _apply(catalogue, embedder, encoder, writer, existing, progress, batch_size)
+        report = _apply(catalogue, embedder, encoder, writer, existing, progress, batch_size, phases)
+        committing = time.perf_counter()
         if mode == "incremental" and current is not None and report[:3] == (0, 0, 0):
             writer.abort()  # nothing changed: keep serving the current generation
             manifest = current
         else:
             manifest = writer.commit(catalogue_source=catalogue_source)
+        phases["commit"] = time.perf_counter() - committing
     except BaseException:
         if mode == "incremental":
             writer.abort()  # a copy of the current generation: nothing to resume
@@ -130,6 +140,7 @@ def build_index(
         removed=removed,
         unchanged=unchanged,
         seconds=time.perf_counter() - started,
+        phases={name: round(value, 2) for name, value in phases.items()},
     )
 
 
@@ -149,7 +160,9 @@ def _apply(  # noqa: PLR0917 - private helper, called once
     existing: dict[str, str],
     progress: IndexProgress | None,
     batch_size: int,
+    phases: dict[str, float],
 ) -> tuple[int, int, int, int]:
+    scanning = time.perf_counter()
     todo: list[tuple[CatalogueEntry, str]] = []
     seen: set[str] = set()
     unchanged = 0
@@ -163,6 +176,7 @@ def _apply(  # noqa: PLR0917 - private helper, called once
             unchanged += 1
         else:
             todo.append((entry, fingerprint))
+    phases["scan"] = time.perf_counter() - scanning
     added = sum(1 for entry, _ in todo if entry.anime_id not in existing)
     removed = [anime_id for anime_id in existing if anime_id not in seen]
     writer.delete(removed)
@@ -170,7 +184,13 @@ def _apply(  # noqa: PLR0917 - private helper, called once
     if progress is not None:
         progress(0, len(todo))
     for batch in _batches(todo, batch_size):
-        writer.upsert(to_points([e for e, _ in batch], [f for _, f in batch], embedder, encoder))
+        entries = [e for e, _ in batch]
+        embedding = time.perf_counter()
+        dense = embedder.embed_documents([compose_document(e) for e in entries])
+        writing = time.perf_counter()
+        writer.upsert(to_points(entries, [f for _, f in batch], dense, encoder))
+        phases["embed"] += writing - embedding
+        phases["write"] += time.perf_counter() - writing
         done += len(batch)
         if progress is not None:
             progress(done, len(todo))
