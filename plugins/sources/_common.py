@@ -131,6 +131,16 @@ def load_json(body: bytes | str, *, source: str, max_bytes: int = MAX_JSON_BYTES
         raise ParseError(f"not valid JSON: {_one_line(exc)}", source=source) from None
 
 
+def json_object_or_none(raw: bytes, *, source: str) -> Any:
+    """The body decoded as JSON when it looks like a JSON object, else None (for error detectors)."""
+    if raw.lstrip()[:1] != b"{":
+        return None
+    try:
+        return load_json(raw, source=source)
+    except ParseError:
+        return None
+
+
 def looks_like_html(raw: bytes) -> bool:
     head = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head[:200]

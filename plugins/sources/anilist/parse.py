@@ -53,6 +53,7 @@ from anime_mcp.plugins.sources._common import (
     guarded,
     guarded_detector,
     html_to_text,
+    json_object_or_none,
     load_json,
     platform_id_or_none,
     positive_int,
@@ -325,12 +326,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error an AniList answer stands for (GraphQL ``errors``, 429, ...), or None."""
     raw = as_bytes(body)
-    doc: object = None
-    if raw.lstrip()[:1] == b"{":
-        try:
-            doc = load_json(raw, source=SOURCE)
-        except ParseError:
-            doc = None
+    doc = json_object_or_none(raw, source=SOURCE)
     from_doc = _error_from_document(doc, headers=headers)
     if from_doc is not None:
         return from_doc

@@ -49,6 +49,7 @@ from anime_mcp.plugins.sources._common import (
     guarded,
     guarded_detector,
     int_from_text,
+    json_object_or_none,
     load_json,
     parse_datetime,
     partial_date,
@@ -189,12 +190,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a Kitsu answer stands for (JSON:API ``errors``, 429, ...), or None."""
     raw = as_bytes(body)
-    doc: object = None
-    if raw.lstrip()[:1] == b"{":
-        try:
-            doc = load_json(raw, source=SOURCE)
-        except ParseError:
-            doc = None
+    doc = json_object_or_none(raw, source=SOURCE)
     return _error_from_document(doc, headers=headers) or error_for_status(
         status, raw, source=SOURCE, headers=headers
     )

@@ -38,6 +38,7 @@ from anime_mcp.plugins.sources._common import (
     html_to_text,
     int_from_text,
     japan_date,
+    json_object_or_none,
     load_json,
     parse_datetime,
     partial_date,
@@ -125,12 +126,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a Simkl answer stands for, or None for a normal document."""
     raw = as_bytes(body)
-    doc: object = None
-    if raw.lstrip()[:1] == b"{":
-        try:
-            doc = load_json(raw, source=SOURCE)
-        except ParseError:
-            doc = None
+    doc = json_object_or_none(raw, source=SOURCE)
     from_doc = _error_from_document(doc, headers=headers)
     if from_doc is not None:
         return from_doc
