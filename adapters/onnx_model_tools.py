@@ -44,26 +44,37 @@ def _copy_side_files(source: Path, target: Path) -> None:
             _copy(source / name, target / name)
 
 
-def install_model(source: Path, models_dir: Path, *, name: str | None = None, link: bool = False) -> Path:
-    """Copy (or symlink, file by file) a model folder into ``models_dir/<name>`` with its config written."""
+def install_model(
+    source: Path, models_dir: Path, *, name: str | None = None, link: bool = False, int8: bool = False
+) -> Path:
+    """Copy (or symlink, file by file) a model folder into ``models_dir/<name>`` with its config written.
+
+    With ``int8`` the installed model is the per-channel int8 quantisation of the source (named
+    ``<name>-int8`` unless ``name`` is given): about 2x faster on CPU. Nothing appears under the final name
+    until the folder is complete.
+    """
+    if link and int8:
+        raise EmbedderError("--link and --int8 exclude each other: quantising writes a new model.onnx")
     config = load_config(source)
-    if name:
-        config = evolve(config, name=name)
+    config = evolve(config, name=name or (f"{config.name}-int8" if int8 else config.name))
     target = models_dir / config.name
     if target.exists():
         raise EmbedderError(f"{target} exists already; remove it or install under another --name")
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=models_dir))
     try:
-        for item in source.iterdir():
-            if item.name == CONFIG_FILENAME:
-                continue
-            destination = staging / item.name
-            if link:
-                destination.symlink_to(item.resolve())
-            else:
-                _copy(item, destination)
-        config.write(staging)
+        if int8:
+            quantize_model(source, staging, name=config.name)
+        else:
+            for item in source.iterdir():
+                if item.name == CONFIG_FILENAME:
+                    continue
+                destination = staging / item.name
+                if link:
+                    destination.symlink_to(item.resolve())
+                else:
+                    _copy(item, destination)
+            config.write(staging)
         os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

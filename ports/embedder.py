@@ -7,7 +7,7 @@ is configuration (``ANIME_MCP_MODEL``), not code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -40,6 +40,22 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     def embed_query(self, text: str) -> list[float]: ...
+
+
+# One batch of a bulk embedding: positions in the input list, and their vectors in the same order.
+EmbeddedBatch = tuple[list[int], list[list[float]]]
+
+
+@runtime_checkable
+class BulkEmbedder(Protocol):
+    """Optional capability of an ``Embedder``: embed many documents in the order cheapest for the model.
+
+    A transformer pads every text of a batch to the longest one, so batches of similar lengths cost a
+    fraction of batches in input order (the catalogue in its own order: about 2.5x the work). Indexing uses
+    this when the embedder offers it; every position of ``texts`` is yielded exactly once.
+    """
+
+    def embed_documents_in_batches(self, texts: Sequence[str]) -> Iterator[EmbeddedBatch]: ...
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ from search_support import MINILM, reference_vector, write_tiny_model
 from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder, choose_providers, default_threads
 from anime_mcp.adapters.onnx_model_config import CONFIG_FILENAME, ModelConfigError, infer_config, load_config
 from anime_mcp.core.search import EmbedderError
-from anime_mcp.ports.embedder import Embedder
+from anime_mcp.ports.embedder import BulkEmbedder, Embedder
 
 
 @pytest.fixture
@@ -249,3 +249,27 @@ def test_minilm_long_documents_use_more_than_the_shipped_128_tokens(minilm: Onnx
     long_b = head + " in the end they open a small bakery by the sea"
     a, b = minilm.embed_documents([long_a, long_b])
     assert cosine(a, b) < 0.9999  # tokens past 128 changed the vectors: truncation is 256, not 128
+
+
+def test_bulk_embedding_yields_every_position_once_shortest_first(tiny: Path) -> None:
+    embedder = OnnxTextEmbedder(tiny)  # batch_size 4
+    texts = [
+        "notebook kills death note in space",
+        "death",
+        "",
+        "cowboy bebop jazz",
+        "ghibli",
+        "school girl",
+    ] * 3
+    batches = list(embedder.embed_documents_in_batches(texts))
+    positions = [p for batch, _ in batches for p in batch]
+    assert sorted(positions) == list(range(len(texts)))
+    assert all(len(batch) <= 4 for batch, _ in batches)
+    lengths = [len(texts[p].split()) for p in positions]
+    assert lengths == sorted(lengths)  # word count follows token count for these texts
+    expected = embedder.embed_documents(texts)
+    for batch, vectors in batches:
+        for position, vector in zip(batch, vectors, strict=True):
+            np.testing.assert_allclose(vector, expected[position], atol=1e-6)
+    assert list(embedder.embed_documents_in_batches([])) == []
+    assert isinstance(embedder, BulkEmbedder)

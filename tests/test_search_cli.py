@@ -192,3 +192,17 @@ def test_without_a_model_ingest_keeps_the_catalogue_and_says_why(tmp_path: Path,
     assert "search index not built: no embedding model installed" in result.stderr
     searched = run(tmp_path, "search", "death note", model=None)
     assert searched.exit_code == 1 and "no embedding model installed" in searched.stderr
+
+
+def test_models_install_int8_quantises_into_the_home_and_is_then_the_model(tmp_path: Path) -> None:
+    tiny = write_tiny_model(tmp_path / "tiny")
+    home = tmp_path / "home"
+    installed = run(home, "models", "install", "--from", str(tiny), "--int8", model=None)
+    assert installed.exit_code == 0, installed.output
+    assert "installed tiny-8-int8" in installed.stdout
+    listing = run_json(home, "models", "list", model=None)
+    assert listing["configured"]["name"] == "tiny-8-int8"  # the only installed model is the one used
+    assert listing["configured"]["quantized"] is True
+    assert not [p for p in (home / "models").iterdir() if p.name.startswith(".")]  # no staging left
+    both = run(home, "models", "install", "--from", str(tiny), "--int8", "--link", model=None)
+    assert both.exit_code == 1 and "--link and --int8 exclude each other" in both.stderr

@@ -3,6 +3,7 @@ index backends, with the tiny ONNX model (the arithmetic of embedding is tested 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -90,3 +91,54 @@ def test_full_build_then_weekly_update(tmp_path: Path, backend: VectorIndexBacke
     assert {e.anime_id for e in entries} == {
         h.anime_id for h in index.search(IndexQuery(dense=[1.0] * 8, limit=500))
     }
+
+
+class InputOrderEmbedder:
+    """The same model seen as a plain ``Embedder`` (no bulk capability): indexing embeds in input order."""
+
+    def __init__(self, inner: OnnxTextEmbedder) -> None:
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.calls: list[int] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def test_length_sorted_bulk_embedding_stores_the_same_vectors_as_input_order(tmp_path: Path) -> None:
+    from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
+
+    metadata, lines = catalogue_lines()
+    store = SqliteCatalogueStore(tmp_path / "store")
+    ingest_file(write_slice(tmp_path / "slice.jsonl", metadata, lines[::500]), [AodJsonlReader()], store)
+    bulk = OnnxTextEmbedder(write_tiny_model(tmp_path / "tiny"))  # batch_size 4: many sorted batches
+    plain = InputOrderEmbedder(bulk)
+    progress: list[tuple[int, int]] = []
+    sorted_index = EdgeBackend(tmp_path / "sorted")
+    report = build_index(
+        store,
+        bulk,
+        Bm25SparseEncoder(),
+        sorted_index,
+        batch_size=10,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    in_order = EdgeBackend(tmp_path / "in-order")
+    build_index(store, plain, Bm25SparseEncoder(), in_order, batch_size=10)
+
+    total = store.stats().entries
+    assert report.embedded == report.manifest.points == total
+    assert plain.calls == [10] * (total // 10) + ([total % 10] if total % 10 else [])
+    # upserts are regrouped to at least batch_size, whatever the embedder's own batch size
+    assert progress[0] == (0, total) and progress[-1] == (total, total)
+    steps = [b - a for (a, _), (b, _) in itertools.pairwise(progress)]
+    assert all(step >= 10 for step in steps[:-1]) and sum(steps) == total
+    a, b = sorted_index.open(), in_order.open()
+    assert a is not None and b is not None
+    for entry in store.entries():
+        va, vb = a.dense_vector(entry.anime_id), b.dense_vector(entry.anime_id)
+        assert va is not None and vb is not None
+        assert va == pytest.approx(vb, abs=1e-6)

@@ -151,13 +151,19 @@ def list_models(ctx: click.Context, as_json: bool) -> None:
 )
 @click.option("--name", default=None, help="Install under this name (default: the model's name).")
 @click.option("--link", is_flag=True, help="Symlink the files instead of copying them.")
+@click.option(
+    "--int8",
+    is_flag=True,
+    help="Install the per-channel int8 quantisation instead (about 2x faster on CPU; named NAME-int8).",
+)
 @click.pass_context
-def install(ctx: click.Context, source: Path, name: str | None, link: bool) -> None:
+def install(ctx: click.Context, source: Path, name: str | None, link: bool, int8: bool) -> None:
     """Install an ONNX model folder into $ANIME_MCP_HOME/models."""
     from anime_mcp.adapters.onnx_model_tools import install_model
 
     app = get_app(ctx)
-    target = install_model(source, SearchSettings.load(app.settings.home).models_dir, name=name, link=link)
+    models_dir = SearchSettings.load(app.settings.home).models_dir
+    target = install_model(source, models_dir, name=name, link=link, int8=int8)
     out.print(f"installed {target.name} -> {target}")
 
 

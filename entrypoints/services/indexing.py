@@ -19,7 +19,7 @@ from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.search import IndexNotBuilt, index_payload
 from anime_mcp.ports.catalogue import Catalogue
-from anime_mcp.ports.embedder import Embedder, SparseEncoder
+from anime_mcp.ports.embedder import BulkEmbedder, EmbeddedBatch, Embedder, SparseEncoder
 from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec, IndexWriter, VectorIndexBackend
 
 # Called with (entries embedded so far, entries to embed in total).
@@ -180,25 +180,51 @@ def _apply(  # noqa: PLR0917 - private helper, called once
     added = sum(1 for entry, _ in todo if entry.anime_id not in existing)
     removed = [anime_id for anime_id in existing if anime_id not in seen]
     writer.delete(removed)
-    done = 0
+    documents = [compose_document(e) for e, _ in todo]
     if progress is not None:
         progress(0, len(todo))
-    for batch in _batches(todo, batch_size):
-        entries = [e for e, _ in batch]
-        embedding = time.perf_counter()
-        dense = embedder.embed_documents([compose_document(e) for e in entries])
+    done = 0
+    embedded = _timed(_embedded_batches(embedder, documents, batch_size), phases, "embed")
+    for group in _regroup(embedded, batch_size):
         writing = time.perf_counter()
-        writer.upsert(to_points(entries, [f for _, f in batch], dense, encoder))
-        phases["embed"] += writing - embedding
+        chosen = [todo[position] for position, _ in group]
+        dense = [vector for _, vector in group]
+        writer.upsert(to_points([e for e, _ in chosen], [f for _, f in chosen], dense, encoder))
         phases["write"] += time.perf_counter() - writing
-        done += len(batch)
+        done += len(group)
         if progress is not None:
             progress(done, len(todo))
     return added, len(todo) - added, len(removed), unchanged
 
 
-def _batches(
-    items: list[tuple[CatalogueEntry, str]], size: int
-) -> Iterator[list[tuple[CatalogueEntry, str]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _embedded_batches(embedder: Embedder, documents: list[str], batch_size: int) -> Iterator[EmbeddedBatch]:
+    """The embedder's own cheapest order when it has one (``BulkEmbedder``), else chunks in input order."""
+    if isinstance(embedder, BulkEmbedder):
+        yield from embedder.embed_documents_in_batches(documents)
+        return
+    for start in range(0, len(documents), batch_size):
+        positions = list(range(start, min(start + batch_size, len(documents))))
+        yield positions, embedder.embed_documents([documents[i] for i in positions])
+
+
+def _regroup(batches: Iterator[EmbeddedBatch], size: int) -> Iterator[list[tuple[int, list[float]]]]:
+    """Embedded batches -> groups of at least ``size`` (position, vector) pairs, for fewer, larger upserts."""
+    pending: list[tuple[int, list[float]]] = []
+    for positions, vectors in batches:
+        pending += zip(positions, vectors, strict=True)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+def _timed(batches: Iterator[EmbeddedBatch], phases: dict[str, float], phase: str) -> Iterator[EmbeddedBatch]:
+    """Adds the time spent producing each item to ``phases[phase]``."""
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        phases[phase] += time.perf_counter() - started
+        if batch is None:
+            return
+        yield batch
