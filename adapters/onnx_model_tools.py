@@ -53,10 +53,7 @@ def install_model(
     ``<name>-int8`` unless ``name`` is given): about 2x faster on CPU. Nothing appears under the final name
     until the folder is complete.
     """
-    if link and int8:
-        raise EmbedderError("--link and --int8 exclude each other: quantising writes a new model.onnx")
-    config = load_config(source)
-    config = evolve(config, name=name or (f"{config.name}-int8" if int8 else config.name))
+    config = _install_config(source, name, int8=int8, link=link)
     target = models_dir / config.name
     if target.exists():
         raise EmbedderError(f"{target} exists already; remove it or install under another --name")
@@ -64,7 +61,7 @@ def install_model(
     staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=models_dir))
     try:
         if int8:
-            quantize_model(source, staging, name=config.name)
+            quantize_model(source, staging, name=config.name, origin=config.source)
         else:
             for item in source.iterdir():
                 if item.name == CONFIG_FILENAME:
@@ -81,7 +78,34 @@ def install_model(
     return target
 
 
-def quantize_model(source: Path, target: Path, *, name: str | None = None) -> Path:
+def find_installed(
+    source: Path, models_dir: Path, *, name: str | None = None, int8: bool = False, link: bool = False
+) -> Path | None:
+    """The folder an earlier identical ``install_model`` call made (same source, same variant), if any."""
+    config = _install_config(source, name, int8=int8, link=link)
+    target = models_dir / config.name
+    if not target.is_dir():
+        return None
+    try:
+        installed = load_config(target)
+    except EmbedderError:
+        return None
+    same = (installed.source, installed.quantized) == (config.source, int8 or config.quantized)
+    return target if same else None
+
+
+def _install_config(source: Path, name: str | None, *, int8: bool, link: bool) -> OnnxModelConfig:
+    if link and int8:
+        raise EmbedderError("--link and --int8 exclude each other: quantising writes a new model.onnx")
+    config = load_config(source)
+    return evolve(
+        config,
+        name=name or (f"{config.name}-int8" if int8 else config.name),
+        source=config.source or str(source.resolve()),
+    )
+
+
+def quantize_model(source: Path, target: Path, *, name: str | None = None, origin: str = "") -> Path:
     """Per-channel dynamic int8 quantisation (default settings drift to cosine ~0.95; per-channel ~0.993)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -100,7 +124,7 @@ def quantize_model(source: Path, target: Path, *, name: str | None = None) -> Pa
         name=name or f"{config.name}-int8",
         onnx_file="model.onnx",
         quantized=True,
-        source=config.source or str(source),
+        source=origin or config.source or str(source),
     )
     quantized.write(target)
     return target

@@ -204,5 +204,10 @@ def test_models_install_int8_quantises_into_the_home_and_is_then_the_model(tmp_p
     assert listing["configured"]["name"] == "tiny-8-int8"  # the only installed model is the one used
     assert listing["configured"]["quantized"] is True
     assert not [p for p in (home / "models").iterdir() if p.name.startswith(".")]  # no staging left
+    again = run(home, "models", "install", "--from", str(tiny), "--int8", model=None)
+    assert again.exit_code == 0 and "tiny-8-int8 is installed already" in again.stdout
+    other = write_tiny_model(tmp_path / "other")  # same model name, other weights: refused, not replaced
+    clash = run(home, "models", "install", "--from", str(other), "--int8", model=None)
+    assert clash.exit_code == 1 and "exists already" in clash.stderr
     both = run(home, "models", "install", "--from", str(tiny), "--int8", "--link", model=None)
     assert both.exit_code == 1 and "--link and --int8 exclude each other" in both.stderr

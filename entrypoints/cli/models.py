@@ -159,10 +159,14 @@ def list_models(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def install(ctx: click.Context, source: Path, name: str | None, link: bool, int8: bool) -> None:
     """Install an ONNX model folder into $ANIME_MCP_HOME/models."""
-    from anime_mcp.adapters.onnx_model_tools import install_model
+    from anime_mcp.adapters.onnx_model_tools import find_installed, install_model
 
     app = get_app(ctx)
     models_dir = SearchSettings.load(app.settings.home).models_dir
+    existing = find_installed(source, models_dir, name=name, int8=int8, link=link)
+    if existing is not None:  # running the same install twice (the README's run command) is not an error
+        out.print(f"{existing.name} is installed already -> {existing}")
+        return
     target = install_model(source, models_dir, name=name, link=link, int8=int8)
     out.print(f"installed {target.name} -> {target}")
 
