@@ -37,35 +37,57 @@ class _ProgressReader(io.RawIOBase):
         return int(n)
 
 
-class _SizeCheckedReader(io.RawIOBase):
-    """Fails at the end of a zstd stream whose decompressed size differs from the frame header's.
+class _ZstdFramesReader(io.RawIOBase):
+    """Decompresses every zstd frame of a file in turn and fails if the input ends inside a frame.
 
-    zstandard's stream reader returns a clean end-of-file for a truncated frame, which would make a cut
-    download look like a short catalogue.
+    zstandard's stream reader returns a clean end-of-file for a cut frame, which would make a cut download
+    look like a short catalogue. Completeness is judged per frame (the decoder reached the frame's end and
+    its checksum, when present, matched), so files of several frames (pzstd, ``zstd --long`` pipelines) and
+    streamed frames without a content size in their header are read and checked alike.
     """
 
-    def __init__(self, inner: IO[bytes], expected: int | None, path: Path) -> None:
-        self._inner = inner
-        self._expected = expected
+    def __init__(self, raw: IO[bytes], path: Path) -> None:
+        self._raw = raw
         self._path = path
-        self._seen = 0
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        self._inside_frame = False
+        self._pending = memoryview(b"")
+        self._ended = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        try:
-            n = self._inner.readinto(buffer)  # type: ignore[attr-defined]
-        except zstandard.ZstdError as exc:
-            raise CatalogueFormatError(f"the zstd data is corrupt ({exc})", path=str(self._path)) from None
-        if n == 0 and self._expected is not None and self._seen != self._expected:
-            raise CatalogueFormatError(
-                f"the file is truncated: {self._seen:,} of {self._expected:,} bytes decompressed; "
-                "download it again",
-                path=str(self._path),
-            )
-        self._seen += n
-        return int(n)
+        while not self._pending and not self._ended:
+            self._pending = memoryview(self._decode(self._raw.read(_BUFFER)))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _decode(self, chunk: bytes) -> bytes:
+        if not chunk:
+            if self._inside_frame:
+                raise CatalogueFormatError(
+                    "the file is truncated: it ends inside a zstd frame; download it again",
+                    path=str(self._path),
+                )
+            self._ended = True
+            return b""
+        output = []
+        while chunk:
+            try:
+                output.append(self._decoder.decompress(chunk))
+            except zstandard.ZstdError as exc:
+                raise CatalogueFormatError(
+                    f"the zstd data is corrupt ({exc})", path=str(self._path)
+                ) from None
+            self._inside_frame = not self._decoder.eof
+            chunk = b""
+            if self._decoder.eof:  # a frame ended: whatever follows starts the next one
+                chunk = self._decoder.unused_data
+                self._decoder = zstandard.ZstdDecompressor().decompressobj()
+        return b"".join(output)
 
 
 def is_zstd(path: Path) -> bool:
@@ -87,11 +109,10 @@ def open_catalogue_bytes(path: Path, progress: ByteProgress | None = None) -> It
         counted = _ProgressReader(fh, total, progress)
         if head.startswith(ZSTD_MAGIC):
             try:
-                expected = zstandard.frame_content_size(head)
+                zstandard.frame_content_size(head)  # a readable frame header, or a clear error now
             except zstandard.ZstdError:
                 raise CatalogueFormatError("the zstd header is corrupt", path=str(path)) from None
-            reader = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], counted), read_size=_BUFFER)
-            checked = _SizeCheckedReader(reader, expected if expected >= 0 else None, path)
-            yield io.BufferedReader(checked, buffer_size=_BUFFER)
+            frames = _ZstdFramesReader(cast(IO[bytes], counted), path)
+            yield io.BufferedReader(frames, buffer_size=_BUFFER)
         else:
             yield io.BufferedReader(counted, buffer_size=_BUFFER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from collections import Counter
@@ -83,11 +84,16 @@ def readme_counts(shared: Path) -> tuple[int, dict[Platform, int]]:
     text = (shared / "data" / "README.md").read_text("utf-8")
     total = int(re.search(r"\*\*([\d,]+) entries\*\*", text).group(1).replace(",", ""))  # type: ignore[union-attr]
     host_platform = {
-        "myanimelist.net": Platform.MAL, "anime-planet.com": Platform.ANIMEPLANET,
+        "myanimelist.net": Platform.MAL,
+        "anime-planet.com": Platform.ANIMEPLANET,
         "kitsu.app": Platform.KITSU,
-        "anisearch.com": Platform.ANISEARCH, "anilist.co": Platform.ANILIST, "simkl.com": Platform.SIMKL,
-        "animecountdown.com": Platform.ANIMECOUNTDOWN, "anidb.net": Platform.ANIDB,
-        "animenewsnetwork.com": Platform.ANN, "livechart.me": Platform.LIVECHART,
+        "anisearch.com": Platform.ANISEARCH,
+        "anilist.co": Platform.ANILIST,
+        "simkl.com": Platform.SIMKL,
+        "animecountdown.com": Platform.ANIMECOUNTDOWN,
+        "anidb.net": Platform.ANIDB,
+        "animenewsnetwork.com": Platform.ANN,
+        "livechart.me": Platform.LIVECHART,
     }
     per_platform = {
         host_platform[host]: int(count.replace(",", ""))
@@ -147,7 +153,10 @@ def test_death_note_example(shared: Path) -> None:
 @pytest.mark.parametrize("name", list(VARIANTS))
 @pytest.mark.parametrize("strict", [True, False])
 def test_every_variant_reads_the_same_entries(
-    tmp_path: Path, name: str, strict: bool, catalogue_slice_lines: list[bytes],
+    tmp_path: Path,
+    name: str,
+    strict: bool,
+    catalogue_slice_lines: list[bytes],
     expected_entries: list[CatalogueEntry],
 ) -> None:
     meta_line, entry_lines = catalogue_slice_lines[0], catalogue_slice_lines[1:]
@@ -199,8 +208,10 @@ def bad_lines(good: list[bytes]) -> list[tuple[bytes, str]]:
         (without("sources"), "missing required field(s): sources"),
         (variant(episodes="x"), "$.episodes"),
         (variant(synonyms="abc"), "$.synonyms"),
-        (variant(sources=["https://example.com/anime/1", "https://myanimelist.net/manga/1"]),
-         "no source URL of a known platform"),
+        (
+            variant(sources=["https://example.com/anime/1", "https://myanimelist.net/manga/1"]),
+            "no source URL of a known platform",
+        ),
         (variant(title="Death Note").replace(b"Death Note", b"Death \xff\xfe Note"), "not valid JSON"),
         (b"[" * 50_000 + b"\n", "not valid JSON (nested too deeply)"),
         (variant(title="\ud800"), "$.title"),
@@ -312,8 +323,16 @@ def test_bad_metadata_line_always_raises_at_once(
 
 @pytest.mark.parametrize(
     "document",
-    [b'{"lastUpdate": "2026-07-02"}', b'{"lastUpdate": "2026-13-40", "data": []}', b'{"data": []}',
-     b"[]", b"", b"  ", b'{"repository": "x", "data": [', b'{"x": ' + b"[" * 100_000],
+    [
+        b'{"lastUpdate": "2026-07-02"}',
+        b'{"lastUpdate": "2026-13-40", "data": []}',
+        b'{"data": []}',
+        b"[]",
+        b"",
+        b"  ",
+        b'{"repository": "x", "data": [',
+        b'{"x": ' + b"[" * 100_000,
+    ],
 )
 def test_json_without_valid_metadata_raises(tmp_path: Path, document: bytes) -> None:
     path = tmp_path / "bad.json"
@@ -337,6 +356,53 @@ def test_truncated_zst_is_reported_as_truncated(
     with pytest.raises(CatalogueFormatError, match="truncated") as caught:
         consume(reader_for(name), path, strict=strict)
     assert str(path) in str(caught.value)
+
+
+def multi_frame(data: bytes, frames: int) -> bytes:
+    """Several independent frames, each with its content size, one after another (what pzstd writes)."""
+    step = len(data) // frames + 1
+    return b"".join(zst(data[i : i + step]) for i in range(0, len(data), step))
+
+
+def streamed(data: bytes) -> bytes:
+    """One frame from a streaming compressor: no content size in its header (``zstd -`` in a pipe)."""
+    sink = io.BytesIO()
+    with zstandard.ZstdCompressor(level=3).stream_writer(sink, closefd=False) as writer:
+        for i in range(0, len(data), 4096):
+            writer.write(data[i : i + 4096])
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize(
+    "pack",
+    [lambda d: multi_frame(d, 7), streamed, lambda d: streamed(d[:999]) + zst(d[999:])],
+    ids=["seven-frames", "streamed", "streamed-then-sized"],
+)
+def test_every_zst_frame_layout_reads_the_whole_catalogue(
+    tmp_path: Path,
+    meta_line: bytes,
+    entry_lines: list[bytes],
+    expected_entries: list[CatalogueEntry],
+    pack: Callable[[bytes], bytes],
+) -> None:
+    whole = pack(b"".join([meta_line, *entry_lines]))
+    path = tmp_path / "catalogue.jsonl.zst"
+    path.write_bytes(whole)
+    _, entries = consume(AodJsonlReader(), path, strict=True)
+    assert entries == expected_entries
+    for keep in (0.3, 0.7, 0.99):  # cut anywhere, even inside a later frame or a streamed one: refused
+        path.write_bytes(whole[: int(len(whole) * keep)])
+        with pytest.raises(CatalogueFormatError, match="truncated"):
+            consume(AodJsonlReader(), path, strict=False)
+
+
+def test_bytes_after_the_last_zst_frame_are_corruption_not_ignored(
+    tmp_path: Path, meta_line: bytes, entry_lines: list[bytes]
+) -> None:
+    path = tmp_path / "catalogue.jsonl.zst"
+    path.write_bytes(zst(b"".join([meta_line, *entry_lines])) + b"<html>not found</html>")
+    with pytest.raises(CatalogueFormatError, match="zstd data is corrupt"):
+        consume(AodJsonlReader(), path, strict=False)
 
 
 @pytest.mark.parametrize("name", ["catalogue.jsonl.zst", "catalogue-minified.json.zst"])
@@ -448,13 +514,30 @@ def test_progress_reports_growing_byte_counts_up_to_the_file_size(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (st.lists(children, max_size=4)
-                      | st.dictionaries(st.text(max_size=10), children, max_size=4)),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
-entry_keys = st.sampled_from(["sources", "title", "type", "episodes", "status", "animeSeason", "picture",
-                              "thumbnail", "duration", "score", "synonyms", "studios", "producers",
-                              "relatedAnime", "tags"])
+entry_keys = st.sampled_from(
+    [
+        "sources",
+        "title",
+        "type",
+        "episodes",
+        "status",
+        "animeSeason",
+        "picture",
+        "thumbnail",
+        "duration",
+        "score",
+        "synonyms",
+        "studios",
+        "producers",
+        "relatedAnime",
+        "tags",
+    ]
+)
 HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -462,10 +545,12 @@ def mutated_entries(base_lines: list[bytes]) -> st.SearchStrategy[Any]:
     bases = [json.loads(line) for line in base_lines[:20]]
     return st.one_of(
         json_values,
-        st.builds(lambda base, key, value: base | {key: value},
-                  st.sampled_from(bases), entry_keys, json_values),
-        st.builds(lambda base, key: {k: v for k, v in base.items() if k != key}, st.sampled_from(bases),
-                  entry_keys),
+        st.builds(
+            lambda base, key, value: base | {key: value}, st.sampled_from(bases), entry_keys, json_values
+        ),
+        st.builds(
+            lambda base, key: {k: v for k, v in base.items() if k != key}, st.sampled_from(bases), entry_keys
+        ),
         st.sampled_from(bases),
     )
 
@@ -535,9 +620,14 @@ def test_random_bytes_in_a_json_data_array_only_give_format_errors(
     tmp_path_factory: pytest.TempPathFactory, meta_line: bytes, entry_lines: list[bytes], data: st.DataObject
 ) -> None:
     head = json_document(meta_line, entry_lines[:2], pretty=False)[:-2] + b","  # drop "]}"
-    tail = data.draw(st.lists(st.one_of(st.binary(max_size=60), st.sampled_from([entry_lines[3].strip(), b",",
-                                                                                 b"]}", b"{", b"}"])),
-                              max_size=8))
+    tail = data.draw(
+        st.lists(
+            st.one_of(
+                st.binary(max_size=60), st.sampled_from([entry_lines[3].strip(), b",", b"]}", b"{", b"}"])
+            ),
+            max_size=8,
+        )
+    )
     path = tmp_path_factory.mktemp("hyp") / "random.json"
     path.write_bytes(head + b"".join(tail))
     try:
