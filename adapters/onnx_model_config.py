@@ -80,13 +80,29 @@ def _read_json(path: Path) -> Any:
         raise ModelConfigError(f"{path} is not readable JSON ({exc})") from None
 
 
+# Architectures whose position ids start after the padding index (fairseq style): XLM-R's 514 positions
+# hold 512 tokens.
+_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mpnet", "data2vec-text")
+
+
+def _position_limit(hf_config: dict[str, Any]) -> int | None:
+    """How many tokens the model's position embeddings hold, from its Hugging Face config.json."""
+    positions = hf_config.get("max_position_embeddings")
+    if not isinstance(positions, int) or positions <= 0:
+        return None
+    if hf_config.get("model_type") in _OFFSET_POSITIONS:
+        pad = hf_config.get("pad_token_id")
+        positions -= (pad if isinstance(pad, int) else 1) + 1
+    return positions if positions > 0 else None
+
+
 def infer_config(model_dir: Path, *, name: str | None = None) -> OnnxModelConfig:
     """Settings of a sentence-transformers style export (no ``anime-mcp-model.json`` yet)."""
     pooling_file = model_dir / "1_Pooling" / "config.json"
     if not pooling_file.is_file():
         raise ModelConfigError(
             f"{model_dir} has no {CONFIG_FILENAME} and no sentence-transformers pooling config "
-            f"(1_Pooling/config.json) to infer one from; write {CONFIG_FILENAME} (see docs/models.md)"
+            f"(1_Pooling/config.json) to infer one from; write {CONFIG_FILENAME} (see docs/search.md, Models)"
         )
     pooling_raw = _read_json(pooling_file)
     if pooling_raw.get("pooling_mode_cls_token"):
@@ -95,15 +111,19 @@ def infer_config(model_dir: Path, *, name: str | None = None) -> OnnxModelConfig
         pooling = "mean"
     else:
         raise ModelConfigError(f"{pooling_file}: only CLS and mean pooling are supported")
-    dimension = pooling_raw.get("word_embedding_dimension")
-    if not dimension and (model_dir / "config.json").is_file():
-        dimension = _read_json(model_dir / "config.json").get("hidden_size")
+    hf_config = _read_json(model_dir / "config.json") if (model_dir / "config.json").is_file() else {}
+    if not isinstance(hf_config, dict):
+        raise ModelConfigError(f"{model_dir / 'config.json'}: expected a JSON object")
+    dimension = pooling_raw.get("word_embedding_dimension") or hf_config.get("hidden_size")
     if not dimension:
         raise ModelConfigError(f"{model_dir}: cannot tell the embedding dimension; write {CONFIG_FILENAME}")
     max_length = 512
     st_config = model_dir / "sentence_bert_config.json"
     if st_config.is_file():
         max_length = int(_read_json(st_config).get("max_seq_length") or max_length)
+    positions = _position_limit(hf_config)
+    if positions:  # longer inputs would index past the position embeddings
+        max_length = min(max_length, positions)
     normalize = False
     modules = model_dir / "modules.json"
     if modules.is_file():

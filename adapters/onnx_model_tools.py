@@ -7,13 +7,14 @@ optional extra (``anime-mcp[export]``), imported only when asked for.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
 from attrs import evolve
 
-from anime_mcp.adapters.onnx_model_config import CONFIG_FILENAME, OnnxModelConfig, infer_config, load_config
+from anime_mcp.adapters.onnx_model_config import CONFIG_FILENAME, OnnxModelConfig, load_config
 from anime_mcp.core.search import EmbedderError
 
 # Files of a sentence-transformers folder that describe pooling; kept so the export stays self-describing.
@@ -58,7 +59,7 @@ def install_model(
     if target.exists():
         raise EmbedderError(f"{target} exists already; remove it or install under another --name")
     models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=models_dir))
+    staging = _staging_folder(models_dir, config.name)
     try:
         if int8:
             quantize_model(source, staging, name=config.name, origin=config.source)
@@ -131,7 +132,15 @@ def quantize_model(source: Path, target: Path, *, name: str | None = None, origi
 
 
 def export_model(hf_dir: Path, target: Path, *, name: str | None = None, int8: bool = False) -> Path:
-    """Export a local Hugging Face (sentence-transformers) folder to ONNX with optimum; write our config."""
+    """Export a local Hugging Face (sentence-transformers) folder to ONNX with optimum; write our config.
+
+    The graph ends at ``last_hidden_state`` (library "transformers": pooling and normalisation are ours, read
+    from the folder's sentence-transformers files or its own ``anime-mcp-model.json``). With ``int8`` only
+    the per-channel int8 quantisation is written to ``target`` (named ``<name>-int8`` unless ``name`` is
+    given, like ``install --int8``); the fp32 export is a scratch folder, removed. Everything is built in
+    a hidden folder beside ``target`` and moved into place once complete and loadable: a failed export
+    leaves nothing behind. Nothing is downloaded (``local_files_only``).
+    """
     try:
         from optimum.exporters.onnx import main_export
     except ImportError:
@@ -143,13 +152,76 @@ def export_model(hf_dir: Path, target: Path, *, name: str | None = None, int8: b
         ) from None
     if not hf_dir.is_dir():
         raise EmbedderError(f"no Hugging Face model folder at {hf_dir}")
-    config: OnnxModelConfig = infer_config(hf_dir, name=name)
-    fp32 = target if not int8 else target.with_name(target.name + ".fp32")
-    # library "transformers": the graph ends at last_hidden_state and pooling is ours (predictable).
-    main_export(str(hf_dir), output=str(fp32), task="feature-extraction", library_name="transformers")
-    _copy_side_files(hf_dir, fp32)
-    evolve(config, source=str(hf_dir)).write(fp32)
-    if not int8:
-        return fp32
-    quantize_model(fp32, target, name=name and f"{name}-int8")
+    if not (hf_dir / "config.json").is_file():
+        raise EmbedderError(
+            f"{hf_dir} has no config.json: not a Hugging Face model folder. Point --from at the folder "
+            "that holds config.json, the weights (model.safetensors or pytorch_model.bin) and the tokenizer "
+            "(in an older sentence-transformers layout that is the 0_Transformer subfolder; copy 1_Pooling "
+            "and modules.json beside it)"
+        )
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise EmbedderError(f"{target} exists already; remove it or export --to another folder")
+    settings = load_config(hf_dir)  # our config file in HF_DIR, else its sentence-transformers files
+    config = evolve(
+        settings,
+        name=name or (f"{settings.name}-int8" if int8 else settings.name),
+        onnx_file="model.onnx",
+        tokenizer_file="tokenizer.json",
+        output="last_hidden_state",
+        quantized=False,
+        source=str(hf_dir.resolve()),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _staging_folder(target.parent, target.name)
+    scratch = staging.with_name(staging.name + ".fp32") if int8 else None
+    try:
+        if scratch is not None:
+            scratch.mkdir()
+        fp32 = scratch or staging
+        try:
+            main_export(
+                str(hf_dir),
+                output=str(fp32),
+                task="feature-extraction",
+                library_name="transformers",
+                local_files_only=True,
+            )
+        except Exception as exc:  # optimum and transformers raise anything: OSError, ValueError, KeyError...
+            raise EmbedderError(
+                f"optimum could not export {hf_dir} to ONNX: {type(exc).__name__}: {exc}"
+            ) from exc
+        _copy_side_files(hf_dir, fp32)
+        if not (fp32 / config.tokenizer_file).is_file():
+            raise EmbedderError(
+                f"the export of {hf_dir} has no {config.tokenizer_file}: its tokenizer has no fast "
+                "(tokenizers) version; export a model with a fast tokenizer"
+            )
+        config.write(fp32)
+        if scratch is not None:
+            quantize_model(scratch, staging, name=config.name)
+        _check_loads(staging)
+        if target.exists():
+            target.rmdir()  # empty (checked above): os.replace puts the export in its place
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def _staging_folder(parent: Path, name: str) -> Path:
+    """A hidden work folder beside the final one: the same file system for the final rename, and room for
+    big models (a small /tmp would not hold a BGE-M3 export). mkdir, not mkdtemp: the model gets the umask's
+    permissions, not 0700."""
+    staging = parent / f".{name}.{secrets.token_hex(4)}"
+    staging.mkdir()
+    return staging
+
+
+def _check_loads(model_dir: Path) -> None:
+    """Refuse to publish an export our embedder cannot run (wrong dimension, missing output or tokenizer)."""
+    from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder
+
+    embedder = OnnxTextEmbedder(model_dir, threads=1)
+    embedder.embed_query("a test sentence")

@@ -194,8 +194,10 @@ def quantize(source: Path, target: Path, name: str | None) -> None:
     help="A local Hugging Face / sentence-transformers model folder.",
 )
 @click.option("--to", "target", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", default=None, help="Model name (default: the folder's name).")
-@click.option("--int8", is_flag=True, help="Also quantise to per-channel int8.")
+@click.option("--name", default=None, help="Model name (default: the folder's name, + '-int8' with --int8).")
+@click.option(
+    "--int8", is_flag=True, help="Write the per-channel int8 quantisation instead of the fp32 graph."
+)
 def export(source: Path, target: Path, name: str | None, int8: bool) -> None:
     """Export a Hugging Face model folder to ONNX with optimum (needs the `export` extra)."""
     from anime_mcp.adapters.onnx_model_tools import export_model
