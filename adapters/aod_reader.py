@@ -66,8 +66,9 @@ class _Skips:
 
     def record(self, where: int, reason: str) -> None:
         if self.strict:
-            raise CatalogueFormatError(f"{reason} (use the default, non-strict mode to skip it)",
-                                       path=str(self.path), line=where)
+            raise CatalogueFormatError(
+                f"{reason} (use the default, non-strict mode to skip it)", path=str(self.path), line=where
+            )
         self.lines.append(SkippedLine(where, reason))
 
 
@@ -96,8 +97,9 @@ class AodJsonlReader:
         try:
             return structure_metadata(json.loads(line))
         except (ValueError, RecursionError) as exc:
-            raise CatalogueFormatError(f"not an anime-offline-database jsonl file: {_json_error(exc)}",
-                                       path=str(path), line=1) from None
+            raise CatalogueFormatError(
+                f"not an anime-offline-database jsonl file: {_json_error(exc)}", path=str(path), line=1
+            ) from None
 
     @staticmethod
     def _entries(stream: io.BufferedReader, skips: _Skips, stack: ExitStack) -> Iterator[CatalogueEntry]:
@@ -167,12 +169,12 @@ class AodJsonReader:
                 try:
                     return buffer, match.end(), structure_metadata(json.loads(head))
                 except (ValueError, RecursionError) as exc:
-                    raise CatalogueFormatError(f"not an anime-offline-database json file: {_json_error(exc)}",
-                                               path=str(path)) from None
+                    raise CatalogueFormatError(
+                        f"not an anime-offline-database json file: {_json_error(exc)}", path=str(path)
+                    ) from None
             if len(buffer) > _SNIFF_BYTES:
                 break
-        raise CatalogueFormatError('not an anime-offline-database json file: no "data" array',
-                                   path=str(path))
+        raise CatalogueFormatError('not an anime-offline-database json file: no "data" array', path=str(path))
 
     @staticmethod
     def _entries(
@@ -200,8 +202,9 @@ class AodJsonReader:
                 if position >= len(buffer):
                     if refill():
                         continue
-                    raise CatalogueFormatError('the file ends inside the "data" array (truncated?)',
-                                               path=str(path))
+                    raise CatalogueFormatError(
+                        'the file ends inside the "data" array (truncated?)', path=str(path)
+                    )
                 if buffer[position] == "]":
                     return
                 number += 1
@@ -218,7 +221,9 @@ class AodJsonReader:
                     if resync is None:  # fatal in both modes: nothing after it can be read
                         raise CatalogueFormatError(
                             f"entry {number} is {reason} and no entry follows it: "
-                            "the file is truncated or corrupt", path=str(path)) from None
+                            "the file is truncated or corrupt",
+                            path=str(path),
+                        ) from None
                     skips.record(number, reason)
                     position = resync.start()
                     continue
@@ -239,8 +244,9 @@ def _text_chunks(stream: io.BufferedReader, path: Path, size: int = 1 << 20) -> 
         try:
             text = decoder.decode(block, final=not block)
         except UnicodeDecodeError as exc:
-            raise CatalogueFormatError(f"the file is not valid UTF-8 ({exc.reason})",
-                                       path=str(path)) from None
+            raise CatalogueFormatError(
+                f"the file is not valid UTF-8 ({exc.reason})", path=str(path)
+            ) from None
         if text:
             yield text
         if not block:

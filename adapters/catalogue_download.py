@@ -86,10 +86,17 @@ def download_catalogue(
             if total is not None and received != total:
                 raise CatalogueDownloadError(_stopped(url, received, total, "the connection closed early"))
             os.replace(partial, target)
-            meta_path.write_text(json.dumps({
-                "url": url, "etag": etag, "last_modified": response.headers.get("Last-Modified", ""),
-                "size": received,
-            }), encoding="utf-8")
+            meta_path.write_text(
+                json.dumps(
+                    {
+                        "url": url,
+                        "etag": etag,
+                        "last_modified": response.headers.get("Last-Modified", ""),
+                        "size": received,
+                    }
+                ),
+                encoding="utf-8",
+            )
             return Download(target, from_cache=False)
     except httpx.TransportError as exc:
         host = urlsplit(url).hostname or url
@@ -106,8 +113,10 @@ def download_catalogue(
 
 def _stopped(url: str, received: int, total: int | None, reason: str) -> str:
     of_total = f" of {total:,}" if total is not None else ""
-    return (f"downloading {url} stopped after {received:,}{of_total} bytes ({reason}); any copy downloaded "
-            "before is kept; try again")
+    return (
+        f"downloading {url} stopped after {received:,}{of_total} bytes ({reason}); any copy downloaded "
+        "before is kept; try again"
+    )
 
 
 def _content_length(response: httpx.Response) -> int | None:

@@ -45,11 +45,16 @@ _converter = make_aod_converter()
 
 
 def _metadata_to_json(metadata: CatalogueMetadata) -> str:
-    return json.dumps({
-        "last_update": metadata.last_update.isoformat(), "schema_url": metadata.schema_url,
-        "repository": metadata.repository, "license_name": metadata.license_name,
-        "score_min": metadata.score_min, "score_max": metadata.score_max,
-    })
+    return json.dumps(
+        {
+            "last_update": metadata.last_update.isoformat(),
+            "schema_url": metadata.schema_url,
+            "repository": metadata.repository,
+            "license_name": metadata.license_name,
+            "score_min": metadata.score_min,
+            "score_max": metadata.score_max,
+        }
+    )
 
 
 def _metadata_from_json(text: str) -> CatalogueMetadata:
@@ -84,12 +89,15 @@ class SqliteCatalogueStore:
                 meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
             except sqlite3.DatabaseError as exc:
                 connection.close()
-                raise CatalogueError(f"the catalogue store {self.path} is unreadable ({exc}); "
-                                     "run `anime-mcp ingest` again") from None
+                raise CatalogueError(
+                    f"the catalogue store {self.path} is unreadable ({exc}); run `anime-mcp ingest` again"
+                ) from None
             if meta.get("format_version") != FORMAT_VERSION or meta.get("complete") != "1":
                 connection.close()
-                raise CatalogueError(f"the catalogue store {self.path} is incomplete or from another "
-                                     "version; run `anime-mcp ingest` again")
+                raise CatalogueError(
+                    f"the catalogue store {self.path} is incomplete or from another "
+                    "version; run `anime-mcp ingest` again"
+                )
             self._connection = connection
             self._opened_inode = self.path.stat().st_ino
         return self._connection
@@ -117,9 +125,13 @@ class SqliteCatalogueStore:
         return entry
 
     def by_platform_id(self, pid: PlatformId) -> CatalogueEntry | None:
-        found = self._db().execute(
-            "SELECT row FROM platform_ids WHERE platform = ? AND id = ?", (pid.platform.value, pid.id)
-        ).fetchone()
+        found = (
+            self._db()
+            .execute(
+                "SELECT row FROM platform_ids WHERE platform = ? AND id = ?", (pid.platform.value, pid.id)
+            )
+            .fetchone()
+        )
         return self._load(found[0]) if found else None
 
     def by_anime_id(self, anime_id: str) -> CatalogueEntry | None:
@@ -163,7 +175,12 @@ class SqliteCatalogueStore:
         return stats
 
     def _write(
-        self, path: Path, metadata: CatalogueMetadata, entries: Iterator[CatalogueEntry], *, source: str,
+        self,
+        path: Path,
+        metadata: CatalogueMetadata,
+        entries: Iterator[CatalogueEntry],
+        *,
+        source: str,
         skipped: Sized,
     ) -> CatalogueStats:
         db = sqlite3.connect(path)
@@ -180,14 +197,20 @@ class SqliteCatalogueStore:
                     continue
                 count += 1
                 per_platform.update({pid.platform for pid in entry.sources})
-                db.executemany("INSERT OR IGNORE INTO platform_ids VALUES (?, ?, ?)",
-                               [(pid.platform.value, pid.id, row) for pid in entry.sources])
+                db.executemany(
+                    "INSERT OR IGNORE INTO platform_ids VALUES (?, ?, ?)",
+                    [(pid.platform.value, pid.id, row) for pid in entry.sources],
+                )
                 db.executemany(_INSERT_TITLE, _title_rows(entry, row))
             if count == 0:
                 raise CatalogueError(f"{source} holds no usable entries; the existing store is kept")
             stats = CatalogueStats(
-                entries=count, per_platform=dict(per_platform), metadata=metadata, source=source,
-                ingested_at=dt.datetime.now(dt.UTC), skipped=len(skipped) + duplicates,
+                entries=count,
+                per_platform=dict(per_platform),
+                metadata=metadata,
+                source=source,
+                ingested_at=dt.datetime.now(dt.UTC),
+                skipped=len(skipped) + duplicates,
             )
             db.executemany("INSERT INTO meta VALUES (?, ?)", _meta_rows(stats))
             db.commit()

@@ -58,8 +58,16 @@ def main() -> None:
         for name, refs in (("platform id (mal:1535)", by_id), ("URL", by_url), ("title", by_title)):
             cold_stats = summary_ms(time_each(cold, refs))
             warm_stats = summary_ms(time_each(lambda r: lookup(store, r), refs))
-            rows.append((name, cold_stats["n"], cold_stats["median_ms"], cold_stats["p95_ms"],
-                         warm_stats["median_ms"], warm_stats["p95_ms"]))
+            rows.append(
+                (
+                    name,
+                    cold_stats["n"],
+                    cold_stats["median_ms"],
+                    cold_stats["p95_ms"],
+                    warm_stats["median_ms"],
+                    warm_stats["p95_ms"],
+                )
+            )
 
         target = by_id[0]
         start = time.perf_counter()
@@ -71,10 +79,15 @@ def main() -> None:
 
     print(f"catalogue: {args.catalogue} ({report.stats.entries:,} entries, {report.stats.skipped} skipped)")
     print(f"full ingest: {ingest_s:.2f} s; store open + stats: {open_ms:.2f} ms")
-    print(markdown_table(
-        ["lookup by", "n", "cold median ms", "cold p95 ms", "warm median ms", "warm p95 ms"], rows))
-    print(f"baseline, re-reading the release to answer one lookup ({target}): {baseline_ms:.0f} ms "
-          f"= {baseline_ms / rows[0][3]:.0f}x the store's cold p95")
+    print(
+        markdown_table(
+            ["lookup by", "n", "cold median ms", "cold p95 ms", "warm median ms", "warm p95 ms"], rows
+        )
+    )
+    print(
+        f"baseline, re-reading the release to answer one lookup ({target}): {baseline_ms:.0f} ms "
+        f"= {baseline_ms / rows[0][3]:.0f}x the store's cold p95"
+    )
 
 
 if __name__ == "__main__":

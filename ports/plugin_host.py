@@ -147,8 +147,9 @@ class PluginHost:
 
     def register_module(self, name: str, plugin: ModuleType | object) -> None:
         """Register an in-process plugin (tests, embedding applications)."""
-        record = PluginRecord(name=name, entry_point=f"{name} (registered in process)", distribution=None,
-                              version=None)
+        record = PluginRecord(
+            name=name, entry_point=f"{name} (registered in process)", distribution=None, version=None
+        )
         self._records[name] = record
         self._register(name, plugin, record)
         self._validate()

@@ -90,8 +90,11 @@ class CatalogueServer:
                 if route.status != 200:
                     self.send_error(route.status)
                     return
-                if (route.honour_conditionals and route.etag is not None
-                        and self.headers.get("If-None-Match") == route.etag):
+                if (
+                    route.honour_conditionals
+                    and route.etag is not None
+                    and self.headers.get("If-None-Match") == route.etag
+                ):
                     self.send_response(304)
                     self.send_header("ETag", route.etag)
                     self.end_headers()
@@ -116,8 +119,9 @@ class CatalogueServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         self.running = True
 
@@ -180,7 +184,10 @@ def test_first_download_writes_the_file_and_its_metadata(
     assert download == Download(tmp_path / "downloads" / NAME, from_cache=False)
     assert download.path.read_bytes() == release
     assert meta(tmp_path / "downloads") == {
-        "url": url, "etag": V1, "last_modified": LAST_MODIFIED, "size": len(release),
+        "url": url,
+        "etag": V1,
+        "last_modified": LAST_MODIFIED,
+        "size": len(release),
     }
     (request,) = server.requests
     assert "if-none-match" not in request.headers
@@ -363,8 +370,9 @@ def test_progress_without_a_content_length_has_no_total(
     server.routes[f"/{NAME}"] = Route(release, content_length=False)
     calls: list[tuple[int, int | None]] = []
 
-    download = download_catalogue(server.url(f"/{NAME}"), tmp_path, client,
-                                  progress=lambda n, t: calls.append((n, t)))
+    download = download_catalogue(
+        server.url(f"/{NAME}"), tmp_path, client, progress=lambda n, t: calls.append((n, t))
+    )
 
     assert download.path.read_bytes() == release
     assert calls[-1] == (len(release), None)
@@ -381,8 +389,12 @@ def runner() -> Iterator[CliRunner]:
 
 def cli_env(home: Path) -> dict[str, str | None]:
     env: dict[str, str | None] = {
-        "ANIME_MCP_HOME": str(home), "ANIME_MCP_CATALOGUE": None, "ANIME_MCP_LOAD_PLUGINS": None,
-        "ANIME_MCP_DISABLE_PLUGINS": None, "ANIME_MCP_LOG_FORMAT": None, "ANIME_MCP_LOG_LEVEL": None,
+        "ANIME_MCP_HOME": str(home),
+        "ANIME_MCP_CATALOGUE": None,
+        "ANIME_MCP_LOAD_PLUGINS": None,
+        "ANIME_MCP_DISABLE_PLUGINS": None,
+        "ANIME_MCP_LOG_FORMAT": None,
+        "ANIME_MCP_LOG_LEVEL": None,
     }
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         env[proxy] = None

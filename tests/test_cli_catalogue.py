@@ -53,38 +53,56 @@ def test_get_by_mal_id_prints_death_note_with_its_platform_pages(home: Path) -> 
     assert (anime["season"], anime["year"]) == ("FALL", 2006)
     assert "デスノート" in anime["synonyms"]
     assert "psychological" in anime["tags"]
-    for url in ("https://anilist.co/anime/1535", "https://kitsu.app/anime/1376", "https://anidb.net/anime/4563",
-                "https://anime-planet.com/anime/death-note"):
+    for url in (
+        "https://anilist.co/anime/1535",
+        "https://kitsu.app/anime/1376",
+        "https://anidb.net/anime/4563",
+        "https://anime-planet.com/anime/death-note",
+    ):
         assert url in anime["sources"]
     assert anime["ids"] == {
-        "mal": "1535", "anilist": "1535", "kitsu": "1376", "anidb": "4563", "animeplanet": "death-note",
-        "ann": "6592", "anisearch": "3633", "livechart": "3437", "simkl": "40190", "animecountdown": "40190",
+        "mal": "1535",
+        "anilist": "1535",
+        "kitsu": "1376",
+        "anidb": "4563",
+        "animeplanet": "death-note",
+        "ann": "6592",
+        "anisearch": "3633",
+        "livechart": "3437",
+        "simkl": "40190",
+        "animecountdown": "40190",
     }
 
 
-@pytest.mark.parametrize("reference", [
-    "https://kitsu.io/anime/1376",
-    "https://www.anime-planet.com/anime/death-note",
-    "anidb.net/a4563",
-    "mal-1535",
-    "death note",
-    "DEATH-NOTE",
-    "デスノート",
-])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "https://kitsu.io/anime/1376",
+        "https://www.anime-planet.com/anime/death-note",
+        "anidb.net/a4563",
+        "mal-1535",
+        "death note",
+        "DEATH-NOTE",
+        "デスノート",
+    ],
+)
 def test_every_reference_form_resolves_to_the_same_entry(home: Path, reference: str) -> None:
     result = run(home, "get", reference, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["anime_id"] == "mal-1535"
 
 
-@pytest.mark.parametrize(("reference", "message"), [
-    ("mal:99999999", "no catalogue entry has mal:99999999"),
-    ("mal:abc", "not an anime reference"),
-    ("https://example.com/anime/1", "not an anime reference"),
-    ("\t\x07\x1b ", "not an anime reference"),
-    ("!?!?!", "no catalogue entry is titled"),
-    ("no such anime title at all", "no catalogue entry is titled"),
-])
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("mal:99999999", "no catalogue entry has mal:99999999"),
+        ("mal:abc", "not an anime reference"),
+        ("https://example.com/anime/1", "not an anime reference"),
+        ("\t\x07\x1b ", "not an anime reference"),
+        ("!?!?!", "no catalogue entry is titled"),
+        ("no such anime title at all", "no catalogue entry is titled"),
+    ],
+)
 def test_unknown_or_junk_reference_is_one_line_and_exit_code_1(
     home: Path, reference: str, message: str
 ) -> None:

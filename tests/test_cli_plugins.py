@@ -28,8 +28,12 @@ def runner() -> Iterator[CliRunner]:
 
 
 def env(home: Path, **extra: str | None) -> dict[str, str | None]:
-    base: dict[str, str | None] = {"ANIME_MCP_HOME": str(home), "ANIME_MCP_LOAD_PLUGINS": None,
-                                   "ANIME_MCP_DISABLE_PLUGINS": None, "COLUMNS": "250"}
+    base: dict[str, str | None] = {
+        "ANIME_MCP_HOME": str(home),
+        "ANIME_MCP_LOAD_PLUGINS": None,
+        "ANIME_MCP_DISABLE_PLUGINS": None,
+        "COLUMNS": "250",
+    }
     base.update(extra)
     return base
 
@@ -84,8 +88,11 @@ def test_the_table_prints_plugin_text_literally_never_as_markup(runner: CliRunne
     plugin.register_catalogue_readers = register_catalogue_readers  # type: ignore[attr-defined]
     host = PluginHost()
     host.register_module("brackets[x]", plugin)
-    app = App(settings=Settings.load({"ANIME_MCP_HOME": str(tmp_path)}), plugins=host,
-              store=SqliteCatalogueStore(tmp_path))
+    app = App(
+        settings=Settings.load({"ANIME_MCP_HOME": str(tmp_path)}),
+        plugins=host,
+        store=SqliteCatalogueStore(tmp_path),
+    )
 
     result = runner.invoke(cli, ["plugins"], obj={"app": app}, env=env(tmp_path))
 

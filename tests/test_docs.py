@@ -11,8 +11,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def hook_functions() -> list[str]:
-    return [name for name, obj in vars(hookspecs).items()
-            if callable(obj) and hasattr(obj, "anime_mcp_spec")]
+    return [name for name, obj in vars(hookspecs).items() if callable(obj) and hasattr(obj, "anime_mcp_spec")]
 
 
 def test_hookspecs_exist() -> None:

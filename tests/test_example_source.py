@@ -31,14 +31,33 @@ def example_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     ours = sysconfig.get_paths()["purelib"]
     Path(purelib, "_anime_mcp_dev.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
     source = root / "anime-mcp-example-source"
     shutil.copytree(TEMPLATE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    str(source)], check=True, capture_output=True, text=True, env=_env(root))
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(root),
+    )
     return env_dir
 
 
@@ -49,8 +68,15 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _run(env_dir: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([env_dir / "bin" / "python", *args], capture_output=True, text=True,
-                          env=_env(env_dir.parent), cwd=cwd, timeout=120, check=False)
+    return subprocess.run(
+        [env_dir / "bin" / "python", *args],
+        capture_output=True,
+        text=True,
+        env=_env(env_dir.parent),
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_template_is_listed_as_a_plugin(example_env: Path) -> None:
@@ -77,8 +103,9 @@ def test_the_template_passes_the_kit_in_its_environment(example_env: Path, tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout and "failed" not in result.stdout
     # the kit's pytest plugin was loaded through its pytest11 entry point
-    fixtures = _run(example_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--fixtures", str(tests),
-                    cwd=tmp_path)
+    fixtures = _run(
+        example_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--fixtures", str(tests), cwd=tmp_path
+    )
     assert "replay_runtime" in fixtures.stdout
 
 

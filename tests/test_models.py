@@ -24,18 +24,31 @@ from anime_mcp.core.references import IdReference, parse_reference
 P = Platform
 
 DEATH_NOTE_SOURCES = (
-    PlatformId(P.ANIDB, "4563"), PlatformId(P.ANILIST, "1535"), PlatformId(P.ANIMEPLANET, "death-note"),
-    PlatformId(P.ANIMECOUNTDOWN, "40190"), PlatformId(P.ANN, "6592"), PlatformId(P.ANISEARCH, "3633"),
-    PlatformId(P.KITSU, "1376"), PlatformId(P.LIVECHART, "3437"), PlatformId(P.MAL, "1535"),
+    PlatformId(P.ANIDB, "4563"),
+    PlatformId(P.ANILIST, "1535"),
+    PlatformId(P.ANIMEPLANET, "death-note"),
+    PlatformId(P.ANIMECOUNTDOWN, "40190"),
+    PlatformId(P.ANN, "6592"),
+    PlatformId(P.ANISEARCH, "3633"),
+    PlatformId(P.KITSU, "1376"),
+    PlatformId(P.LIVECHART, "3437"),
+    PlatformId(P.MAL, "1535"),
     PlatformId(P.SIMKL, "40190"),
 )
 
 
 def death_note(**changes: object) -> CatalogueEntry:
     fields: dict[str, object] = {
-        "title": "Death Note", "sources": DEATH_NOTE_SOURCES, "type": AnimeType.TV, "episodes": 37,
-        "status": Status.FINISHED, "season": AnimeSeason(Season.FALL, 2006), "duration": Duration(1380),
-        "score": Score(8.54, 8.54, 8.55), "synonyms": ["DN", "デスノート"], "studios": ["madhouse"],
+        "title": "Death Note",
+        "sources": DEATH_NOTE_SOURCES,
+        "type": AnimeType.TV,
+        "episodes": 37,
+        "status": Status.FINISHED,
+        "season": AnimeSeason(Season.FALL, 2006),
+        "duration": Duration(1380),
+        "score": Score(8.54, 8.54, 8.55),
+        "synonyms": ["DN", "デスノート"],
+        "studios": ["madhouse"],
         "tags": ["thriller"],
     }
     return CatalogueEntry(**(fields | changes))  # type: ignore[arg-type]
@@ -77,8 +90,18 @@ def test_anime_id_prefers_mal() -> None:
 
 def test_anime_id_follows_the_primary_platform_order() -> None:
     sources = list(DEATH_NOTE_SOURCES)
-    expected = ["mal-1535", "anilist-1535", "kitsu-1376", "anidb-4563", "animeplanet-death-note",
-                "anisearch-3633", "livechart-3437", "ann-6592", "simkl-40190", "animecountdown-40190"]
+    expected = [
+        "mal-1535",
+        "anilist-1535",
+        "kitsu-1376",
+        "anidb-4563",
+        "animeplanet-death-note",
+        "anisearch-3633",
+        "livechart-3437",
+        "ann-6592",
+        "simkl-40190",
+        "animecountdown-40190",
+    ]
     for want in expected:
         assert death_note(sources=sources).anime_id == want
         sources = [s for s in sources if f"{s.platform.value}-{s.id}" != want]

@@ -118,15 +118,17 @@ def test_good_plugin_is_ok_with_its_hooks_and_registrations(module: ModuleFactor
     mod = module(**reader_plugin(reader))
     host = load(ep("hello", mod))
 
-    assert host.list_plugins() == [{
-        "name": "hello",
-        "version": None,
-        "distribution": None,
-        "entry_point": f"hello = {mod}",
-        "hooks": ["register_catalogue_readers"],
-        "registered": {"catalogue_readers": ["hello-reader"]},
-        "status": "ok",
-    }]
+    assert host.list_plugins() == [
+        {
+            "name": "hello",
+            "version": None,
+            "distribution": None,
+            "entry_point": f"hello = {mod}",
+            "hooks": ["register_catalogue_readers"],
+            "registered": {"catalogue_readers": ["hello-reader"]},
+            "status": "ok",
+        }
+    ]
     assert host.catalogue_readers() == [reader]
     assert isinstance(host.catalogue_readers()[0], CatalogueReader)
     assert all(host.registered(hook) == [] for hook in REGISTER_HOOKS if hook != "register_catalogue_readers")
@@ -241,8 +243,10 @@ def test_a_register_hook_that_raises_is_listed_and_registers_nothing(module: Mod
         raise ValueError("cannot find my model files")
 
     good = FakeReader("good-reader")
-    host = load(ep("raising", module(register_catalogue_readers=register_catalogue_readers)),
-                ep("good", module(**reader_plugin(good))))
+    host = load(
+        ep("raising", module(register_catalogue_readers=register_catalogue_readers)),
+        ep("good", module(**reader_plugin(good))),
+    )
     plugins = by_name(host)
 
     assert plugins["raising"]["status"] == (
@@ -313,8 +317,12 @@ def test_an_unknown_hook_makes_the_plugin_invalid_and_the_others_still_work(modu
 
     good = FakeReader("good-reader")
     host = load(
-        ep("nonsense", module(register_nonsense=register_nonsense,
-                              **reader_plugin(FakeReader("from-nonsense"), calls=calls))),
+        ep(
+            "nonsense",
+            module(
+                register_nonsense=register_nonsense, **reader_plugin(FakeReader("from-nonsense"), calls=calls)
+            ),
+        ),
         ep("good", module(**reader_plugin(good))),
     )
     plugins = by_name(host)
@@ -340,8 +348,10 @@ def test_a_hook_with_an_unknown_argument_makes_the_plugin_invalid(module: Module
 
     good = FakeReader("good-reader")
     host = load(
-        ep("bad_signature", module(register_caches=register_caches,
-                                   register_catalogue_readers=register_catalogue_readers)),
+        ep(
+            "bad_signature",
+            module(register_caches=register_caches, register_catalogue_readers=register_catalogue_readers),
+        ),
         ep("good", module(**reader_plugin(good))),
     )
     plugins = by_name(host)
@@ -422,9 +432,11 @@ def test_disabled_plugins_are_listed_and_never_imported(
 
 
 def test_an_empty_load_list_loads_nothing(module: ModuleFactory) -> None:
-    host = load(ep("a", module(**reader_plugin(FakeReader("a")))),
-                ep("b", module(**reader_plugin(FakeReader("b")))),
-                selection=PluginSelection.from_env({LOAD_ENV: ""}))
+    host = load(
+        ep("a", module(**reader_plugin(FakeReader("a")))),
+        ep("b", module(**reader_plugin(FakeReader("b")))),
+        selection=PluginSelection.from_env({LOAD_ENV: ""}),
+    )
     assert [p["status"] for p in host.list_plugins()] == [f"disabled: not listed in {LOAD_ENV}"] * 2
     assert host.catalogue_readers() == []
 
@@ -435,8 +447,9 @@ def test_without_a_selection_the_environment_decides(
     monkeypatch.setenv(DISABLE_ENV, "b")
     host = PluginHost()
     a = FakeReader("a")
-    host.load_entry_points(entry_points=[ep("a", module(**reader_plugin(a))),
-                                         ep("b", module(**reader_plugin(FakeReader("b"))))])
+    host.load_entry_points(
+        entry_points=[ep("a", module(**reader_plugin(a))), ep("b", module(**reader_plugin(FakeReader("b"))))]
+    )
     plugins = by_name(host)
     assert plugins["a"]["status"] == "ok"
     assert plugins["b"]["status"] == f"disabled: listed in {DISABLE_ENV}"
@@ -455,5 +468,6 @@ def test_a_plugin_registered_later_does_not_run_the_earlier_hooks_again(module: 
     assert host.catalogue_readers()[0] is first
     assert calls == ["register_catalogue_readers", "register_catalogue_readers"]
     assert {p["name"]: p["registered"] for p in host.list_plugins()} == {
-        "first": {"catalogue_readers": ["first"]}, "later": {"catalogue_readers": ["later"]},
+        "first": {"catalogue_readers": ["first"]},
+        "later": {"catalogue_readers": ["later"]},
     }

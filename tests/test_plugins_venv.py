@@ -28,8 +28,20 @@ pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CODE_FOLDERS = ("core", "ports", "adapters", "plugins", "entrypoints")
-TOP_LEVEL_SKIPPED = {".git", ".venv", "build", "dist", "tests", "benchmarks", "docs", ".mypy_cache",
-                     ".ruff_cache", ".pytest_cache", ".hypothesis", ".import_linter_cache"}
+TOP_LEVEL_SKIPPED = {
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "tests",
+    "benchmarks",
+    "docs",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    ".import_linter_cache",
+}
 SKIPPED_ANYWHERE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
@@ -38,6 +50,7 @@ def _ignored(directory: str, names: list[str]) -> set[str]:
     if Path(directory) == PROJECT_ROOT:
         skipped |= TOP_LEVEL_SKIPPED.intersection(names)
     return skipped
+
 
 HELLO_PYPROJECT = """\
 [build-system]
@@ -108,20 +121,37 @@ class Venv:
         self.project = project
         self.python = root / "bin" / "python"
         self.cli = root / "bin" / "anime-mcp"
-        self.site_packages = Path(self.run_python(
-            "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip())
+        self.site_packages = Path(
+            self.run_python("import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip()
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("ANIME_MCP_", "PYTHON", "PIP_")) and k not in ("VIRTUAL_ENV", "COLUMNS")}
-        env.update(PYTHONNOUSERSITE="1", ANIME_MCP_HOME=str(self.home), COLUMNS="250", NO_COLOR="1",
-                   VIRTUAL_ENV=str(self.root), PATH=f"{self.root / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ANIME_MCP_", "PYTHON", "PIP_")) and k not in ("VIRTUAL_ENV", "COLUMNS")
+        }
+        env.update(
+            PYTHONNOUSERSITE="1",
+            ANIME_MCP_HOME=str(self.home),
+            COLUMNS="250",
+            NO_COLOR="1",
+            VIRTUAL_ENV=str(self.root),
+            PATH=f"{self.root / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        )
         env.update(extra)
         return env
 
     def run(self, args: Sequence[str | Path], **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120,
-                              env=self.env(**extra_env), cwd=self.home, check=False)
+        return subprocess.run(
+            [str(a) for a in args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env(**extra_env),
+            cwd=self.home,
+            check=False,
+        )
 
     def run_python(self, code: str) -> subprocess.CompletedProcess[str]:
         result = self.run([self.python, "-c", code])
@@ -154,10 +184,25 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     home.mkdir()
     env = Venv(root, home, project)
     (env.site_packages / "_anime_mcp_test_dependencies.pth").write_text(
-        sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+        sysconfig.get_path("purelib") + "\n", encoding="utf-8"
+    )
 
-    install = env.run([env.python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-                       "--no-cache-dir", "--disable-pip-version-check", project, hello, broken])
+    install = env.run(
+        [
+            env.python,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            project,
+            hello,
+            broken,
+        ]
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     return env
 
@@ -201,8 +246,10 @@ def test_the_wheel_holds_every_module_of_the_source_tree(env: Venv) -> None:
     # A folder may be published under another name ([tool.setuptools] package-dir: entrypoints/testing is
     # the public anime_mcp.testing): compare each source file with the place the mapping gives it.
     setuptools = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    published = {folder: package.removeprefix("anime_mcp.").replace(".", "/")
-                 for package, folder in setuptools["package-dir"].items()}
+    published = {
+        folder: package.removeprefix("anime_mcp.").replace(".", "/")
+        for package, folder in setuptools["package-dir"].items()
+    }
     renamed = {folder: place for folder, place in published.items() if folder != place}
 
     def in_the_wheel(relative: str) -> str:

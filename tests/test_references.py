@@ -58,9 +58,19 @@ def test_every_platform_has_an_id_pattern_a_url_form_and_its_own_alias() -> None
 
 @pytest.mark.parametrize(
     ("platform", "raw"),
-    [(P.MAL, "0"), (P.MAL, "01535"), (P.MAL, "abc"), (P.MAL, "1" * 13), (P.ANIMEPLANET, "Death-Note"),
-     (P.ANIMEPLANET, "-x"), (P.KITSU, "007"), (P.KITSU, "0"), (P.NOTIFY, "a/b"), (P.NOTIFY, "x" * 65),
-     (P.ANIDB, "١٢٣")],
+    [
+        (P.MAL, "0"),
+        (P.MAL, "01535"),
+        (P.MAL, "abc"),
+        (P.MAL, "1" * 13),
+        (P.ANIMEPLANET, "Death-Note"),
+        (P.ANIMEPLANET, "-x"),
+        (P.KITSU, "007"),
+        (P.KITSU, "0"),
+        (P.NOTIFY, "a/b"),
+        (P.NOTIFY, "x" * 65),
+        (P.ANIDB, "١٢٣"),
+    ],
 )
 def test_platform_id_rejects_non_canonical_ids(platform: Platform, raw: str) -> None:
     with pytest.raises(NotAnAnimeReference, match="is not a valid"):
@@ -95,8 +105,11 @@ def test_canonical_url_round_trips(pid: PlatformId) -> None:
 
 
 @settings(max_examples=300)
-@given(platform_ids, st.sampled_from(["http://", "https://", "http://www.", "https://www.", "", "www."]),
-       st.booleans())
+@given(
+    platform_ids,
+    st.sampled_from(["http://", "https://", "http://www.", "https://www.", "", "www."]),
+    st.booleans(),
+)
 def test_url_variants_round_trip(pid: PlatformId, prefix: str, trailing_slash: bool) -> None:
     url = prefix + canonical_url(pid).removeprefix("https://")
     if trailing_slash and pid.platform is not P.ANN:  # ANN's id is in the query string
@@ -112,11 +125,15 @@ def test_internal_id_form_round_trips(pid: PlatformId) -> None:
     assert parse_reference(f"{pid.platform.value}-{pid.id}") == IdReference(pid)
 
 
-@given(st.sampled_from([p for p in Platform if ID_PATTERNS[p].pattern.startswith("[1-9]")]),
-       st.integers(1, 10**11), st.integers(0, 3))
+@given(
+    st.sampled_from([p for p in Platform if ID_PATTERNS[p].pattern.startswith("[1-9]")]),
+    st.integers(1, 10**11),
+    st.integers(0, 3),
+)
 def test_numeric_ids_ignore_leading_zeros(platform: Platform, number: int, zeros: int) -> None:
     assert parse_reference(f"{platform.value}:{'0' * zeros}{number}") == IdReference(
-        PlatformId(platform, str(number)))
+        PlatformId(platform, str(number))
+    )
 
 
 @given(st.from_regex(r"[a-z0-9][a-z0-9-]{0,40}", fullmatch=True))
@@ -171,8 +188,11 @@ REAL_URLS = [
     ("https://www.livechart.me/anime/3437", P.LIVECHART, "3437"),
     ("https://www.anime-planet.com/anime/death-note", P.ANIMEPLANET, "death-note"),
     ("anime-planet.com/anime/death-note/", P.ANIMEPLANET, "death-note"),
-    ("https://www.anime-planet.com/anime/ore-dake-haireru-kakushi-dungeon-", P.ANIMEPLANET,
-     "ore-dake-haireru-kakushi-dungeon-"),
+    (
+        "https://www.anime-planet.com/anime/ore-dake-haireru-kakushi-dungeon-",
+        P.ANIMEPLANET,
+        "ore-dake-haireru-kakushi-dungeon-",
+    ),
     ("https://animeschedule.net/anime/death-note", P.ANIMESCHEDULE, "death-note"),
 ]
 
@@ -196,14 +216,26 @@ def test_every_death_note_source_of_the_catalogue_names_its_platform() -> None:
 
 @pytest.mark.parametrize(
     ("text", "platform", "raw"),
-    [("mal:1535", P.MAL, "1535"), ("myanimelist:1535", P.MAL, "1535"), ("MAL:1535", P.MAL, "1535"),
-     ("anilist:1535", P.ANILIST, "1535"), ("kitsu:1376", P.KITSU, "1376"), ("kitsu:death-note", P.KITSU,
-     "death-note"), ("anidb:4563", P.ANIDB, "4563"), ("ann:6592", P.ANN, "6592"),
-     ("animenewsnetwork:6592", P.ANN, "6592"), ("anime-planet:death-note", P.ANIMEPLANET, "death-note"),
-     ("ap:Death-Note", P.ANIMEPLANET, "death-note"), ("notify.moe:0-A-5Fimg", P.NOTIFY, "0-A-5Fimg"),
-     ("notify:0-A-5Fimg", P.NOTIFY, "0-A-5Fimg"), ("  mal:1535  ", P.MAL, "1535"),
-     ("mal-1535", P.MAL, "1535"), ("anilist-1535", P.ANILIST, "1535"),
-     ("animeplanet-death-note", P.ANIMEPLANET, "death-note"), ("simkl-40190", P.SIMKL, "40190")],
+    [
+        ("mal:1535", P.MAL, "1535"),
+        ("myanimelist:1535", P.MAL, "1535"),
+        ("MAL:1535", P.MAL, "1535"),
+        ("anilist:1535", P.ANILIST, "1535"),
+        ("kitsu:1376", P.KITSU, "1376"),
+        ("kitsu:death-note", P.KITSU, "death-note"),
+        ("anidb:4563", P.ANIDB, "4563"),
+        ("ann:6592", P.ANN, "6592"),
+        ("animenewsnetwork:6592", P.ANN, "6592"),
+        ("anime-planet:death-note", P.ANIMEPLANET, "death-note"),
+        ("ap:Death-Note", P.ANIMEPLANET, "death-note"),
+        ("notify.moe:0-A-5Fimg", P.NOTIFY, "0-A-5Fimg"),
+        ("notify:0-A-5Fimg", P.NOTIFY, "0-A-5Fimg"),
+        ("  mal:1535  ", P.MAL, "1535"),
+        ("mal-1535", P.MAL, "1535"),
+        ("anilist-1535", P.ANILIST, "1535"),
+        ("animeplanet-death-note", P.ANIMEPLANET, "death-note"),
+        ("simkl-40190", P.SIMKL, "40190"),
+    ],
 )
 def test_typed_ids(text: str, platform: Platform, raw: str) -> None:
     assert parse_reference(text) == IdReference(PlatformId(platform, raw))
@@ -217,12 +249,21 @@ def test_known_prefix_with_an_invalid_id_is_refused_naming_the_platform(text: st
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [("Steins;Gate", "steinsgate"), ("steins gate", "steinsgate"), ("STEINS-GATE", "steinsgate"),
-     ("Steins・Gate", "steinsgate"), ("ＳＴＥＩＮＳ；ＧＡＴＥ", "steinsgate"),
-     ("  Steins;Gate 0 ", "steinsgate0"),
-     ("Re:Zero", "rezero"), ("Fate/Zero", "fatezero"), ("mal-content", "malcontent"),
-     ("Death Note", "deathnote"), ("デスノート", "デスノート"), ("ann-title", "anntitle"),
-     ("Kaguya-sama: Love is War", "kaguyasamaloveiswar")],
+    [
+        ("Steins;Gate", "steinsgate"),
+        ("steins gate", "steinsgate"),
+        ("STEINS-GATE", "steinsgate"),
+        ("Steins・Gate", "steinsgate"),
+        ("ＳＴＥＩＮＳ；ＧＡＴＥ", "steinsgate"),
+        ("  Steins;Gate 0 ", "steinsgate0"),
+        ("Re:Zero", "rezero"),
+        ("Fate/Zero", "fatezero"),
+        ("mal-content", "malcontent"),
+        ("Death Note", "deathnote"),
+        ("デスノート", "デスノート"),
+        ("ann-title", "anntitle"),
+        ("Kaguya-sama: Love is War", "kaguyasamaloveiswar"),
+    ],
 )
 def test_titles_become_case_and_punctuation_insensitive_keys(text: str, key: str) -> None:
     assert parse_reference(text) == TitleReference(text.strip(), key)
@@ -233,9 +274,10 @@ def test_title_spellings_of_one_anime_share_a_key() -> None:
     assert len(keys) == 1
 
 
-@given(st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=8),
-                min_size=1, max_size=5),
-       st.lists(st.sampled_from([" ", ";", "-", ":", "!", "・", "  ", "~"]), min_size=5, max_size=5))
+@given(
+    st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=8), min_size=1, max_size=5),
+    st.lists(st.sampled_from([" ", ";", "-", ":", "!", "・", "  ", "~"]), min_size=5, max_size=5),
+)
 def test_title_keys_ignore_case_and_separators(words: list[str], separators: list[str]) -> None:
     plain = " ".join(words)
     fancy = "".join(w.upper() + separators[i] for i, w in enumerate(words))
@@ -300,9 +342,16 @@ def test_non_text_is_refused(value: object) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a" * 1_000_000, "mal:" + "1" * 100_000, "https://myanimelist.net/anime/" + "9" * 5000,
-     "https://myanimelist.net/anime/1535?" + "x=1&" * 50_000, "\x00" * 5000, "\U0010ffff" * 999 + "a",
-     "a" * 1000, "mal:" + "0" * 996 + "1"],
+    [
+        "a" * 1_000_000,
+        "mal:" + "1" * 100_000,
+        "https://myanimelist.net/anime/" + "9" * 5000,
+        "https://myanimelist.net/anime/1535?" + "x=1&" * 50_000,
+        "\x00" * 5000,
+        "\U0010ffff" * 999 + "a",
+        "a" * 1000,
+        "mal:" + "0" * 996 + "1",
+    ],
 )
 def test_huge_inputs_are_answered_cleanly(text: str) -> None:
     assert_refused_cleanly(text)
@@ -336,9 +385,23 @@ def test_binaryish_text_is_answered_cleanly(data: bytes) -> None:
 url_like = st.builds(
     lambda scheme, host, path, query: f"{scheme}{host}{path}{query}",
     st.sampled_from(["https://", "http://", "", "www.", "HTTP://WWW.", "x://"]),
-    st.sampled_from([*sorted({canonical_url(PlatformId(p, "1" if p is not P.ANIMEPLANET else "a"))
-                              .split("/")[2] for p in Platform}), "anidb.net", "kitsu.io", "example.com",
-                     "anisearch.de", "", "[::1]", "[bad"]),
+    st.sampled_from(
+        [
+            *sorted(
+                {
+                    canonical_url(PlatformId(p, "1" if p is not P.ANIMEPLANET else "a")).split("/")[2]
+                    for p in Platform
+                }
+            ),
+            "anidb.net",
+            "kitsu.io",
+            "example.com",
+            "anisearch.de",
+            "",
+            "[::1]",
+            "[bad",
+        ]
+    ),
     st.text(alphabet="/anime0123456789.php?&=%#,-_aidshow:@", max_size=40),
     st.one_of(st.just(""), st.text(max_size=20).map(lambda t: "?" + t)),
 )

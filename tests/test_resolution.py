@@ -39,14 +39,23 @@ class FakeCatalogue:
         return list(self.titles.get(key, []))
 
 
-def entry(title: str, mal: int, *, extra_sources: int = 0, type_: AnimeType = AnimeType.TV,
-          year: int | None = 2000, synonyms: Sequence[str] = ()) -> CatalogueEntry:
-    sources = [PlatformId(P.MAL, str(mal))] + [PlatformId(P.ANILIST, str(mal * 100 + i + 1))
-                                               for i in range(min(extra_sources, 1))]
+def entry(
+    title: str,
+    mal: int,
+    *,
+    extra_sources: int = 0,
+    type_: AnimeType = AnimeType.TV,
+    year: int | None = 2000,
+    synonyms: Sequence[str] = (),
+) -> CatalogueEntry:
+    sources = [PlatformId(P.MAL, str(mal))] + [
+        PlatformId(P.ANILIST, str(mal * 100 + i + 1)) for i in range(min(extra_sources, 1))
+    ]
     more = [PlatformId(p, str(mal)) for p in (P.KITSU, P.ANIDB, P.LIVECHART, P.SIMKL)]
     extra = more[: max(extra_sources - 1, 0)]
-    return CatalogueEntry(title, sources + extra, type=type_, season=AnimeSeason(Season.SPRING, year),
-                          synonyms=synonyms)
+    return CatalogueEntry(
+        title, sources + extra, type=type_, season=AnimeSeason(Season.SPRING, year), synonyms=synonyms
+    )
 
 
 def titled(catalogue: EntryLookup, text: str) -> Resolution:
@@ -64,8 +73,12 @@ def test_fake_is_an_entry_lookup() -> None:
 def test_id_reference_resolves_through_any_of_the_entrys_pages() -> None:
     death_note = CatalogueEntry("Death Note", [PlatformId(P.MAL, "1535"), PlatformId(P.KITSU, "1376")])
     catalogue = FakeCatalogue([death_note, entry("Other", 1)])
-    for text in ("mal:1535", "https://kitsu.io/anime/1376", "mal-1535",
-                 "myanimelist.net/anime/1535/Death_Note"):
+    for text in (
+        "mal:1535",
+        "https://kitsu.io/anime/1376",
+        "mal-1535",
+        "myanimelist.net/anime/1535/Death_Note",
+    ):
         assert titled(catalogue, text) == Resolution(death_note)
 
 
@@ -138,13 +151,20 @@ def test_rank_is_lexicographic_over_its_criteria() -> None:
 ranked_entries = st.lists(
     st.builds(
         lambda mal, extra, t, year, main: (
-            entry("Name" if main else "Other", mal, extra_sources=extra, type_=t, year=year,
-                  synonyms=["Name"]),
-            main),
-        st.integers(1, 10**6), st.integers(0, 5), st.sampled_from(list(AnimeType)),
-        st.one_of(st.none(), st.integers(1917, 2030)), st.booleans(),
+            entry(
+                "Name" if main else "Other", mal, extra_sources=extra, type_=t, year=year, synonyms=["Name"]
+            ),
+            main,
+        ),
+        st.integers(1, 10**6),
+        st.integers(0, 5),
+        st.sampled_from(list(AnimeType)),
+        st.one_of(st.none(), st.integers(1917, 2030)),
+        st.booleans(),
     ),
-    min_size=1, max_size=8, unique_by=lambda pair: pair[0].anime_id,
+    min_size=1,
+    max_size=8,
+    unique_by=lambda pair: pair[0].anime_id,
 )
 
 

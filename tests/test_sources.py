@@ -33,8 +33,16 @@ pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 MAL_V2 = Path(__file__).resolve().parent / "data" / "mal_api_v2"
-ALL_SOURCES: list[Source] = [MalSource(), AnilistSource(), KitsuSource(), AnidbSource(), AnnSource(),
-                             AnimeScheduleSource(), SimklSource(), NotifySource()]
+ALL_SOURCES: list[Source] = [
+    MalSource(),
+    AnilistSource(),
+    KitsuSource(),
+    AnidbSource(),
+    AnnSource(),
+    AnimeScheduleSource(),
+    SimklSource(),
+    NotifySource(),
+]
 needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is not available")
 
 
@@ -50,10 +58,15 @@ class Recorder:
         return httpx.Response(self.status, content=self.body)
 
 
-def bind(source: Source, handler: object, env: dict[str, str] | None = None,
-         cache: MemoryCache | None = None) -> Source:
-    runtime = HttpRuntime(client=make_async_client(httpx.MockTransport(handler)),  # type: ignore[arg-type]
-                          clock=VirtualClock(), env=env or {}, cache=cache)
+def bind(
+    source: Source, handler: object, env: dict[str, str] | None = None, cache: MemoryCache | None = None
+) -> Source:
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(handler)),  # type: ignore[arg-type]
+        clock=VirtualClock(),
+        env=env or {},
+        cache=cache,
+    )
     return source.bind(runtime)
 
 
@@ -113,9 +126,12 @@ async def test_mal_episodes_need_jikan_even_with_a_client_id() -> None:
 async def test_anidb_sends_the_registered_client_and_caches_for_a_day() -> None:
     recorder = Recorder((FIXTURES / "anidb/anime/anime_4563_death-note.xml").read_bytes())
     clock = VirtualClock()
-    runtime = HttpRuntime(client=make_async_client(httpx.MockTransport(recorder)), clock=clock,
-                          env={"ANIME_MCP_ANIDB_CLIENT": "myclient", "ANIME_MCP_ANIDB_CLIENTVER": "3"},
-                          cache=MemoryCache(clock))
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(recorder)),
+        clock=clock,
+        env={"ANIME_MCP_ANIDB_CLIENT": "myclient", "ANIME_MCP_ANIDB_CLIENTVER": "3"},
+        cache=MemoryCache(clock),
+    )
     source = AnidbSource().bind(runtime)
     pid = PlatformId(Platform.ANIDB, "4563")
     record = await source.fetch(pid)
@@ -124,7 +140,12 @@ async def test_anidb_sends_the_registered_client_and_caches_for_a_day() -> None:
     assert len(recorder.requests) == 1  # the episode list came from the cached answer
     params = recorder.requests[0].url.params
     assert (params["request"], params["client"], params["clientver"], params["protover"], params["aid"]) == (
-        "anime", "myclient", "3", "1", "4563")
+        "anime",
+        "myclient",
+        "3",
+        "1",
+        "4563",
+    )
     clock.advance(24 * 3600)
     await source.fetch(pid)
     assert len(recorder.requests) == 2  # expired after a day
@@ -178,9 +199,14 @@ async def test_kitsu_episodes_follow_links_next() -> None:
     """JSON:API pages written by hand in Kitsu's episode shape (no recording of this endpoint exists)."""
 
     def page(n: int, last: bool) -> bytes:
-        data = [{"id": str(100 + 2 * n + i), "type": "episodes",
-                 "attributes": {"number": 2 * n + i + 1, "canonicalTitle": f"Episode {2 * n + i + 1}"}}
-                for i in range(2)]
+        data = [
+            {
+                "id": str(100 + 2 * n + i),
+                "type": "episodes",
+                "attributes": {"number": 2 * n + i + 1, "canonicalTitle": f"Episode {2 * n + i + 1}"},
+            }
+            for i in range(2)
+        ]
         nxt = None if last else f"https://kitsu.app/api/edge/anime/1/episodes?page%5Boffset%5D={2 * (n + 1)}"
         return json.dumps({"data": data, "links": {"next": nxt} if nxt else {}}).encode()
 
@@ -208,10 +234,12 @@ async def test_token_sources_send_their_credentials() -> None:
     recorder = Recorder(b"{}")
     with pytest.raises(SourceError):
         await bind(AnimeScheduleSource(), recorder, {"ANIME_MCP_ANIMESCHEDULE_TOKEN": "tok"}).fetch(
-            PlatformId(Platform.ANIMESCHEDULE, "cowboy-bebop"))
+            PlatformId(Platform.ANIMESCHEDULE, "cowboy-bebop")
+        )
     with pytest.raises(SourceError):
         await bind(SimklSource(), recorder, {"ANIME_MCP_SIMKL_CLIENT_ID": "cid"}).fetch(
-            PlatformId(Platform.SIMKL, "1"))
+            PlatformId(Platform.SIMKL, "1")
+        )
     schedule, simkl = recorder.requests
     assert schedule.headers["authorization"] == "Bearer tok"
     assert simkl.headers["simkl-api-key"] == "cid" and simkl.url.params["client_id"] == "cid"
@@ -221,12 +249,16 @@ async def test_token_sources_send_their_credentials() -> None:
 def _documents() -> list[bytes]:
     if not FIXTURES.is_dir():
         return [b"{}"]
-    picks = ["jikan/anime/anime_1_cowboy-bebop_2026.json", "anilist/anime/media_1_cowboy-bebop.json",
-             "kitsu/anime/anime_1_cowboy-bebop.json", "anidb/anime/anime_1_seikai-no-monshou.xml",
-             "animenewsnetwork/anime/api_anime_1-5-100-4658_batch.xml",
-             "animeschedule/anime/anime_cowboy-bebop.json",
-             "simkl/anime/api_anime_40398_hunter-x-hunter_summary.json",
-             "notify/anime/anime_gLmp5FimR_monster.json"]
+    picks = [
+        "jikan/anime/anime_1_cowboy-bebop_2026.json",
+        "anilist/anime/media_1_cowboy-bebop.json",
+        "kitsu/anime/anime_1_cowboy-bebop.json",
+        "anidb/anime/anime_1_seikai-no-monshou.xml",
+        "animenewsnetwork/anime/api_anime_1-5-100-4658_batch.xml",
+        "animeschedule/anime/anime_cowboy-bebop.json",
+        "simkl/anime/api_anime_40398_hunter-x-hunter_summary.json",
+        "notify/anime/anime_gLmp5FimR_monster.json",
+    ]
     return [(FIXTURES / p).read_bytes() for p in picks]
 
 
@@ -243,7 +275,7 @@ def hostile_documents(draw: st.DrawFn) -> bytes:
     if choice == 1:
         return document[:cut]
     junk = draw(st.binary(max_size=50))
-    return document[:cut] + junk + document[cut + len(junk):]
+    return document[:cut] + junk + document[cut + len(junk) :]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -24,8 +24,12 @@ from anime_mcp.core.resolution import TitleMatch, resolve
 from anime_mcp.ports.catalogue import CatalogueStore
 
 aod = make_aod_converter()
-METADATA = CatalogueMetadata(last_update=dt.date(2026, 7, 2), repository="https://example.org/aod",
-                             license_name="ODbL", schema_url="https://example.org/schema.json")
+METADATA = CatalogueMetadata(
+    last_update=dt.date(2026, 7, 2),
+    repository="https://example.org/aod",
+    license_name="ODbL",
+    schema_url="https://example.org/schema.json",
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +42,13 @@ def store(tmp_path: Path) -> SqliteCatalogueStore:
     return SqliteCatalogueStore(tmp_path / "home")
 
 
-def ingest(store: SqliteCatalogueStore, entries: list[CatalogueEntry], *, source: str = "test",
-           skipped: list[SkippedLine] | None = None) -> None:
+def ingest(
+    store: SqliteCatalogueStore,
+    entries: list[CatalogueEntry],
+    *,
+    source: str = "test",
+    skipped: list[SkippedLine] | None = None,
+) -> None:
     store.replace(METADATA, iter(entries), source=source, skipped=skipped or [])
 
 
@@ -67,8 +76,13 @@ def test_implements_the_port(store: SqliteCatalogueStore) -> None:
 
 def test_missing_store_says_to_run_ingest(store: SqliteCatalogueStore) -> None:
     assert not store.exists()
-    calls = (lambda: store.by_platform_id(PlatformId(Platform.MAL, "1")), lambda: store.by_anime_id("mal-1"),
-             lambda: store.by_title_key("x"), store.stats, lambda: list(store.entries()))
+    calls = (
+        lambda: store.by_platform_id(PlatformId(Platform.MAL, "1")),
+        lambda: store.by_anime_id("mal-1"),
+        lambda: store.by_title_key("x"),
+        store.stats,
+        lambda: list(store.entries()),
+    )
     for call in calls:
         with pytest.raises(CatalogueNotIngested, match=r"run `anime-mcp ingest` first") as caught:
             call()
@@ -126,7 +140,9 @@ def test_title_matches_say_whether_the_main_title_matched(store: SqliteCatalogue
     other = entry("Some Other Show", 5, "Steins Gate")
     ingest(store, [sg, other])
     assert sorted(store.by_title_key("steinsgate"), key=lambda m: m.entry.anime_id) == [
-        TitleMatch(other, False), TitleMatch(sg, True)]
+        TitleMatch(other, False),
+        TitleMatch(sg, True),
+    ]
     assert store.by_title_key("sg") == [TitleMatch(sg, False)]
     assert resolve(parse_reference("steins-gate"), store).entry == sg
     assert resolve(parse_reference("mal:5"), store).entry == other
@@ -134,8 +150,9 @@ def test_title_matches_say_whether_the_main_title_matched(store: SqliteCatalogue
 
 def test_duplicate_anime_ids_keep_the_first_and_count_as_skipped(store: SqliteCatalogueStore) -> None:
     first, second = entry("First", 1), entry("Second", 1)
-    stats = store.replace(METADATA, iter([first, second, entry("Third", 3)]), source="x",
-                          skipped=[SkippedLine(2, "bad")])
+    stats = store.replace(
+        METADATA, iter([first, second, entry("Third", 3)]), source="x", skipped=[SkippedLine(2, "bad")]
+    )
     assert stats.entries == 2 and stats.skipped == 2
     assert store.by_anime_id("mal-1") == first
     assert store.by_title_key("second") == []
@@ -152,8 +169,9 @@ def test_shared_platform_id_resolves_to_the_first_entry(store: SqliteCatalogueSt
     assert store.stats().per_platform == {Platform.MAL: 2, Platform.ANIDB: 2}
 
 
-def test_skipped_is_counted_after_the_entries_are_consumed(tmp_path: Path, store: SqliteCatalogueStore,
-                                                           catalogue_slice_lines: list[bytes]) -> None:
+def test_skipped_is_counted_after_the_entries_are_consumed(
+    tmp_path: Path, store: SqliteCatalogueStore, catalogue_slice_lines: list[bytes]
+) -> None:
     path = tmp_path / "mixed.jsonl"
     meta, first, second = catalogue_slice_lines[:3]
     path.write_bytes(meta + first + b"oops\n" + second + b"[]\n")
@@ -169,8 +187,11 @@ def test_skipped_is_counted_after_the_entries_are_consumed(tmp_path: Path, store
 
 @pytest.mark.parametrize(
     "error",
-    [CatalogueFormatError("the file is truncated", path="x.zst"), RuntimeError("disk on fire"),
-     KeyboardInterrupt()],
+    [
+        CatalogueFormatError("the file is truncated", path="x.zst"),
+        RuntimeError("disk on fire"),
+        KeyboardInterrupt(),
+    ],
 )
 def test_failing_ingest_keeps_the_previous_store_serving(
     store: SqliteCatalogueStore, slice_entries: list[CatalogueEntry], error: BaseException
@@ -189,7 +210,9 @@ def test_failing_ingest_keeps_the_previous_store_serving(
 
 
 def test_ingest_from_a_truncated_file_keeps_the_previous_store(
-    tmp_path: Path, store: SqliteCatalogueStore, slice_entries: list[CatalogueEntry],
+    tmp_path: Path,
+    store: SqliteCatalogueStore,
+    slice_entries: list[CatalogueEntry],
     catalogue_slice_lines: list[bytes],
 ) -> None:
     ingest(store, slice_entries[:10], source="old")
@@ -212,8 +235,9 @@ def test_ingest_from_a_truncated_file_keeps_the_previous_store(
     assert store.by_anime_id(slice_entries[0].anime_id) == slice_entries[0]
 
 
-def test_failing_first_ingest_leaves_nothing(store: SqliteCatalogueStore,
-                                             slice_entries: list[CatalogueEntry]) -> None:
+def test_failing_first_ingest_leaves_nothing(
+    store: SqliteCatalogueStore, slice_entries: list[CatalogueEntry]
+) -> None:
     with pytest.raises(CatalogueFormatError):
         entries = failing(slice_entries, 3, CatalogueFormatError("cut"))
         store.replace(METADATA, entries, source="x", skipped=[])
@@ -254,18 +278,21 @@ def _empty_sqlite(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "spoil",
-    [lambda p: p.write_bytes(b"this is not a database\n" * 100),
-     lambda p: p.write_bytes(b""),
-     lambda p: p.write_bytes(bytes(range(256)) * 64),
-     lambda p: p.write_bytes(p.read_bytes()[:1024]),
-     lambda p: (p.unlink(), _empty_sqlite(p)),
-     lambda p: _remove_meta(p, "complete"),
-     lambda p: _set_meta(p, "complete", "0"),
-     lambda p: _set_meta(p, "format_version", "999")],
+    [
+        lambda p: p.write_bytes(b"this is not a database\n" * 100),
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(bytes(range(256)) * 64),
+        lambda p: p.write_bytes(p.read_bytes()[:1024]),
+        lambda p: (p.unlink(), _empty_sqlite(p)),
+        lambda p: _remove_meta(p, "complete"),
+        lambda p: _set_meta(p, "complete", "0"),
+        lambda p: _set_meta(p, "format_version", "999"),
+    ],
     ids=["text", "empty", "binary", "cut", "other-sqlite", "no-complete-flag", "complete-0", "other-version"],
 )
-def test_unusable_store_file_is_a_catalogue_error(store: SqliteCatalogueStore,
-                                                  slice_entries: list[CatalogueEntry], spoil) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_store_file_is_a_catalogue_error(
+    store: SqliteCatalogueStore, slice_entries: list[CatalogueEntry], spoil
+) -> None:  # type: ignore[no-untyped-def]
     ingest(store, slice_entries[:20])
     store.close()
     spoil(store.path)
@@ -334,8 +361,15 @@ def test_full_catalogue_ingest(
     assert stats.per_platform[Platform.ANIMEPLANET] == 25_794
     death_note = store.by_anime_id("mal-1535")
     assert death_note is not None and death_note.title == "Death Note"
-    for text in ("mal:1535", "https://kitsu.app/anime/1376", "anidb.net/a4563", "death note", "DEATH-NOTE",
-                 "デスノート", "https://www.anime-planet.com/anime/death-note"):
+    for text in (
+        "mal:1535",
+        "https://kitsu.app/anime/1376",
+        "anidb.net/a4563",
+        "death note",
+        "DEATH-NOTE",
+        "デスノート",
+        "https://www.anime-planet.com/anime/death-note",
+    ):
         assert resolve(parse_reference(text), store).entry == death_note, text
     steins_gate = resolve(parse_reference("steins gate"), store)
     assert steins_gate.entry.anime_id == "mal-9253"

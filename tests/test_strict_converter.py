@@ -36,12 +36,19 @@ def structure(**values: Any) -> Sample:
 
 @pytest.mark.parametrize(
     ("values", "expected"),
-    [({"text": "x"}, Sample(text="x")), ({"count": 3}, Sample(count=3)), ({"count": 3.0}, Sample(count=3)),
-     ({"flag": True}, Sample(flag=True)), ({"ratio": 2}, Sample(ratio=2.0)),
-     ({"ratio": 0.5}, Sample(ratio=0.5)),
-     ({"names": ["a", "b"]}, Sample(names=("a", "b"))), ({"names": []}, Sample()),
-     ({"kind": "MOVIE"}, Sample(kind=AnimeType.MOVIE)), ({"text": "😀 デス"}, Sample(text="😀 デス")),
-     ({"unknown": 1}, Sample())],
+    [
+        ({"text": "x"}, Sample(text="x")),
+        ({"count": 3}, Sample(count=3)),
+        ({"count": 3.0}, Sample(count=3)),
+        ({"flag": True}, Sample(flag=True)),
+        ({"ratio": 2}, Sample(ratio=2.0)),
+        ({"ratio": 0.5}, Sample(ratio=0.5)),
+        ({"names": ["a", "b"]}, Sample(names=("a", "b"))),
+        ({"names": []}, Sample()),
+        ({"kind": "MOVIE"}, Sample(kind=AnimeType.MOVIE)),
+        ({"text": "😀 デス"}, Sample(text="😀 デス")),
+        ({"unknown": 1}, Sample()),
+    ],
 )
 def test_well_typed_values_are_accepted(values: dict[str, Any], expected: Sample) -> None:
     assert structure(**values) == expected
@@ -49,13 +56,36 @@ def test_well_typed_values_are_accepted(values: dict[str, Any], expected: Sample
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("text", 5), ("text", None), ("text", ["x"]), ("text", True),
-     ("count", "3"), ("count", True), ("count", False), ("count", 1.5), ("count", None), ("count", [1]),
-     ("flag", 1), ("flag", "true"), ("flag", None),
-     ("ratio", "0.5"), ("ratio", True), ("ratio", None),
-     ("names", "abc"), ("names", [1]), ("names", ["a", None]), ("names", {"a": 1}), ("names", None),
-     ("kind", "movie"), ("kind", "FILM"), ("kind", 1),
-     ("text", "\ud800"), ("text", "ok \udfff"), ("names", ["fine", "bad \ud83d"]), ("kind", "\ud800")],
+    [
+        ("text", 5),
+        ("text", None),
+        ("text", ["x"]),
+        ("text", True),
+        ("count", "3"),
+        ("count", True),
+        ("count", False),
+        ("count", 1.5),
+        ("count", None),
+        ("count", [1]),
+        ("flag", 1),
+        ("flag", "true"),
+        ("flag", None),
+        ("ratio", "0.5"),
+        ("ratio", True),
+        ("ratio", None),
+        ("names", "abc"),
+        ("names", [1]),
+        ("names", ["a", None]),
+        ("names", {"a": 1}),
+        ("names", None),
+        ("kind", "movie"),
+        ("kind", "FILM"),
+        ("kind", 1),
+        ("text", "\ud800"),
+        ("text", "ok \udfff"),
+        ("names", ["fine", "bad \ud83d"]),
+        ("kind", "\ud800"),
+    ],
 )
 def test_wrong_types_are_rejected_naming_the_field(field: str, value: Any) -> None:
     with pytest.raises(cattrs.BaseValidationError) as caught:
@@ -99,19 +129,31 @@ MINIMAL = {"sources": ["https://myanimelist.net/anime/1"], "title": "Cowboy Bebo
 
 @pytest.mark.parametrize(
     ("change", "reason_part"),
-    [({"episodes": "x"}, "$.episodes"), ({"episodes": True}, "$.episodes"), ({"episodes": 1.5}, "$.episodes"),
-     ({"synonyms": "abc"}, "$.synonyms"), ({"synonyms": [1]}, "$.synonyms"), ({"tags": None}, "$.tags"),
-     ({"title": 5}, "$.title"), ({"title": "\ud800"}, "$.title"), ({"type": "tv"}, "$.type"),
-     ({"status": "DONE"}, "$.status"), ({"animeSeason": "FALL"}, "$.season"),
-     ({"animeSeason": []}, "$.season"), ({"animeSeason": {"year": "2006"}}, "$.season.year"),
-     ({"animeSeason": {"season": "AUTUMN"}}, "$.season.season"),
-     ({"duration": {"value": 0, "unit": "SECONDS"}}, "$.duration"),
-     ({"duration": {"value": 5, "unit": "MINUTES"}}, "$.duration"), ({"duration": 1380}, "$.duration"),
-     ({"score": {"median": "x"}}, "$.score"), ({"score": "8.5"}, "$.score"),
-     ({"sources": "https://myanimelist.net/anime/1"}, "sources must be a list"),
-     ({"sources": [1]}, "sources must be a list"),
-     ({"sources": ["https://example.com/anime/1"]}, "no source URL of a known platform"),
-     ({"sources": []}, "no source URL of a known platform")],
+    [
+        ({"episodes": "x"}, "$.episodes"),
+        ({"episodes": True}, "$.episodes"),
+        ({"episodes": 1.5}, "$.episodes"),
+        ({"synonyms": "abc"}, "$.synonyms"),
+        ({"synonyms": [1]}, "$.synonyms"),
+        ({"tags": None}, "$.tags"),
+        ({"title": 5}, "$.title"),
+        ({"title": "\ud800"}, "$.title"),
+        ({"type": "tv"}, "$.type"),
+        ({"status": "DONE"}, "$.status"),
+        ({"animeSeason": "FALL"}, "$.season"),
+        ({"animeSeason": []}, "$.season"),
+        ({"animeSeason": {"year": "2006"}}, "$.season.year"),
+        ({"animeSeason": {"season": "AUTUMN"}}, "$.season.season"),
+        ({"duration": {"value": 0, "unit": "SECONDS"}}, "$.duration"),
+        ({"duration": {"value": 5, "unit": "MINUTES"}}, "$.duration"),
+        ({"duration": 1380}, "$.duration"),
+        ({"score": {"median": "x"}}, "$.score"),
+        ({"score": "8.5"}, "$.score"),
+        ({"sources": "https://myanimelist.net/anime/1"}, "sources must be a list"),
+        ({"sources": [1]}, "sources must be a list"),
+        ({"sources": ["https://example.com/anime/1"]}, "no source URL of a known platform"),
+        ({"sources": []}, "no source URL of a known platform"),
+    ],
 )
 def test_hostile_entries_are_rejected_with_a_reason(change: dict[str, Any], reason_part: str) -> None:
     with pytest.raises(Exception) as caught:  # the reason text is what is checked
@@ -132,12 +174,19 @@ def test_minimal_entry_gets_aod_defaults() -> None:
 
 
 def test_unknown_platform_urls_are_kept_and_duplicates_dropped() -> None:
-    urls = ["https://myanimelist.net/anime/1", "https://example.org/anime/1", "https://myanimelist.net/anime/1/",
-            "https://kitsu.io/anime/1"]
+    urls = [
+        "https://myanimelist.net/anime/1",
+        "https://example.org/anime/1",
+        "https://myanimelist.net/anime/1/",
+        "https://kitsu.io/anime/1",
+    ]
     known, unknown = split_sources(urls)
     assert known == [PlatformId(Platform.MAL, "1"), PlatformId(Platform.KITSU, "1")]
     assert unknown == ["https://example.org/anime/1"]
     entry = aod.structure(MINIMAL | {"sources": urls}, CatalogueEntry)
     assert entry.other_sources == ("https://example.org/anime/1",)
     assert unstructure_entry(entry)["sources"] == [
-        "https://example.org/anime/1", "https://kitsu.app/anime/1", "https://myanimelist.net/anime/1"]
+        "https://example.org/anime/1",
+        "https://kitsu.app/anime/1",
+        "https://myanimelist.net/anime/1",
+    ]

@@ -166,6 +166,7 @@ def create_app(
             max_request_body_size=runtime.settings.max_body_bytes,
         )
         routes.extend(mcp_app.routes)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if runtime.settings.warm_up:

@@ -41,8 +41,13 @@ def parse_anime(body: bytes, *, fetched_at: dt.datetime) -> SourceRecord:
     episodes = document.get("episodes")
     if isinstance(episodes, int) and not isinstance(episodes, bool) and episodes > 0:
         values["episodes"] = episodes
-    return SourceRecord(platform_id=pid, url=f"https://animecountdown.com/{pid.id}", fetched_at=fetched_at,
-                        fields=frozenset(values), **values)  # type: ignore[arg-type]
+    return SourceRecord(
+        platform_id=pid,
+        url=f"https://animecountdown.com/{pid.id}",
+        fetched_at=fetched_at,
+        fields=frozenset(values),
+        **values,
+    )  # type: ignore[arg-type]
 
 
 class ExampleSource(HttpSource):
@@ -58,8 +63,9 @@ class ExampleSource(HttpSource):
     )
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
-        response = await self.http.get(f"{API}/anime/{pid.id}",
-                                       headers={"authorization": f"Bearer {self.require_env(TOKEN_ENV)}"})
+        response = await self.http.get(
+            f"{API}/anime/{pid.id}", headers={"authorization": f"Bearer {self.require_env(TOKEN_ENV)}"}
+        )
         return parse_anime(response.content, fetched_at=self.now())
 
     def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:

@@ -16,10 +16,19 @@ RECORDINGS = Path(__file__).parent / "recordings"
 TestExampleSource = source_suite(
     ExampleSource(),
     [
-        Recording(RECORDINGS / "anime_42.json", f"GET {API}/anime/42", call="fetch animecountdown:42",
-                  headers={"content-type": "application/json"}),
-        Recording(RECORDINGS / "not_found.json", f"GET {API}/anime/404", call="fetch animecountdown:404",
-                  status=404, expect=NotFound),
+        Recording(
+            RECORDINGS / "anime_42.json",
+            f"GET {API}/anime/42",
+            call="fetch animecountdown:42",
+            headers={"content-type": "application/json"},
+        ),
+        Recording(
+            RECORDINGS / "not_found.json",
+            f"GET {API}/anime/404",
+            call="fetch animecountdown:404",
+            status=404,
+            expect=NotFound,
+        ),
     ],
     env={"ANIME_MCP_EXAMPLE_TOKEN": "test-token"},
 )
