@@ -30,6 +30,7 @@ from anime_mcp.entrypoints.search_setup import SearchComponents, search_componen
 from anime_mcp.entrypoints.serve_settings import ServeSettings
 from anime_mcp.entrypoints.services.search import SearchService
 from anime_mcp.entrypoints.source_presenters import describe_source
+from anime_mcp.entrypoints.source_settings import load_source_overrides
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import IndexManifest
 
@@ -99,7 +100,11 @@ class Runtime:
     ) -> None:
         self.app = app
         self.settings = settings or ServeSettings.load(app.settings.home)
-        self._make_source_runtime = source_runtime or make_source_runtime
+        # [sources.<id>] of config.toml, read now: a bad table stops start-up with a clear error.
+        self.source_overrides = load_source_overrides(app.settings.home)
+        self._make_source_runtime = source_runtime or partial(
+            make_source_runtime, overrides=self.source_overrides
+        )
         self._http: HttpRuntime | None = None
         self._sources: dict[str, Source] | None = None
         self.metrics = Metrics()
@@ -221,7 +226,12 @@ class Runtime:
         states = self._http.states() if self._http is not None else {}
         env = self._http.env if self._http is not None else os.environ
         registered = sorted(self.app.plugins.sources(), key=lambda s: s.info.id)
-        return [describe_source(source, env, states.get(source.info.id)) for source in registered]
+        return [
+            describe_source(
+                source, env, states.get(source.info.id), self.source_overrides.get(source.info.id)
+            )
+            for source in registered
+        ]
 
     def source_health(self) -> dict[str, Any] | None:
         """Each live source's readiness and circuit breaker, or None when no source is installed."""

@@ -89,10 +89,14 @@ def error_to_dict(error: SourceError) -> dict[str, Any]:
 
 
 def describe_source(
-    source: Source, env: Mapping[str, str], state: Mapping[str, Any] | None
+    source: Source,
+    env: Mapping[str, str],
+    state: Mapping[str, Any] | None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What ``anime-mcp sources`` shows for one source."""
+    """What ``anime-mcp sources`` shows for one source (rate limits as configured, if overridden)."""
     info = source.info
+    overrides = overrides or {}
     breaker = (state or {}).get("breaker", {})
     return {
         "id": info.id,
@@ -102,7 +106,8 @@ def describe_source(
         "capabilities": sorted(c.value for c in info.capabilities),
         "fields": sorted(info.fields),
         "formats": list(info.formats),
-        "rate_limits": [str(limit) for limit in info.rate_limits],
+        "rate_limits": [str(limit) for limit in overrides.get("rate_limits", info.rate_limits)],
+        "configured": sorted(overrides),  # HttpPolicy settings overridden in config.toml [sources.<id>]
         "credentials": [
             {"env": c.env, "required": c.required, "set": bool(env.get(c.env)), "description": c.description}
             for c in info.credentials

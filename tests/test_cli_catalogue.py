@@ -190,3 +190,13 @@ def test_every_title_synonym_and_page_of_the_real_catalogue_resolves_back(home: 
                 unresolved.append((entry.anime_id, reference))
     store.close()
     assert unresolved == []
+
+
+def test_titles_and_errors_with_square_brackets_print_as_they_are(home: Path) -> None:
+    """rich would read "[zom]" as a style tag and print "NEWBIE!!"; data is never markup."""
+    shown = run(home, "get", "NEW[zom]BIE!!")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].startswith("NEW[zom]BIE!!  (")
+    missing = run(home, "get", "[nothing] like [this]")
+    assert missing.returncode == 1
+    assert "[nothing] like [this]" in missing.stderr

@@ -29,6 +29,7 @@ SLICE_TITLES = [
     "Trigun",
     "Monster",
     "Death Parade",
+    "NEW[zom]BIE!!",  # square brackets: printed as they are, not read as rich markup
 ]
 
 
@@ -211,3 +212,9 @@ def test_models_install_int8_quantises_into_the_home_and_is_then_the_model(tmp_p
     assert clash.exit_code == 1 and "exists already" in clash.stderr
     both = run(home, "models", "install", "--from", str(tiny), "--int8", "--link", model=None)
     assert both.exit_code == 1 and "--link and --int8 exclude each other" in both.stderr
+
+
+def test_a_title_with_square_brackets_is_printed_intact(home: Path) -> None:
+    table = run(home, "search", "NEW[zom]BIE", "--limit", "3")
+    assert table.exit_code == 0, table.output
+    assert "NEW[zom]BIE!!" in table.stdout and "'NEW[zom]BIE' (hybrid)" in table.stdout

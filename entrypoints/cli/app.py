@@ -7,14 +7,17 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bootstrap import App, bootstrap
 from anime_mcp.entrypoints.logging import configure_logging
 from anime_mcp.entrypoints.settings import Settings
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: titles, paths and error messages are data, and rich would eat anything that looks like a
+# tag ("NEW[zom]BIE!!" printed as "NEWBIE!!"). Styled output is built with rich.text.Text instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class AnimeMcpGroup(click.Group):
@@ -24,7 +27,7 @@ class AnimeMcpGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AnimeMcpError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
             sys.exit(1)
         except KeyboardInterrupt:
             err.print("interrupted")

@@ -19,6 +19,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from anime_mcp.adapters.catalogue_download import download_catalogue
 from anime_mcp.core.models import CatalogueEntry
@@ -32,7 +33,7 @@ from anime_mcp.ports.catalogue import ByteProgress
 @contextmanager
 def _byte_progress(description: str) -> Iterator[ByteProgress]:
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -120,15 +121,21 @@ def _print_report(report: IngestReport, elapsed: float, store: Path) -> None:
     if report.note:
         out.print(f"note: {report.note}")
     out.print(
-        f"[bold]{stats.entries:,}[/] entries from {stats.source} (release {last}) "
-        f"in {elapsed:.1f} s -> {store}"
+        Text.assemble(
+            (f"{stats.entries:,}", "bold"),
+            f" entries from {stats.source} (release {last}) in {elapsed:.1f} s -> {store}",
+        )
     )
     table = Table("platform", "entries", title="entries per platform", title_justify="left")
     for platform, count in sorted(stats.per_platform.items(), key=lambda kv: -kv[1]):
         table.add_row(platform.value, f"{count:,}")
     out.print(table)
     if stats.skipped:
-        out.print(f"[yellow]{stats.skipped} malformed line(s) skipped[/] (use --strict to stop instead):")
+        out.print(
+            Text.assemble(
+                (f"{stats.skipped} malformed line(s) skipped", "yellow"), " (use --strict to stop instead):"
+            )
+        )
         for skipped in report.skipped[:10]:
             out.print(f"  line {skipped.line}: {skipped.reason}")
         if len(report.skipped) > 10:
@@ -153,13 +160,13 @@ def get(ctx: click.Context, reference: str, as_json: bool) -> None:
     _print_entry(resolution.entry)
     if resolution.alternatives:
         others = ", ".join(f"{e.title} ({e.anime_id})" for e in resolution.alternatives[:5])
-        out.print(f"\n[dim]the title also names: {others}[/]")
+        out.print(Text(f"\nthe title also names: {others}", style="dim"))
 
 
 def _print_entry(entry: CatalogueEntry) -> None:
     data = entry_to_dict(entry)
     season = " ".join(str(x) for x in (data["season"], data["year"]) if x and x != "UNDEFINED") or "?"
-    out.print(f"[bold]{entry.title}[/]  ({entry.anime_id})")
+    out.print(Text.assemble((entry.title, "bold"), f"  ({entry.anime_id})"))
     facts = [
         ("type", data["type"]),
         ("episodes", data["episodes"] or "?"),
@@ -173,8 +180,8 @@ def _print_entry(entry: CatalogueEntry) -> None:
     ]
     table = Table.grid(padding=(0, 2))
     for name, value in facts:
-        table.add_row(f"[dim]{name}[/]", str(value))
+        table.add_row(Text(name, style="dim"), str(value))
     out.print(table)
-    out.print("[dim]pages:[/]")
+    out.print(Text("pages:", style="dim"))
     for url in data["sources"]:
         out.print(f"  {url}")

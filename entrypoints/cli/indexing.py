@@ -36,7 +36,7 @@ class RateColumn(ProgressColumn):
 @contextmanager
 def entry_progress(description: str) -> Iterator[IndexProgress]:
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
@@ -60,7 +60,7 @@ def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source
     except EmbedderError as exc:
         if required:
             raise
-        err.print(f"[yellow]search index not built:[/] {exc}")
+        err.print(Text.assemble(("search index not built:", "yellow"), " ", str(exc)))
         return None
     embedder = components.embedder()
     label = f"indexing ({embedder.name}, {components.backend.name})"

@@ -132,6 +132,7 @@ def tools(ctx: click.Context, as_json: bool) -> None:
         )
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
         "tool", "what it does", "arguments", title=f"{len(catalogue.names())} tools", title_justify="left"
@@ -144,8 +145,11 @@ def tools(ctx: click.Context, as_json: bool) -> None:
         table.add_row(tool.name, tool.title, arguments)
     out.print(table)
     out.print(
-        "[dim]* required. Descriptions and schemas: anime-mcp tools --json. Run one with: "
-        "anime-mcp call TOOL key=value ... (values are JSON or text)[/]"
+        Text(
+            "* required. Descriptions and schemas: anime-mcp tools --json. Run one with: "
+            "anime-mcp call TOOL key=value ... (values are JSON or text)",
+            style="dim",
+        )
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import click
 from rich.table import Table
+from rich.text import Text
 
 from anime_mcp.core.errors import AnimeMcpError, SourceError
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -27,6 +28,7 @@ from anime_mcp.entrypoints.source_presenters import (
     error_to_dict,
     parsed_to_json,
 )
+from anime_mcp.entrypoints.source_settings import load_source_overrides
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.plugin_host import PluginHost
 from anime_mcp.ports.source import Source
@@ -47,7 +49,7 @@ def _fail(error: SourceError, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(error_to_dict(error), ensure_ascii=False, indent=2))
     else:
-        err.print(f"[bold red]{type(error).__name__}:[/] {error}", markup=True, highlight=False)
+        err.print(Text.assemble((f"{type(error).__name__}:", "bold red"), " ", str(error)))
     sys.exit(SOURCE_ERROR_EXIT)
 
 
@@ -58,11 +60,11 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     """List the live sources: kind, capabilities, rate limits, credentials set or missing, breaker state."""
     if ctx.invoked_subcommand is not None:
         return
-    host = get_app(ctx).plugins
-    runtime_states: dict[str, Any] = {}
+    app = get_app(ctx)
+    overrides = load_source_overrides(app.settings.home)
     listing = [
-        describe_source(s, os.environ, runtime_states.get(s.info.id))
-        for s in sorted(host.sources(), key=lambda s: s.info.id)
+        describe_source(s, os.environ, None, overrides.get(s.info.id))
+        for s in sorted(app.plugins.sources(), key=lambda s: s.info.id)
     ]
     if as_json:
         click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
@@ -71,15 +73,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     for column in ("id", "kind", "capabilities", "rate limits", "credentials", "breaker"):
         table.add_column(column, overflow="fold")
     for item in listing:
-        credentials = (
-            "; ".join(
-                f"{c['env']} [green]set[/]"
-                if c["set"]
-                else (f"{c['env']} [red]missing[/]" if c["required"] else f"{c['env']} [dim]not set[/]")
-                for c in item["credentials"]
-            )
-            or "-"
-        )
+        credentials = Text("; ").join(
+            Text.assemble(c["env"], " ", _credential_state(c)) for c in item["credentials"]
+        ) or Text("-")
         table.add_row(
             item["id"],
             item["kind"],
@@ -89,6 +85,12 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             item["breaker"],
         )
     out.print(table)
+
+
+def _credential_state(credential: dict[str, Any]) -> tuple[str, str]:
+    if credential["set"]:
+        return ("set", "green")
+    return ("missing", "red") if credential["required"] else ("not set", "dim")
 
 
 @sources.command("parse")
@@ -144,12 +146,13 @@ def fetch_command(
     translated to PLATFORM's id through the catalogue.
     """
     app = get_app(ctx)
+    overrides = load_source_overrides(app.settings.home)
     source = _source(app.plugins, platform)
     pid = _platform_id(ref, source, app.store)
     wanted = frozenset(f.strip() for f in fields.split(",") if f.strip())
 
     async def run() -> Any:
-        runtime = make_source_runtime()
+        runtime = make_source_runtime(overrides=overrides)
         try:
             with anyio.fail_after(timeout):
                 return await source.bind(runtime).fetch(pid, wanted)
