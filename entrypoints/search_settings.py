@@ -22,14 +22,13 @@ environment                     config.toml ``[search]``     meaning
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
-from anime_mcp.entrypoints.settings import ConfigError
+from anime_mcp.entrypoints.settings import config_table, positive_int
 from anime_mcp.ports.vector_index import HnswSettings
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -63,7 +62,7 @@ class SearchSettings:
     @classmethod
     def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> SearchSettings:
         env = os.environ if environ is None else environ
-        table = _search_table(home / "config.toml")
+        table = config_table(home / "config.toml", "search")
 
         def pick(env_name: str, key: str) -> Any:
             return env.get(env_name) or table.get(key)
@@ -74,9 +73,11 @@ class SearchSettings:
         # The embedded catalogue index (36k points) is searched exactly by default: about 2.7 ms, recall 1.0,
         # and no HNSW graph to build at ingest (about 35 s here). A server gets HNSW. docs/benchmarks.md.
         hnsw = HnswSettings(
-            m=_int(table.get("hnsw_m", default.m), "hnsw_m"),
-            ef_construct=_int(table.get("hnsw_ef_construct", default.ef_construct), "hnsw_ef_construct"),
-            ef=_int(table.get("hnsw_ef", default.ef), "hnsw_ef"),
+            m=positive_int(table.get("hnsw_m", default.m), "hnsw_m"),
+            ef_construct=positive_int(
+                table.get("hnsw_ef_construct", default.ef_construct), "hnsw_ef_construct"
+            ),
+            ef=positive_int(table.get("hnsw_ef", default.ef), "hnsw_ef"),
             exact=bool(table.get("exact", qdrant_url is None)),
         )
         return cls(
@@ -85,28 +86,6 @@ class SearchSettings:
             qdrant_url=qdrant_url,
             qdrant_api_key=pick("ANIME_MCP_QDRANT_API_KEY", "qdrant_api_key"),
             qdrant_alias=pick("ANIME_MCP_QDRANT_ALIAS", "qdrant_alias") or "anime",
-            embed_threads=_int(threads, "embed_threads") if threads else None,
+            embed_threads=positive_int(threads, "embed_threads") if threads else None,
             hnsw=hnsw,
         )
-
-
-def _int(value: object, name: str) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be positive, not {number}")
-    return number
-
-
-def _search_table(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("search", {})
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [search] must be a table")
-    return table

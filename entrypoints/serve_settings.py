@@ -16,14 +16,13 @@ environment                    ``[serve]`` key        meaning
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
-from anime_mcp.entrypoints.settings import ConfigError
+from anime_mcp.entrypoints.settings import ConfigError, config_table, positive_int
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
@@ -40,7 +39,7 @@ class ServeSettings:
     @classmethod
     def load(cls, home: Path, environ: Mapping[str, str] | None = None) -> ServeSettings:
         env = os.environ if environ is None else environ
-        table = _serve_table(home / "config.toml")
+        table = config_table(home / "config.toml", "serve")
 
         def pick(env_name: str, key: str) -> Any:
             value = env.get(env_name)
@@ -62,24 +61,4 @@ class ServeSettings:
 
 
 def _positive(value: object, name: str, default: int) -> int:
-    if value is None:
-        return default
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be positive, not {number}")
-    return number
-
-
-def _serve_table(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("serve", {})
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [serve] must be a table")
-    return table
+    return default if value is None else positive_int(value, name)

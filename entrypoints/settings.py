@@ -43,7 +43,7 @@ class Settings:
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get("ANIME_MCP_HOME") or platformdirs.user_data_dir("anime-mcp")).expanduser()
-        config = _read_config(home / "config.toml")
+        config = read_config(home / "config.toml")
         catalogue_section = config.get("catalogue", {})
         log_format = env.get("ANIME_MCP_LOG_FORMAT") or config.get("log", {}).get("format", "console")
         if log_format not in ("console", "json"):
@@ -58,10 +58,30 @@ class Settings:
         )
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> dict[str, Any]:
+    """The whole ``config.toml`` (empty when there is none); invalid TOML is a ``ConfigError``."""
     if not path.is_file():
         return {}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def config_table(path: Path, name: str) -> dict[str, Any]:
+    """One top-level table of ``config.toml`` (``[search]``, ``[serve]``, ``[sources]``), empty if absent."""
+    table = read_config(path).get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return table
+
+
+def positive_int(value: object, name: str) -> int:
+    """A setting that must be a whole number above zero, from TOML or from an environment string."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {number}")
+    return number
