@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
-
 import anyio
 import httpx
 import pytest
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpPolicy, HttpRuntime, MultiWindowRateLimiter, make_async_client
-from anime_mcp.adapters.http.ratelimit import parse_retry_after
 from anime_mcp.core.errors import RateLimited
 from anime_mcp.ports.source import RateLimit
 
@@ -141,13 +137,3 @@ async def test_retry_after_too_long_is_reported_not_waited() -> None:
     assert caught.value.retry_after == 3600
     assert clock.monotonic() == 0.0
     assert http.state()["rate_limit"]["blocked_for"] == 3600
-
-
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    later = email.utils.format_datetime(now + dt.timedelta(seconds=90), usegmt=True)
-    assert parse_retry_after("120", now) == 120
-    assert parse_retry_after(later, now) == 90
-    assert parse_retry_after("soon", now) is None
-    assert parse_retry_after(None, now) is None
-    assert parse_retry_after("-5", now) == 0

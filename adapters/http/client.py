@@ -20,11 +20,11 @@ import httpx
 
 from anime_mcp.adapters.http.breaker import CircuitBreaker, CircuitOpen
 from anime_mcp.adapters.http.coalesce import Coalescer
-from anime_mcp.adapters.http.errors import classify_response, is_challenge, map_transport_error
+from anime_mcp.adapters.http.errors import error_for_status, map_transport_error
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.adapters.http.ratelimit import MultiWindowRateLimiter
 from anime_mcp.adapters.http.response import HttpResponse
-from anime_mcp.core.errors import AuthRequired, Blocked, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.errors import Blocked, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
 
@@ -208,14 +208,14 @@ class SourceHttpClient:
             retry_after = self.limiter.observe(response.status, response.headers)
             error = self._detect(detect, response, retry_after)
             if error is None:
-                error = classify_response(response, source=self.source, retry_after=retry_after)
-            if (
-                isinstance(error, Blocked)
-                and response.status == 403
-                and self.policy.forbidden_is_auth
-                and not is_challenge(response.content)
-            ):
-                error = AuthRequired(f"HTTP 403 from {response.url}: credentials refused", source=self.source)
+                error = error_for_status(
+                    response.status,
+                    response.content,
+                    source=self.source,
+                    url=response.url,
+                    retry_after=retry_after,
+                    forbidden_is_auth=self.policy.forbidden_is_auth,
+                )
             if error is not None and not (response.status in allow and not isinstance(error, Blocked)):
                 raise error
             return response

@@ -14,8 +14,6 @@ The server can only make us slower, never faster than configured:
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,10 +21,11 @@ from typing import Any
 import anyio
 from attrs import define, field
 
+from anime_mcp.adapters.http.errors import parse_retry_after
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.source import RateLimit
 
-__all__ = ["MultiWindowRateLimiter", "parse_retry_after"]
+__all__ = ["MultiWindowRateLimiter"]
 
 _EPSILON = 1e-9  # float slack: a send exactly one period ago has left the window
 
@@ -48,24 +47,6 @@ class _Window:
             return 0.0
         # the (len - limit + 1)-th oldest must leave the window before one more may go
         return self.sent[len(self.sent) - self.limit] + self.period - now
-
-
-def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
@@ -124,7 +105,7 @@ class MultiWindowRateLimiter:
     def observe(self, status: int, headers: Mapping[str, str]) -> float | None:
         """Learn from one response; returns the retry-after delay it announced, if any."""
         now = self._clock.monotonic()
-        retry_after = parse_retry_after(headers.get("retry-after"), self._clock.now())
+        retry_after = parse_retry_after(headers.get("retry-after"), self._clock)
         limit = _header_number(headers, "x-ratelimit-limit")
         remaining = _header_number(headers, "x-ratelimit-remaining")
         reset = self._reset_delay(headers)

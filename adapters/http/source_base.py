@@ -1,7 +1,8 @@
 """``HttpSource``: the base class of every source that talks HTTP (built-in or third-party).
 
-A subclass declares ``info`` (and, if the defaults do not fit, ``policy``), implements ``_fetch`` and
-``document_parser``, and, for the capabilities it declares, ``_search``/``season``/``schedule``/``episodes``.
+A subclass declares ``info`` (and, if the defaults do not fit, ``policy``), implements ``_fetch``, names its
+parsers per document kind (``record_parsers``/``parsers``, or overrides ``document_parser``) and, for the
+capabilities it declares, implements ``_search``/``season``/``schedule``/``episodes``.
 The base class does the rest: binding to a runtime, credentials from the environment, provenance time,
 ``ping`` and the guarantee that only ``SourceError`` subclasses leave a public method.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Set
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import attrs
 
@@ -25,16 +26,26 @@ from anime_mcp.core.platforms import PlatformId
 from anime_mcp.core.sources import Page, SearchCandidate, SourceRecord
 from anime_mcp.ports.source import Capability, ParsedDocument, SourceInfo, SourceRuntime
 
-__all__ = ["DocumentParser", "HttpSource"]
+__all__ = ["DocumentParser", "HttpSource", "RecordParser"]
 
 T = TypeVar("T")
 DocumentParser = Callable[[bytes], ParsedDocument]
+
+
+class RecordParser(Protocol):
+    """A parser of record documents: ``parse(body, *, fetched_at)`` (``fetched_at``: provenance time)."""
+
+    def __call__(self, body: bytes, /, *, fetched_at: dt.datetime) -> ParsedDocument: ...
 
 
 class HttpSource:
     info: ClassVar[SourceInfo]
     policy: ClassVar[HttpPolicy] = HttpPolicy()
     ping_id: ClassVar[str | None] = None  # an anime ``ping`` fetches; None: ping checks settings only
+    # The default ``document_parser`` looks a kind up here: first the parsers of records (called with
+    # ``fetched_at=self.now()``), then the parsers that need the body only.
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {}
 
     def __init__(self) -> None:
         self._runtime: HttpRuntime | None = None
@@ -140,8 +151,18 @@ class HttpSource:
         raise Unavailable(f"{self.info.id} offers no title search", source=self.info.id)
 
     def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        """The parser for one saved document of ``kind`` (``format`` None: recognise it)."""
-        raise ParseError(f"{self.info.id} has no parser for {kind!r} documents", source=self.info.id)
+        """The parser for one saved document of ``kind`` (``format`` None: recognise it).
+
+        By default: ``record_parsers[kind]`` given ``fetched_at=self.now()``, else ``parsers[kind]``.
+        """
+        record_parser = self.record_parsers.get(kind)
+        if record_parser is not None:
+            fetched_at = self.now()
+            return lambda body: record_parser(body, fetched_at=fetched_at)
+        parser = self.parsers.get(kind)
+        if parser is None:
+            raise ParseError(f"{self.info.id} has no parser for {kind!r} documents", source=self.info.id)
+        return parser
 
     @staticmethod
     def detector(detect_error: Callable[..., SourceError | None]) -> ErrorDetector:

@@ -1,7 +1,7 @@
 """AniDB HTTP API parsers (``http://api.anidb.net:9001/httpapi?request=anime&aid=...``). Pure, no I/O.
 
 The answer is XML (gzip-compressed on the wire; a still-compressed body is unpacked here too, with a size
-cap). It is parsed with :func:`anime_mcp.adapters.xml_safety.parse_xml`: no DTD, no entities, no network,
+cap). It is parsed with :func:`anime_mcp.adapters.source_toolkit.load_xml`: no DTD, no entities, no network,
 bounded size and depth.
 
 - ``parse_anime(body, *, url, fetched_at) -> SourceRecord``: ``request=anime``. AniDB states no airing
@@ -25,7 +25,29 @@ import statistics
 import zlib
 from collections.abc import Mapping
 
-from anime_mcp.adapters.xml_safety import MAX_XML_BYTES, Element, parse_xml
+from anime_mcp.adapters.source_toolkit import (
+    MAX_XML_BYTES,
+    Element,
+    PartialDate,
+    RecordBuilder,
+    anime_type,
+    as_bytes,
+    challenge_reason,
+    clean_str,
+    dedupe,
+    detect_http_error,
+    float_from_text,
+    guarded,
+    guarded_detector,
+    int_from_text,
+    load_xml,
+    looks_like_html,
+    partial_date,
+    platform_id_or_none,
+    require_id,
+    season_of,
+    status_from_dates,
+)
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError, SourceError, Unavailable
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
@@ -38,26 +60,6 @@ from anime_mcp.core.sources import (
     RelatedEntry,
     SourceRecord,
     StreamingLink,
-)
-from anime_mcp.plugins.sources._common import (
-    PartialDate,
-    RecordBuilder,
-    anime_type,
-    as_bytes,
-    challenge_reason,
-    clean_str,
-    dedupe,
-    error_for_status,
-    float_from_text,
-    guarded,
-    guarded_detector,
-    int_from_text,
-    looks_like_html,
-    partial_date,
-    platform_id_or_none,
-    require_id,
-    season_of,
-    status_from_dates,
 )
 
 SOURCE = "anidb"
@@ -125,14 +127,11 @@ def _web_error(raw: bytes) -> SourceError | None:
 
 def _root(body: bytes | str) -> Element:
     raw = _raw(body)
-    if looks_like_html(raw):
-        reason = challenge_reason(raw)
-        if reason:
-            raise Blocked(reason, source=SOURCE)
-        raise _web_error(raw) or ParseError(
-            "an HTML page came back where AniDB XML was expected", source=SOURCE
-        )
-    root = parse_xml(raw, source=SOURCE)
+    if looks_like_html(raw) and not challenge_reason(raw):
+        web_error = _web_error(raw)
+        if web_error is not None:
+            raise web_error
+    root = load_xml(raw, source=SOURCE)  # a challenge page is Blocked, any other HTML a ParseError
     error = _error_text(root)
     if error is not None:
         raise error
@@ -147,7 +146,7 @@ def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None 
     raw = _raw(body)
     if raw.lstrip()[:1] == b"<" and not looks_like_html(raw):
         try:
-            root = parse_xml(raw, source=SOURCE)
+            root = load_xml(raw, source=SOURCE)
         except ParseError:
             root = None
         if root is not None:
@@ -158,7 +157,7 @@ def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None 
         web_error = _web_error(raw)
         if web_error is not None:
             return web_error
-    return error_for_status(status, raw, source=SOURCE, headers=headers)
+    return detect_http_error(status, raw, source=SOURCE, headers=headers)
 
 
 # ============================================================================================ helpers

@@ -9,14 +9,17 @@ AniDB asks clients not to do. Episodes come from the same document as the anime 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SourceRecord
 from anime_mcp.plugins.sources.anidb import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, Credential, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
 API = "http://api.anidb.net:9001/httpapi"
 CLIENT_ENV = "ANIME_MCP_ANIDB_CLIENT"
@@ -31,22 +34,11 @@ class AnidbSource(HttpSource):
         kind="api",
         name="AniDB",
         homepage="https://anidb.net",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
+        fields=ESSENTIAL_FIELDS
+        | {
             "end_date",
-            "season",
-            "year",
-            "score",
-            "synopsis",
             "studios",
             "tags",
-            "picture",
-            "duration_seconds",
             "streaming",
             "relations",
             "cross_ids",
@@ -63,6 +55,15 @@ class AnidbSource(HttpSource):
         formats=("anidb-xml",),
         kinds=("anime", "episodes", "characters", "staff", "error"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {
+        "anime": parse.parse_anime,
+        "error": parse.parse_anime,
+    }
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "episodes": parse.parse_episodes,
+        "characters": parse.parse_characters,
+        "staff": parse.parse_staff,
+    }
     policy = HttpPolicy(
         max_retries=0,  # a repeated request is what gets clients banned
         cache_ttl=24 * 3600,
@@ -94,17 +95,6 @@ class AnidbSource(HttpSource):
     async def _episodes(self, pid: PlatformId, limit: int) -> list[Episode]:
         response = await self._anime_document(pid)
         return list(parse.parse_episodes(response.content, url=response.url).items)[:limit]
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "error": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "episodes": parse.parse_episodes,
-            "characters": parse.parse_characters,
-            "staff": parse.parse_staff,
-        }
-        return parsers[kind]
 
 
 @hookimpl

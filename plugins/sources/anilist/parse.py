@@ -26,6 +26,26 @@ from typing import Any
 
 from attrs import frozen
 
+from anime_mcp.adapters.source_toolkit import (
+    RecordBuilder,
+    anime_type,
+    camel,
+    clean_str,
+    date_parts,
+    dedupe,
+    detect_json_error,
+    guarded,
+    guarded_detector,
+    html_to_text,
+    load_json_checked,
+    platform_id_or_none,
+    positive_int,
+    require_id,
+    retry_after,
+    season_named,
+    season_of,
+    wire_converter,
+)
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -39,29 +59,6 @@ from anime_mcp.core.sources import (
     SearchCandidate,
     SourceRecord,
     StreamingLink,
-)
-from anime_mcp.plugins.sources._common import (
-    RecordBuilder,
-    anime_type,
-    as_bytes,
-    camel,
-    clean_str,
-    date_parts,
-    dedupe,
-    error_for_status,
-    from_epoch,
-    guarded,
-    guarded_detector,
-    html_to_text,
-    json_object_or_none,
-    load_json,
-    platform_id_or_none,
-    positive_int,
-    require_id,
-    retry_after_seconds,
-    season_named,
-    season_of,
-    wire_converter,
 )
 
 SOURCE = "anilist"
@@ -309,7 +306,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
     code = status if isinstance(status, int) and not isinstance(status, bool) else 0
     lowered = message.lower()
     if code == 429 or "too many requests" in lowered:
-        return RateLimited(message, source=SOURCE, retry_after=retry_after_seconds(headers))
+        return RateLimited(message, source=SOURCE, retry_after=retry_after(headers))
     if code == 404 or lowered.startswith("not found"):
         return NotFound(message, source=SOURCE)
     if code == 401 or "invalid token" in lowered or "unauthorized" in lowered:
@@ -325,21 +322,19 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 @guarded_detector(SOURCE)
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error an AniList answer stands for (GraphQL ``errors``, 429, ...), or None."""
-    raw = as_bytes(body)
-    doc = json_object_or_none(raw, source=SOURCE)
-    from_doc = _error_from_document(doc, headers=headers)
-    if from_doc is not None:
-        return from_doc
+    return detect_json_error(
+        status, body, source=SOURCE, headers=headers, document_error=_error_from_document, by_status=_refused
+    )
+
+
+def _refused(status: int, doc: object, raw: bytes) -> SourceError | None:
     if status in (400, 403) and isinstance(doc, dict):
         return Unavailable(f"AniList refused the query (HTTP {status})", source=SOURCE)
-    return error_for_status(status, raw, source=SOURCE, headers=headers)
+    return None
 
 
 def _data(body: bytes | str) -> dict[str, Any]:
-    doc = load_json(body, source=SOURCE)
-    error = _error_from_document(doc)
-    if error is not None:
-        raise error
+    doc = load_json_checked(body, source=SOURCE, document_error=_error_from_document)
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise ParseError("not an AniList GraphQL answer (no data object)", source=SOURCE)
     data: dict[str, Any] = doc["data"]
@@ -621,8 +616,18 @@ def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
     return [c for c in credits if c is not None]
 
 
+def _from_epoch(value: object) -> dt.datetime | None:
+    """AniList's ``airingAt`` (Unix seconds) as an aware UTC datetime; junk is None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def _slot(media: _Media, airing_at: int, episode: int | None) -> AiringSlot | None:
-    when = from_epoch(airing_at)
+    when = _from_epoch(airing_at)
     if when is None:
         return None
     pid = _anilist_id(media.id)

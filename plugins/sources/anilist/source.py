@@ -8,10 +8,11 @@ read only, so they are marked idempotent: coalesced, retried and cached like GET
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
@@ -19,7 +20,7 @@ from anime_mcp.core.sources import SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.anilist import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
 
 ENDPOINT = "https://graphql.anilist.co"
 _DETECT = HttpSource.detector(parse.detect_error)
@@ -70,25 +71,14 @@ class AnilistSource(HttpSource):
         kind="api",
         name="AniList",
         homepage="https://anilist.co",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
+        fields=ESSENTIAL_FIELDS
+        | {
             "end_date",
-            "season",
-            "year",
-            "score",
             "rank",
             "popularity",
-            "synopsis",
             "studios",
             "genres",
             "tags",
-            "picture",
-            "duration_seconds",
             "streaming",
             "relations",
             "cross_ids",
@@ -101,6 +91,14 @@ class AnilistSource(HttpSource):
         formats=("anilist-graphql",),
         kinds=("anime", "search", "season", "schedule", "characters", "staff"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "season": parse.parse_search,
+        "schedule": parse.parse_schedule,
+        "characters": parse.parse_characters,
+        "staff": parse.parse_staff,
+    }
     policy = HttpPolicy(header_window=60.0)
     ping_id = None
 
@@ -152,18 +150,6 @@ class AnilistSource(HttpSource):
     async def ping(self) -> None:
         await super().ping()
         await self._query(PING_QUERY, {"id": 1})
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "season": parse.parse_search,
-            "schedule": parse.parse_schedule,
-            "characters": parse.parse_characters,
-            "staff": parse.parse_staff,
-        }
-        return parsers[kind]
 
 
 @hookimpl

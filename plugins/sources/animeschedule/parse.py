@@ -22,20 +22,14 @@ from typing import Any
 
 from attrs import frozen
 
-from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, SourceError
-from anime_mcp.core.models import Status
-from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.references import canonical_url
-from anime_mcp.core.schedule import AiringSlot, AirKind
-from anime_mcp.core.sources import Rating, RelatedEntry, SearchCandidate, SourceRecord, StreamingLink
-from anime_mcp.plugins.sources._common import (
+from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     as_bytes,
     camel,
     clean_str,
     dedupe,
-    error_for_status,
+    detect_http_error,
     guarded,
     guarded_detector,
     html_to_text,
@@ -49,8 +43,15 @@ from anime_mcp.plugins.sources._common import (
     require_id,
     season_named,
     season_of,
+    structure_list,
     wire_converter,
 )
+from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, SourceError
+from anime_mcp.core.models import Status
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.references import canonical_url
+from anime_mcp.core.schedule import AiringSlot, AirKind
+from anime_mcp.core.sources import Rating, RelatedEntry, SearchCandidate, SourceRecord, StreamingLink
 
 SOURCE = "animeschedule"
 IMAGE_URL = "https://img.animeschedule.net/production/assets/public/img/{}"
@@ -193,7 +194,7 @@ def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None 
         error = _text_error(raw)
         if error is not None:
             return error
-    return error_for_status(status, raw, source=SOURCE, headers=headers)
+    return detect_http_error(status, raw, source=SOURCE, headers=headers)
 
 
 def _load(body: bytes | str) -> Any:
@@ -410,11 +411,10 @@ _AIR_KINDS = {"raw": AirKind.RAW, "sub": AirKind.SUB, "dub": AirKind.DUB}
 def parse_schedule(body: bytes | str, *, url: str = "") -> list[AiringSlot]:
     """A weekly timetable: one slot per entry (exact UTC time, episode, raw/sub/dub, delays, streams)."""
     doc = _load(body)
-    if not isinstance(doc, list):
-        raise ParseError("a timetable is a JSON array of entries", source=SOURCE)
     slots = []
-    for item in doc:
-        entry: _Slot = _CONVERTER.structure(item, _Slot)
+    for entry in structure_list(
+        _CONVERTER, doc, _Slot, source=SOURCE, not_a_list="a timetable is a JSON array of entries"
+    ):
         pid = _slug(entry.route)
         title = clean_str(entry.title) or clean_str(entry.romaji) or pid.id
         delayed_from = parse_datetime(entry.delayed_from)

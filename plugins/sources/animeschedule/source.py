@@ -4,16 +4,18 @@ timetables with raw, sub and dub air times. AnimeSchedule's API terms require at
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.animeschedule import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, Credential, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
 API = "https://animeschedule.net/api/v3"
 TOKEN_ENV = "ANIME_MCP_ANIMESCHEDULE_TOKEN"
@@ -27,26 +29,7 @@ class AnimeScheduleSource(HttpSource):
         kind="api",
         name="AnimeSchedule.net",
         homepage="https://animeschedule.net",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
-            "season",
-            "year",
-            "score",
-            "synopsis",
-            "studios",
-            "genres",
-            "picture",
-            "duration_seconds",
-            "streaming",
-            "relations",
-            "cross_ids",
-            "schedule",
-        },
+        fields=ESSENTIAL_FIELDS | {"studios", "genres", "streaming", "relations", "cross_ids", "schedule"},
         rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
         credentials=(
             Credential(TOKEN_ENV, "AnimeSchedule.net API v3 application token (animeschedule.net/users)"),
@@ -55,6 +38,14 @@ class AnimeScheduleSource(HttpSource):
         formats=("animeschedule-v3-json",),
         kinds=("anime", "search", "schedule", "error"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {
+        "anime": parse.parse_anime,
+        "error": parse.parse_anime,
+    }
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "schedule": parse.parse_schedule,
+    }
     policy = HttpPolicy(forbidden_is_auth=True)
 
     def _headers(self) -> dict[str, str]:
@@ -83,16 +74,6 @@ class AnimeScheduleSource(HttpSource):
             detect_error=_DETECT,
         )
         return parse.parse_schedule(response.content, url=response.url)
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "error": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "schedule": parse.parse_schedule,
-        }
-        return parsers[kind]
 
 
 @hookimpl

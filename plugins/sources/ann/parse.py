@@ -2,7 +2,7 @@
 
 ``https://cdn.animenewsnetwork.com/encyclopedia/api.xml?anime=1/5/100`` answers one ``<ann>`` document
 with several ``<anime>`` elements (up to 50 ids per request) plus ``<warning>`` elements for ids it
-ignored or did not find. XML is parsed with :func:`anime_mcp.adapters.xml_safety.parse_xml` (no DTD, no
+ignored or did not find. XML is parsed with :func:`anime_mcp.adapters.source_toolkit.load_xml` (no DTD, no
 entities, no network, bounded size and depth).
 
 - ``parse_anime_batch(body, *, url, fetched_at) -> list[SourceRecord]``: every anime of the document, in
@@ -28,8 +28,28 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-from anime_mcp.adapters.xml_safety import Element, parse_xml
-from anime_mcp.core.errors import Blocked, NotFound, ParseError, SourceError
+from anime_mcp.adapters.source_toolkit import (
+    Element,
+    PartialDate,
+    RecordBuilder,
+    anime_type,
+    as_bytes,
+    clean_str,
+    dedupe,
+    detect_http_error,
+    float_from_text,
+    guarded,
+    guarded_detector,
+    html_to_text,
+    int_from_text,
+    load_xml,
+    partial_date,
+    platform_id_or_none,
+    require_id,
+    season_of,
+    status_from_dates,
+)
+from anime_mcp.core.errors import NotFound, ParseError, SourceError
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.sources import (
@@ -41,27 +61,6 @@ from anime_mcp.core.sources import (
     RelatedEntry,
     SearchCandidate,
     SourceRecord,
-)
-from anime_mcp.plugins.sources._common import (
-    PartialDate,
-    RecordBuilder,
-    anime_type,
-    as_bytes,
-    challenge_reason,
-    clean_str,
-    dedupe,
-    error_for_status,
-    float_from_text,
-    guarded,
-    guarded_detector,
-    html_to_text,
-    int_from_text,
-    looks_like_html,
-    partial_date,
-    platform_id_or_none,
-    require_id,
-    season_of,
-    status_from_dates,
 )
 
 SOURCE = "ann"
@@ -81,13 +80,7 @@ __all__ = [
 
 
 def _root(body: bytes | str) -> Element:
-    raw = as_bytes(body)
-    if looks_like_html(raw):
-        reason = challenge_reason(raw)
-        if reason:
-            raise Blocked(reason, source=SOURCE)
-        raise ParseError("an HTML page came back where the encyclopedia XML was expected", source=SOURCE)
-    root = parse_xml(raw, source=SOURCE)
+    root = load_xml(body, source=SOURCE)  # a challenge page is Blocked, any other HTML a ParseError
     if root.tag not in ("ann", "report"):
         raise ParseError(f"expected an <ann> or <report> document, got <{root.tag}>", source=SOURCE)
     return root
@@ -114,12 +107,12 @@ def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None 
     An ``<ann>`` holding only ``<warning>`` elements (ids ignored or not found) is ``NotFound``.
     """
     raw = as_bytes(body)
-    by_status = error_for_status(status, raw, source=SOURCE, headers=headers)
+    by_status = detect_http_error(status, raw, source=SOURCE, headers=headers)
     if by_status is not None or not raw.strip():
         return by_status
     try:
-        root = parse_xml(raw, source=SOURCE)
-    except ParseError:
+        root = load_xml(raw, source=SOURCE)
+    except SourceError:
         return None
     if root.tag == "ann" and root.find("anime") is None and root.find("manga") is None:
         warnings = "; ".join(w for w in _warnings(root) if w) or "the document holds no anime"
@@ -348,20 +341,14 @@ def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
     anime = _pick(_root(body), url)
     roles: dict[str, list[str | None]] = {}
     names: dict[str, tuple[str, str | None, str]] = {}
-    for staff in anime.findall("staff"):
-        person = staff.find("person")
-        if person is None or not clean_str(person.text):
-            continue
-        key = f"p{person.get('id') or person.text}"
-        names.setdefault(key, (clean_str(person.text) or "", clean_str(person.get("id")), "people"))
-        roles.setdefault(key, []).append(clean_str(staff.findtext("task")))
-    for credit in anime.findall("credit"):
-        company = credit.find("company")
-        if company is None or not clean_str(company.text):
-            continue
-        key = f"c{company.get('id') or company.text}"
-        names.setdefault(key, (clean_str(company.text) or "", clean_str(company.get("id")), "company"))
-        roles.setdefault(key, []).append(clean_str(credit.findtext("task")))
+    for tag, who, prefix, kind in (("staff", "person", "p", "people"), ("credit", "company", "c", "company")):
+        for entry in anime.findall(tag):
+            named = entry.find(who)
+            if named is None or not clean_str(named.text):
+                continue
+            key = f"{prefix}{named.get('id') or named.text}"
+            names.setdefault(key, (clean_str(named.text) or "", clean_str(named.get("id")), kind))
+            roles.setdefault(key, []).append(clean_str(entry.findtext("task")))
     credits = []
     for key, (name, person_id, kind) in names.items():
         page = "people.php" if kind == "people" else "company.php"

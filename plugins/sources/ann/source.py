@@ -6,17 +6,18 @@ the one-id case. Search uses ``api.xml?title=~name``. ANN asks for at most one r
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
+from typing import ClassVar
 
 from anime_mcp.adapters.http import HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.errors import NotFound
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.ann import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
 
 API = "https://cdn.animenewsnetwork.com/encyclopedia/api.xml"
 BATCH_SIZE = 50
@@ -30,33 +31,23 @@ class AnnSource(HttpSource):
         kind="api",
         name="Anime News Network encyclopedia",
         homepage="https://www.animenewsnetwork.com/encyclopedia/",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
-            "end_date",
-            "season",
-            "year",
-            "score",
-            "synopsis",
-            "studios",
-            "genres",
-            "tags",
-            "picture",
-            "duration_seconds",
-            "relations",
-            "episode_list",
-            "characters",
-            "staff",
-        },
+        fields=ESSENTIAL_FIELDS
+        | {"end_date", "studios", "genres", "tags", "relations", "episode_list", "characters", "staff"},
         rate_limits=(RateLimit(1, 1), RateLimit(60, 60)),
         capabilities={Capability.SEARCH, Capability.BATCH},
         formats=("ann-xml",),
         kinds=("anime", "search", "episodes", "characters", "staff", "error"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {
+        "anime": parse.parse_anime_batch,
+        "error": parse.parse_anime_batch,
+    }
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "episodes": parse.parse_episodes,
+        "characters": parse.parse_characters,
+        "staff": parse.parse_staff,
+    }
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
         found = await self._batch([pid])
@@ -88,18 +79,6 @@ class AnnSource(HttpSource):
     async def _search(self, title: str, limit: int) -> list[SearchCandidate]:
         response = await self.http.get(API, params={"title": f"~{title}"}, detect_error=_DETECT)
         return parse.parse_search(response.content, url=response.url)[:limit]
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime_batch(body, fetched_at=fetched_at),
-            "error": lambda body: parse.parse_anime_batch(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "episodes": parse.parse_episodes,
-            "characters": parse.parse_characters,
-            "staff": parse.parse_staff,
-        }
-        return parsers[kind]
 
 
 @hookimpl

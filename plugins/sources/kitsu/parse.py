@@ -24,6 +24,27 @@ from urllib.parse import parse_qsl, urlsplit
 
 from attrs import frozen
 
+from anime_mcp.adapters.source_toolkit import (
+    RecordBuilder,
+    anime_type,
+    camel,
+    clean_str,
+    dedupe,
+    detect_json_error,
+    float_from_text,
+    guarded,
+    guarded_detector,
+    int_from_text,
+    load_json_checked,
+    parse_datetime,
+    partial_date,
+    platform_id_or_none,
+    positive_int,
+    require_id,
+    retry_after,
+    season_of,
+    wire_converter,
+)
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -36,29 +57,6 @@ from anime_mcp.core.sources import (
     SearchCandidate,
     SourceRecord,
     StreamingLink,
-)
-from anime_mcp.plugins.sources._common import (
-    RecordBuilder,
-    anime_type,
-    as_bytes,
-    camel,
-    clean_str,
-    dedupe,
-    error_for_status,
-    float_from_text,
-    guarded,
-    guarded_detector,
-    int_from_text,
-    json_object_or_none,
-    load_json,
-    parse_datetime,
-    partial_date,
-    platform_id_or_none,
-    positive_int,
-    require_id,
-    retry_after_seconds,
-    season_of,
-    wire_converter,
 )
 
 SOURCE = "kitsu"
@@ -180,7 +178,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
     if code == 404:
         return NotFound(message, source=SOURCE)
     if code == 429:
-        return RateLimited(message, source=SOURCE, retry_after=retry_after_seconds(headers))
+        return RateLimited(message, source=SOURCE, retry_after=retry_after(headers))
     if code in (401, 403):
         return AuthRequired(message, source=SOURCE)
     return Unavailable(f"Kitsu refused the request ({code or 'no status'}): {message}", source=SOURCE)
@@ -189,18 +187,13 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 @guarded_detector(SOURCE)
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a Kitsu answer stands for (JSON:API ``errors``, 429, ...), or None."""
-    raw = as_bytes(body)
-    doc = json_object_or_none(raw, source=SOURCE)
-    return _error_from_document(doc, headers=headers) or error_for_status(
-        status, raw, source=SOURCE, headers=headers
+    return detect_json_error(
+        status, body, source=SOURCE, document_error=_error_from_document, headers=headers
     )
 
 
 def _document(body: bytes | str) -> _Document:
-    doc = load_json(body, source=SOURCE)
-    error = _error_from_document(doc)
-    if error is not None:
-        raise error
+    doc = load_json_checked(body, source=SOURCE, document_error=_error_from_document)
     if not isinstance(doc, dict) or "data" not in doc:
         raise ParseError("not a JSON:API document (no data member)", source=SOURCE)
     document: _Document = _CONVERTER.structure(doc, _Document)

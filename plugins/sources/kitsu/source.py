@@ -3,14 +3,17 @@ streaming links in one request), title search, and paginated episodes (following
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from anime_mcp.adapters.http import HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.kitsu import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
 
 API = "https://kitsu.app/api/edge"
 HEADERS = {"accept": "application/vnd.api+json"}
@@ -35,25 +38,14 @@ class KitsuSource(HttpSource):
         kind="api",
         name="Kitsu",
         homepage="https://kitsu.app",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
+        fields=ESSENTIAL_FIELDS
+        | {
             "end_date",
-            "season",
-            "year",
-            "score",
             "rank",
             "popularity",
-            "synopsis",
             "studios",
             "genres",
             "tags",
-            "picture",
-            "duration_seconds",
             "streaming",
             "relations",
             "cross_ids",
@@ -64,6 +56,12 @@ class KitsuSource(HttpSource):
         formats=("kitsu-jsonapi",),
         kinds=("anime", "search", "episodes", "streaming"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "episodes": parse.parse_episodes,
+        "streaming": parse.parse_streaming_links,
+    }
     ping_id = None
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
@@ -100,16 +98,6 @@ class KitsuSource(HttpSource):
             headers=HEADERS,
             detect_error=_DETECT,
         )
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "episodes": parse.parse_episodes,
-            "streaming": parse.parse_streaming_links,
-        }
-        return parsers[kind]
 
 
 @hookimpl

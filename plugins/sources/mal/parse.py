@@ -30,6 +30,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from attrs import frozen
 
+from anime_mcp.adapters.source_toolkit import (
+    RecordBuilder,
+    anime_type,
+    clean_str,
+    date_parts,
+    dedupe,
+    detect_json_error,
+    guarded,
+    guarded_detector,
+    id_from_url,
+    load_json_checked,
+    parse_datetime,
+    partial_date,
+    positive_int,
+    require_id,
+    retry_after,
+    season_named,
+    season_of,
+    wire_converter,
+)
 from anime_mcp.core.errors import (
     AuthRequired,
     NotFound,
@@ -52,27 +72,6 @@ from anime_mcp.core.sources import (
     SearchCandidate,
     SourceRecord,
     StreamingLink,
-)
-from anime_mcp.plugins.sources._common import (
-    RecordBuilder,
-    anime_type,
-    as_bytes,
-    clean_str,
-    date_parts,
-    dedupe,
-    error_for_status,
-    guarded,
-    guarded_detector,
-    id_from_url,
-    load_json,
-    parse_datetime,
-    partial_date,
-    positive_int,
-    require_id,
-    retry_after_seconds,
-    season_named,
-    season_of,
-    wire_converter,
 )
 
 SOURCE = "mal"
@@ -363,7 +362,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
         kind = str(doc.get("type") or "")
         message = " ".join(str(doc.get("message") or kind or "error").split())[:300]
         if code == 429 or "RateLimit" in kind:
-            return RateLimited(f"Jikan: {message}", source=SOURCE, retry_after=retry_after_seconds(headers))
+            return RateLimited(f"Jikan: {message}", source=SOURCE, retry_after=retry_after(headers))
         if code == 404:
             return NotFound(f"Jikan: {message}", source=SOURCE)
         if code in (401, 403):
@@ -383,7 +382,7 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
                 f"MAL API refused the credentials ({error}): check the X-MAL-CLIENT-ID", source=SOURCE
             )
         if error in ("too_many_requests", "rate_limited"):
-            return RateLimited(f"MAL API: {message}", source=SOURCE, retry_after=retry_after_seconds(headers))
+            return RateLimited(f"MAL API: {message}", source=SOURCE, retry_after=retry_after(headers))
         return Unavailable(f"MAL API error {error!r}: {message}", source=SOURCE)
     return None
 
@@ -391,27 +390,19 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
 @guarded_detector(SOURCE)
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a MAL API v2 / Jikan answer stands for, or None for a normal document."""
-    raw = as_bytes(body)
-    doc: object = None
-    if raw.lstrip()[:1] in (b"{", b"["):
-        try:
-            doc = load_json(raw, source=SOURCE)
-        except ParseError:
-            doc = None
-    from_doc = _error_from_document(doc, headers=headers)
-    if from_doc is not None:
-        return from_doc
+    return detect_json_error(
+        status, body, source=SOURCE, headers=headers, document_error=_error_from_document, by_status=_refused
+    )
+
+
+def _refused(status: int, doc: object, raw: bytes) -> SourceError | None:
     if status == 403 and isinstance(doc, dict):
         return AuthRequired("MAL API answered 403: check the X-MAL-CLIENT-ID", source=SOURCE)
-    return error_for_status(status, raw, source=SOURCE, headers=headers)
+    return None
 
 
 def _load(body: bytes | str) -> Any:
-    doc = load_json(body, source=SOURCE)
-    error = _error_from_document(doc)
-    if error is not None:
-        raise error
-    return doc
+    return load_json_checked(body, source=SOURCE, document_error=_error_from_document)
 
 
 def _format_of(doc: Any) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
+from anime_mcp.adapters.source_toolkit import load_json
 from anime_mcp.core.errors import AuthRequired, ParseError, Unavailable
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -23,7 +24,7 @@ from anime_mcp.core.sources import Episode, Page, SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.mal import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, Credential, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
 CLIENT_ID_ENV = "ANIME_MCP_MAL_CLIENT_ID"
 JIKAN_URL_ENV = "ANIME_MCP_JIKAN_URL"
@@ -68,25 +69,14 @@ class MalSource(HttpSource):
         kind="api",
         name="MyAnimeList",
         homepage="https://myanimelist.net",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
+        fields=ESSENTIAL_FIELDS
+        | {
             "end_date",
-            "season",
-            "year",
-            "score",
             "rank",
             "popularity",
-            "synopsis",
             "studios",
             "genres",
             "tags",
-            "picture",
-            "duration_seconds",
             "streaming",
             "relations",
             "cross_ids",
@@ -111,6 +101,15 @@ class MalSource(HttpSource):
         formats=(parse.MAL_V2, parse.JIKAN),
         kinds=("anime", "search", "season", "episodes", "characters", "staff", "schedule"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "season": parse.parse_search,
+        "episodes": parse.parse_episodes,
+        "characters": parse.parse_characters,
+        "staff": parse.parse_staff,
+        "schedule": parse.parse_schedule,
+    }
     policy = HttpPolicy(forbidden_is_auth=True)
 
     # --- which API ---------------------------------------------------------------------------------
@@ -213,23 +212,13 @@ class MalSource(HttpSource):
         detected = parse.detect_format(document)
         if format is not None and format != detected:
             raise ParseError(f"the document is {detected}, not {format}", source="mal")
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "season": parse.parse_search,
-            "episodes": parse.parse_episodes,
-            "characters": parse.parse_characters,
-            "staff": parse.parse_staff,
-            "schedule": parse.parse_schedule,
-        }
-        return parsers[kind]
+        return super().document_parser(kind, format, document)
 
 
 def _page_of(items: list[SearchCandidate], response: HttpResponse) -> Page[SearchCandidate]:
     """Jikan list pagination: the next page while ``pagination.has_next_page`` says so."""
 
-    document = response.json(source="mal")
+    document = load_json(response.content, source="mal")
     pagination = document.get("pagination") if isinstance(document, dict) else None
     has_next = isinstance(pagination, dict) and pagination.get("has_next_page") is True
     current = pagination.get("current_page", 1) if isinstance(pagination, dict) else 1

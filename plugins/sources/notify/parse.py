@@ -19,18 +19,13 @@ from typing import Any
 
 from attrs import frozen
 
-from anime_mcp.core.errors import NotFound, ParseError, SourceError
-from anime_mcp.core.models import Status
-from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.references import canonical_url
-from anime_mcp.core.sources import Rating, RelatedEntry, SourceRecord
-from anime_mcp.plugins.sources._common import (
+from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     as_bytes,
     camel,
     clean_str,
-    error_for_status,
+    detect_http_error,
     guarded,
     guarded_detector,
     html_to_text,
@@ -42,6 +37,11 @@ from anime_mcp.plugins.sources._common import (
     season_of,
     wire_converter,
 )
+from anime_mcp.core.errors import NotFound, ParseError, SourceError
+from anime_mcp.core.models import Status
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.references import canonical_url
+from anime_mcp.core.sources import Rating, RelatedEntry, SourceRecord
 
 SOURCE = "notify"
 IMAGE_URL = "https://media.notify.moe/images/anime/large/{}{}"
@@ -121,7 +121,7 @@ _CONVERTER = wire_converter(rename=camel)
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a notify.moe answer stands for, or None for a normal document."""
     raw = as_bytes(body)
-    error = error_for_status(status, raw, source=SOURCE, headers=headers)
+    error = detect_http_error(status, raw, source=SOURCE, headers=headers)
     if error is None and 200 <= status < 300 and raw.strip().lower() in (b"not found", b"null", b""):
         return NotFound("notify.moe has no such anime", source=SOURCE)
     return error

@@ -4,16 +4,19 @@ notify.moe is barely maintained; it stays a source because its ids are in the ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import attrs
 
 from anime_mcp.adapters.http import HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import SourceRecord
 from anime_mcp.plugins.sources.notify import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, RateLimit, SourceInfo
 
 API = "https://notify.moe/api"
 _DETECT = HttpSource.detector(parse.detect_error)
@@ -26,28 +29,13 @@ class NotifySource(HttpSource):
         kind="api",
         name="notify.moe",
         homepage="https://notify.moe",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
-            "end_date",
-            "season",
-            "year",
-            "score",
-            "synopsis",
-            "genres",
-            "picture",
-            "duration_seconds",
-            "cross_ids",
-            "relations",
-        },
+        fields=ESSENTIAL_FIELDS | {"end_date", "genres", "cross_ids", "relations"},
         rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
         formats=("notify-json",),
         kinds=("anime", "relations"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {"relations": parse.parse_relations}
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
         response = await self.http.get(f"{API}/anime/{pid.id}", detect_error=_DETECT)
@@ -57,14 +45,6 @@ class NotifySource(HttpSource):
         related = await self.http.get(f"{API}/animerelations/{pid.id}", detect_error=_DETECT)
         relations = parse.parse_relations(related.content, url=related.url)
         return attrs.evolve(record, relations=tuple(relations), fields=record.fields | {"relations"})
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "relations": parse.parse_relations,
-        }
-        return parsers[kind]
 
 
 @hookimpl

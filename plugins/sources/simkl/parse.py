@@ -20,35 +20,34 @@ from typing import Any
 
 from attrs import frozen
 
-from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
-from anime_mcp.core.models import Status
-from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.references import canonical_url
-from anime_mcp.core.sources import Episode, Page, Rating, SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources._common import (
+from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
-    as_bytes,
     clean_str,
     dedupe,
-    error_for_status,
+    detect_json_error,
     float_from_text,
     guarded,
     guarded_detector,
     html_to_text,
     int_from_text,
     japan_date,
-    json_object_or_none,
-    load_json,
+    load_json_checked,
     parse_datetime,
     partial_date,
     platform_id_or_none,
     positive_int,
     require_id,
-    retry_after_seconds,
+    retry_after,
     season_of,
+    structure_list,
     wire_converter,
 )
+from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.models import Status
+from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.references import canonical_url
+from anime_mcp.core.sources import Episode, Page, Rating, SearchCandidate, SourceRecord
 
 SOURCE = "simkl"
 POSTER_URL = "https://simkl.in/posters/{}_m.jpg"
@@ -118,29 +117,26 @@ def _error_from_document(doc: object, *, headers: Mapping[str, str] | None = Non
     if code == 404 or "not_found" in lowered or "not found" in lowered:
         return NotFound(f"Simkl: {message}", source=SOURCE)
     if code == 429 or "rate" in lowered:
-        return RateLimited(f"Simkl: {message}", source=SOURCE, retry_after=retry_after_seconds(headers))
+        return RateLimited(f"Simkl: {message}", source=SOURCE, retry_after=retry_after(headers))
     return Unavailable(f"Simkl error {error!r}: {message}", source=SOURCE)
 
 
 @guarded_detector(SOURCE)
 def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
     """The typed error a Simkl answer stands for, or None for a normal document."""
-    raw = as_bytes(body)
-    doc = json_object_or_none(raw, source=SOURCE)
-    from_doc = _error_from_document(doc, headers=headers)
-    if from_doc is not None:
-        return from_doc
+    return detect_json_error(
+        status, body, source=SOURCE, headers=headers, document_error=_error_from_document, by_status=_refused
+    )
+
+
+def _refused(status: int, doc: object, raw: bytes) -> SourceError | None:
     if status in (401, 403) and not raw.lstrip().lower().startswith((b"<!doctype", b"<html")):
         return AuthRequired("Simkl refused the request: check the client id", source=SOURCE)
-    return error_for_status(status, raw, source=SOURCE, headers=headers)
+    return None
 
 
 def _load(body: bytes | str) -> Any:
-    doc = load_json(body, source=SOURCE)
-    error = _error_from_document(doc)
-    if error is not None:
-        raise error
-    return doc
+    return load_json_checked(body, source=SOURCE, document_error=_error_from_document)
 
 
 # ============================================================================================ mapping
@@ -235,11 +231,10 @@ def parse_search(body: bytes | str, *, url: str = "") -> list[SearchCandidate]:
     doc = _load(body)
     if doc is None:
         return []
-    if not isinstance(doc, list):
-        raise ParseError("a search answer is a JSON array", source=SOURCE)
     candidates = []
-    for item in doc:
-        anime: _Anime = _CONVERTER.structure(item, _Anime)
+    for anime in structure_list(
+        _CONVERTER, doc, _Anime, source=SOURCE, not_a_list="a search answer is a JSON array"
+    ):
         pid = _simkl_id(anime.ids)
         title = clean_str(anime.title) or pid.id
         start = japan_date(anime.first_aired)
@@ -267,11 +262,10 @@ _EPISODE_KINDS = {"episode": "regular", "special": "special"}
 def parse_episodes(body: bytes | str, *, url: str = "") -> Page[Episode]:
     """``/anime/episodes/{id}``: every episode in one answer (``next_url`` is always None)."""
     doc = _load(body)
-    if not isinstance(doc, list):
-        raise ParseError("an episode list is a JSON array", source=SOURCE)
     episodes = []
-    for item in doc:
-        episode: _Episode = _CONVERTER.structure(item, _Episode)
+    for episode in structure_list(
+        _CONVERTER, doc, _Episode, source=SOURCE, not_a_list="an episode list is a JSON array"
+    ):
         aired_at = parse_datetime(episode.date)
         ids = episode.ids or {}
         episode_id = int_from_text(ids.get("simkl_id", ids.get("simkl")))

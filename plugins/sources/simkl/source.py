@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from anime_mcp.adapters.http import HttpPolicy, HttpSource
-from anime_mcp.adapters.http.source_base import DocumentParser
+from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SearchCandidate, SourceRecord
 from anime_mcp.plugins.sources.simkl import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.source import Capability, Credential, RateLimit, SourceInfo
+from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
 API = "https://api.simkl.com"
 CLIENT_ID_ENV = "ANIME_MCP_SIMKL_CLIENT_ID"
@@ -23,30 +26,18 @@ class SimklSource(HttpSource):
         kind="api",
         name="Simkl",
         homepage="https://simkl.com",
-        fields={
-            "title",
-            "titles",
-            "type",
-            "episodes",
-            "status",
-            "start_date",
-            "season",
-            "year",
-            "score",
-            "rank",
-            "synopsis",
-            "genres",
-            "picture",
-            "duration_seconds",
-            "cross_ids",
-            "episode_list",
-        },
+        fields=ESSENTIAL_FIELDS | {"rank", "genres", "cross_ids", "episode_list"},
         rate_limits=(RateLimit(1, 1), RateLimit(60, 60)),
         credentials=(Credential(CLIENT_ID_ENV, "Simkl API client id (simkl.com/settings/developer)"),),
         capabilities={Capability.SEARCH, Capability.EPISODES},
         formats=("simkl-json",),
         kinds=("anime", "search", "episodes"),
     )
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {
+        "search": parse.parse_search,
+        "episodes": parse.parse_episodes,
+    }
     policy = HttpPolicy(forbidden_is_auth=True)
 
     def _auth(self) -> dict[str, str]:
@@ -91,15 +82,6 @@ class SimklSource(HttpSource):
         await self.http.get(
             f"{API}/anime/40398", params=self._params(), headers=self._auth(), detect_error=_DETECT
         )
-
-    def document_parser(self, kind: str, format: str | None, document: bytes) -> DocumentParser:
-        fetched_at = self.now()
-        parsers: dict[str, DocumentParser] = {
-            "anime": lambda body: parse.parse_anime(body, fetched_at=fetched_at),
-            "search": parse.parse_search,
-            "episodes": parse.parse_episodes,
-        }
-        return parsers[kind]
 
 
 @hookimpl

@@ -1,9 +1,19 @@
-"""Helpers shared by the source parsers: guarded entry points, safe JSON, wire converters, small text rules.
+"""The public source toolkit: what every source plugin needs between the HTTP path and a ``SourceRecord``.
 
-Nothing here does I/O. Every public parse function of a source module is wrapped by :func:`guarded`, so
-whatever goes wrong inside (a ``KeyError`` from an unexpected shape, a cattrs validation error, a bad date)
-leaves as a :class:`~anime_mcp.core.errors.ParseError` naming the source, while the typed errors the parser
-raises on purpose (``NotFound``, ``Blocked``, ...) pass through unchanged.
+Built-in sources and third-party plugins use the same functions (see docs/plugins.md, "The source
+toolkit"). Nothing here does I/O; every function is pure and reports failures only as the typed
+``SourceError`` subclasses of ``anime_mcp.core.errors``:
+
+- guards: :func:`guarded` and :func:`guarded_detector` make sure nothing else leaves a parser;
+- documents: :func:`load_json`, :func:`load_xml` (defused, via ``adapters.xml_safety``) and
+  :func:`load_html`, each with a size limit and challenge-page detection;
+- errors: :func:`detect_http_error` and :func:`retry_after`, which apply the one error policy of
+  ``anime_mcp.adapters.http.errors``; :func:`detect_json_error` and :func:`load_json_checked` for JSON
+  APIs that state their errors in the body;
+- wire models: :func:`wire_converter` (strict cattrs), :func:`camel` and :func:`structure_list`;
+- values, dates, ids: small rules the platforms share (:func:`clean_str`, :func:`partial_date`,
+  :func:`require_id`, ...);
+- records: :class:`RecordBuilder`, which remembers which fields a document really stated.
 """
 
 from __future__ import annotations
@@ -14,44 +24,87 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from anime_mcp.adapters.strict_converter import describe_error, make_converter
-from anime_mcp.core.errors import (
-    AuthRequired,
-    Blocked,
-    NotAnAnimeReference,
-    NotFound,
-    ParseError,
-    RateLimited,
-    SourceError,
-    Unavailable,
+from anime_mcp.adapters.http.errors import (
+    challenge_reason,
+    error_for_status,
+    looks_like_html,
+    parse_retry_after,
 )
+from anime_mcp.adapters.strict_converter import describe_error, make_converter
+from anime_mcp.adapters.xml_safety import MAX_XML_BYTES, Element, parse_xml
+from anime_mcp.core.errors import Blocked, NotAnAnimeReference, ParseError, SourceError
 from anime_mcp.core.models import AnimeType, Season, Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url, parse_source_url
 from anime_mcp.core.sources import SourceRecord
+from anime_mcp.ports.clock import Clock
+
+__all__ = [
+    "MAX_HTML_BYTES",
+    "MAX_JSON_BYTES",
+    "MAX_XML_BYTES",
+    "Element",
+    "PartialDate",
+    "RecordBuilder",
+    "anime_type",
+    "as_bytes",
+    "camel",
+    "challenge_reason",
+    "clean_str",
+    "date_parts",
+    "dedupe",
+    "detect_http_error",
+    "detect_json_error",
+    "float_from_text",
+    "guarded",
+    "guarded_detector",
+    "html_to_text",
+    "id_from_url",
+    "int_from_text",
+    "japan_date",
+    "json_object_or_none",
+    "load_html",
+    "load_json",
+    "load_json_checked",
+    "load_xml",
+    "looks_like_html",
+    "parse_datetime",
+    "partial_date",
+    "platform_id_or_none",
+    "positive_int",
+    "require_id",
+    "retry_after",
+    "season_named",
+    "season_of",
+    "status_from_dates",
+    "structure_list",
+    "wire_converter",
+]
 
 MAX_JSON_BYTES = 32 * 1024 * 1024  # Kitsu's largest real answer (One Piece, included[]) is ~0.45 MB
+MAX_HTML_BYTES = 8 * 1024 * 1024  # a page is at most what the HTTP path lets through by default
 
-P = ParamSpec("P")
-R = TypeVar("R")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_T = TypeVar("_T")
 
 
-# --------------------------------------------------------------------------------------------- guarding
+# --------------------------------------------------------------------------------------------- guards
 
 
-def guarded(source: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def guarded(source: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Wrap a parse function so that only ``SourceError`` subclasses ever leave it."""
 
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+    def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             try:
                 return fn(*args, **kwargs)
             except SourceError:
@@ -66,16 +119,16 @@ def guarded(source: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 def guarded_detector(
     source: str,
-) -> Callable[[Callable[P, SourceError | None]], Callable[P, SourceError | None]]:
+) -> Callable[[Callable[_P, SourceError | None]], Callable[_P, SourceError | None]]:
     """Wrap a ``detect_error`` function so that it never raises: it *returns* the typed error.
 
     A typed error raised inside is returned; anything unexpected becomes a returned ``ParseError`` (an
     answer that cannot even be classified cannot be parsed either).
     """
 
-    def decorate(fn: Callable[P, SourceError | None]) -> Callable[P, SourceError | None]:
+    def decorate(fn: Callable[_P, SourceError | None]) -> Callable[_P, SourceError | None]:
         @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> SourceError | None:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> SourceError | None:
             try:
                 return fn(*args, **kwargs)
             except SourceError as exc:
@@ -98,6 +151,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def as_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
+    """A response body as bytes (``str`` is encoded as UTF-8); anything else is a ``TypeError``."""
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, bytes | bytearray | memoryview):
@@ -105,24 +159,32 @@ def as_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
     raise TypeError(f"expected the response body as bytes, got {type(body).__name__}")
 
 
+def _check_size(raw: bytes, *, what: str, source: str, max_bytes: int) -> None:
+    if len(raw) > max_bytes:
+        raise ParseError(
+            f"{what} document of {len(raw)} bytes exceeds the {max_bytes}-byte limit", source=source
+        )
+    if not raw.strip():
+        raise ParseError(f"empty document where {what} was expected", source=source)
+
+
+def _refuse_html(raw: bytes, *, what: str, source: str) -> None:
+    if looks_like_html(raw):
+        reason = challenge_reason(raw)
+        if reason:
+            raise Blocked(reason, source=source)
+        raise ParseError(f"an HTML page came back where {what} was expected", source=source)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
 def load_json(body: bytes | str, *, source: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
-    """Decode a JSON document, refusing oversize, empty, HTML and non-standard (NaN) documents."""
+    """Decode a JSON document, refusing oversize, empty, HTML (challenge: ``Blocked``) and NaN documents."""
     raw = as_bytes(body)
-    if len(raw) > max_bytes:
-        raise ParseError(
-            f"JSON document of {len(raw)} bytes exceeds the {max_bytes}-byte limit", source=source
-        )
-    if not raw.strip():
-        raise ParseError("empty document where JSON was expected", source=source)
-    if looks_like_html(raw):
-        reason = challenge_reason(raw)
-        if reason:
-            raise Blocked(reason, source=source)
-        raise ParseError("an HTML page came back where JSON was expected", source=source)
+    _check_size(raw, what="JSON", source=source, max_bytes=max_bytes)
+    _refuse_html(raw, what="JSON", source=source)
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
@@ -131,103 +193,102 @@ def load_json(body: bytes | str, *, source: str, max_bytes: int = MAX_JSON_BYTES
         raise ParseError(f"not valid JSON: {_one_line(exc)}", source=source) from None
 
 
-def json_object_or_none(raw: bytes, *, source: str) -> Any:
+def json_object_or_none(body: bytes | str, *, source: str) -> Any:
     """The body decoded as JSON when it looks like a JSON object, else None (for error detectors)."""
+    raw = as_bytes(body)
     if raw.lstrip()[:1] != b"{":
         return None
     try:
         return load_json(raw, source=source)
-    except ParseError:
+    except SourceError:
         return None
 
 
-def looks_like_html(raw: bytes) -> bool:
-    head = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head[:200]
+def load_xml(body: bytes | str, *, source: str, max_bytes: int = MAX_XML_BYTES) -> Element:
+    """Parse an XML document safely (no DTDs or entities, bounded size and depth); HTML is refused."""
+    raw = as_bytes(body)
+    _check_size(raw, what="XML", source=source, max_bytes=max_bytes)
+    _refuse_html(raw, what="XML", source=source)
+    return parse_xml(raw, source=source, max_bytes=max_bytes)
 
 
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_CHALLENGE_TITLES = (
-    (b"just a moment", 'a Cloudflare challenge page ("Just a moment...") came back'),
-    (b"attention required! | cloudflare", "a Cloudflare block page came back"),
-    (b"ddos-guard", "a DDoS-Guard challenge page came back"),
-    (b"antileech", "an AniDB AntiLeech page came back: the client is banned or flooding"),
-    (b"access denied", 'an "Access denied" page came back'),
-    (b"403 forbidden", "a bare 403 Forbidden page came back"),
-)
-_CHALLENGE_MARKERS = (
-    (b"cf_chl_opt", "a Cloudflare challenge page came back"),
-    (b"cf-browser-verification", "a Cloudflare browser check came back"),
-    (b'id="challenge-form"', "a challenge form came back"),
-)
+def load_html(body: bytes | str, *, source: str, max_bytes: int = MAX_HTML_BYTES) -> str:
+    """An HTML page as text (UTF-8, bad bytes replaced); a challenge page is ``Blocked``."""
+    raw = as_bytes(body)
+    _check_size(raw, what="HTML", source=source, max_bytes=max_bytes)
+    reason = challenge_reason(raw)
+    if reason:
+        raise Blocked(reason, source=source)
+    return raw.decode("utf-8", errors="replace")
 
 
-def challenge_reason(raw: bytes) -> str | None:
-    """Why this body is a challenge / anti-leech / block page instead of data, or None if it is not one."""
-    head = raw[:65536]
-    if not looks_like_html(head) and b"<title" not in head[:4096].lower():
-        return None
-    title_match = _TITLE.search(head)
-    if title_match:
-        title = title_match.group(1).strip().lower()
-        for marker, reason in _CHALLENGE_TITLES:
-            if marker in title:
-                return reason
-    lowered = head.lower()
-    for marker, reason in _CHALLENGE_MARKERS:
-        if marker in lowered:
-            return reason
-    return None
+# --------------------------------------------------------------------------------------------- errors
 
 
-def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    """The ``Retry-After`` (or ``X-RateLimit-Reset``-style) wait in seconds, when a header says so."""
+def retry_after(headers: Mapping[str, str] | None, clock: Clock | None = None) -> float | None:
+    """The ``Retry-After`` wait in seconds from response headers (any case), by the one HTTP parser."""
     if not headers:
         return None
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            from email.utils import parsedate_to_datetime
-
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    value = next((str(v) for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    return parse_retry_after(value, clock)
 
 
-def error_for_status(
-    status: int, body: bytes, *, source: str, headers: Mapping[str, str] | None = None
+def detect_http_error(
+    status: int,
+    body: bytes | str,
+    *,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    html_expected: bool = False,
 ) -> SourceError | None:
-    """The generic HTTP status / challenge-page mapping every source falls back to."""
-    reason = challenge_reason(body)
-    if reason:
-        return Blocked(reason, source=source)
-    if status == 429:
-        return RateLimited(
-            "too many requests (HTTP 429)", source=source, retry_after=retry_after_seconds(headers)
-        )
-    if status == 401:
-        return AuthRequired("the credentials are missing or were refused (HTTP 401)", source=source)
-    if status == 403:
-        return Blocked("access forbidden (HTTP 403)", source=source)
-    if status in (404, 410):
-        return NotFound(f"no such resource (HTTP {status})", source=source)
-    if status in (408, 425) or status >= 500:
-        return Unavailable(f"the site could not answer (HTTP {status})", source=source)
-    if status >= 400:
-        return Unavailable(f"the site refused the request (HTTP {status})", source=source)
-    if looks_like_html(body):
+    """A source's ``detect_error`` fallback: the one HTTP error policy, then HTML where data was due.
+
+    ``adapters.http.errors.error_for_status`` decides (challenge pages, 4xx, 5xx, ...); a 2xx HTML page is
+    a ``ParseError`` unless ``html_expected``. Without a ``clock``, an HTTP-date ``Retry-After`` leaves
+    ``retry_after`` None and the HTTP client fills it in.
+    """
+    raw = as_bytes(body)
+    error = error_for_status(status, raw, source=source, retry_after=retry_after(headers, clock))
+    if error is None and not html_expected and looks_like_html(raw):
         return ParseError("an HTML page came back where API data was expected", source=source)
-    return None
+    return error
+
+
+def detect_json_error(
+    status: int,
+    body: bytes | str,
+    *,
+    source: str,
+    document_error: Callable[..., SourceError | None],
+    headers: Mapping[str, str] | None = None,
+    by_status: Callable[[int, Any, bytes], SourceError | None] | None = None,
+) -> SourceError | None:
+    """A JSON API's ``detect_error``: the error its body states, else ``by_status``, else the HTTP policy.
+
+    ``document_error(doc, headers=headers)`` reads the platform's own error object (``doc``: the body as a
+    JSON object, or None); ``by_status(status, doc, raw)`` maps the statuses the platform uses its own way
+    (None: it has none); :func:`detect_http_error` decides the rest.
+    """
+    raw = as_bytes(body)
+    doc = json_object_or_none(raw, source=source)
+    error = document_error(doc, headers=headers)
+    if error is None and by_status is not None:
+        error = by_status(status, doc, raw)
+    if error is not None:
+        return error
+    return detect_http_error(status, raw, source=source, headers=headers)
+
+
+def load_json_checked(
+    body: bytes | str, *, source: str, document_error: Callable[..., SourceError | None]
+) -> Any:
+    """:func:`load_json`, then raise the error the document itself states (``document_error(doc)``)."""
+    doc = load_json(body, source=source)
+    error = document_error(doc)
+    if error is not None:
+        raise error
+    return doc
 
 
 # --------------------------------------------------------------------------------------------- wire models
@@ -296,6 +357,15 @@ def wire_converter(*, rename: Callable[[str], str] | None = None) -> cattrs.Conv
     return converter
 
 
+def structure_list(
+    converter: cattrs.Converter, doc: object, cls: type[_T], *, source: str, not_a_list: str
+) -> Iterator[_T]:
+    """The items of a JSON array as ``cls``, one by one; anything else is ``ParseError(not_a_list)``."""
+    if not isinstance(doc, list):
+        raise ParseError(not_a_list, source=source)
+    return (converter.structure(item, cls) for item in doc)
+
+
 # --------------------------------------------------------------------------------------------- values
 
 
@@ -325,6 +395,7 @@ def positive_int(value: object) -> int | None:
 
 
 def int_from_text(value: object) -> int | None:
+    """An int, or a string of at most 12 digits read as one; anything else (bools too) is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -335,6 +406,7 @@ def int_from_text(value: object) -> int | None:
 
 
 def float_from_text(value: object) -> float | None:
+    """A finite float from a number or a numeric string; anything else (bools, NaN, junk) is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -380,12 +452,15 @@ class PartialDate:
 
     @property
     def full(self) -> dt.date | None:
+        """The date when year, month and day are known."""
         return dt.date(self.year, self.month, self.day) if self.month and self.day else None
 
     def earliest(self) -> dt.date:
+        """The first day the date may mean."""
         return dt.date(self.year, self.month or 1, self.day or 1)
 
     def latest(self) -> dt.date:
+        """The last day the date may mean."""
         if self.month is None:
             return dt.date(self.year, 12, 31)
         if self.day is None:
@@ -439,22 +514,13 @@ def parse_datetime(value: object) -> dt.datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
+_JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def japan_date(value: object) -> dt.date | None:
     """The Japanese calendar date of an ISO timestamp (broadcast dates are Japan dates written in UTC)."""
     when = parse_datetime(value)
-    return when.astimezone(JST).date() if when else None
-
-
-def from_epoch(value: object) -> dt.datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    try:
-        return dt.datetime.fromtimestamp(value, dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return when.astimezone(_JST).date() if when else None
 
 
 _SEASON_OF_MONTH = {
@@ -466,10 +532,12 @@ _SEASON_OF_MONTH = {
 
 
 def season_of(date: PartialDate | None) -> Season | None:
+    """The season a date's month falls in (January-March: WINTER, ...); None without a month."""
     return _SEASON_OF_MONTH.get(date.month) if date is not None and date.month else None
 
 
 def season_named(value: object) -> Season | None:
+    """A season word (``"spring"``, ``"AUTUMN"``) as a ``Season``; anything else is None."""
     text = clean_str(value)
     if text is None:
         return None
@@ -557,6 +625,7 @@ def platform_id_or_none(platform: Platform, raw: object) -> PlatformId | None:
 
 
 def require_id(platform: Platform, raw: object, *, source: str) -> PlatformId:
+    """The document's own id on ``platform``; a missing or invalid one is a ``ParseError``."""
     pid = platform_id_or_none(platform, raw)
     if pid is None:
         raise ParseError(
@@ -576,7 +645,7 @@ def id_from_url(url: object) -> PlatformId | None:
         return None
 
 
-def unique_ids(
+def _unique_ids(
     ids: Iterable[PlatformId | None], *, besides: PlatformId | None = None
 ) -> tuple[PlatformId, ...]:
     seen: dict[PlatformId, None] = {}
@@ -601,11 +670,13 @@ class RecordBuilder:
         self._values: dict[str, Any] = {}
 
     def set(self, name: str, value: object) -> None:
+        """Record one stated value (None and blank strings mean "not stated")."""
         if value is None or (isinstance(value, str) and not value.strip()):
             return
         self._values[name] = value.strip() if type(value) is str else value
 
     def set_list(self, name: str, values: Iterable[Any] | None) -> None:
+        """Record a stated list, deduplicated (empty: the source said "none"; None: it said nothing)."""
         if values is None:
             return
         items = list(values)
@@ -618,14 +689,16 @@ class RecordBuilder:
             self._values[name] = tuple(dict.fromkeys(item for item in items if item is not None))
 
     def has(self, name: str) -> bool:
+        """Whether ``name`` was stated."""
         return name in self._values
 
     def build(self, *, fetched_at: dt.datetime, url: str | None = None) -> SourceRecord:
+        """The ``SourceRecord``, its ``fields`` being exactly the stated names (url: the canonical one)."""
         values = dict(self._values)
         if "titles" in values and "title" in values:
             values["titles"] = tuple(t for t in values["titles"] if t != values["title"])
         if "cross_ids" in values:
-            values["cross_ids"] = unique_ids(values["cross_ids"], besides=self.pid)
+            values["cross_ids"] = _unique_ids(values["cross_ids"], besides=self.pid)
         return SourceRecord(
             platform_id=self.pid,
             url=url or canonical_url(self.pid),
