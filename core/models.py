@@ -118,9 +118,17 @@ PRIMARY_PLATFORM_ORDER: tuple[Platform, ...] = (
 )
 
 
+def _primary_rank(platform: Platform) -> int:
+    """Built-in platforms in ``PRIMARY_PLATFORM_ORDER``; platforms declared by plugins after them."""
+    try:
+        return PRIMARY_PLATFORM_ORDER.index(platform)
+    except ValueError:
+        return len(PRIMARY_PLATFORM_ORDER)
+
+
 def internal_id(sources: tuple[PlatformId, ...]) -> str:
     """``{platform}-{id}`` of the highest-ranked source; stable while that page exists."""
     if not sources:
         raise ValueError("an entry needs at least one recognised source")
-    primary = min(sources, key=lambda s: (PRIMARY_PLATFORM_ORDER.index(s.platform), s.id))
+    primary = min(sources, key=lambda s: (_primary_rank(s.platform), s.platform.value, s.id))
     return f"{primary.platform.value}-{primary.id}"

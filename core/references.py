@@ -14,93 +14,44 @@ from urllib.parse import parse_qs, urlsplit
 from attrs import frozen
 
 from anime_mcp.core.errors import NotAnAnimeReference
-from anime_mcp.core.platforms import PLATFORM_ALIASES, Platform, PlatformId
-
-_CANONICAL_URL: dict[Platform, str] = {
-    Platform.MAL: "https://myanimelist.net/anime/{}",
-    Platform.ANILIST: "https://anilist.co/anime/{}",
-    Platform.KITSU: "https://kitsu.app/anime/{}",
-    Platform.ANIDB: "https://anidb.net/anime/{}",
-    Platform.ANN: "https://animenewsnetwork.com/encyclopedia/anime.php?id={}",
-    Platform.ANIMEPLANET: "https://anime-planet.com/anime/{}",
-    Platform.LIVECHART: "https://livechart.me/anime/{}",
-    Platform.ANISEARCH: "https://anisearch.com/anime/{}",
-    Platform.ANIMECOUNTDOWN: "https://animecountdown.com/{}",
-    Platform.ANIMESCHEDULE: "https://animeschedule.net/anime/{}",
-    Platform.NOTIFY: "https://notify.moe/anime/{}",
-    Platform.SIMKL: "https://simkl.com/anime/{}",
-}
-
-_ID = r"(?P<id>[^/?#,]+)"
-
-# host -> (platform, path patterns). Path patterns match the start of the path; what follows the id
-# (a slug, a trailing slash, a sub-page such as /characters) is ignored.
-_URL_RULES: dict[str, tuple[Platform, tuple[re.Pattern[str], ...]]] = {
-    "myanimelist.net": (Platform.MAL, (re.compile(rf"/anime/{_ID}"),)),
-    "anilist.co": (Platform.ANILIST, (re.compile(rf"/anime/{_ID}"),)),
-    "kitsu.app": (Platform.KITSU, (re.compile(rf"/anime/{_ID}"),)),
-    "kitsu.io": (Platform.KITSU, (re.compile(rf"/anime/{_ID}"),)),
-    "anidb.net": (Platform.ANIDB, (re.compile(rf"/anime/{_ID}"), re.compile(r"/a(?P<id>[0-9]+)/?$"))),
-    "anime-planet.com": (Platform.ANIMEPLANET, (re.compile(rf"/anime/{_ID}"),)),
-    "livechart.me": (Platform.LIVECHART, (re.compile(rf"/anime/{_ID}"),)),
-    "anisearch.com": (Platform.ANISEARCH, (re.compile(rf"/anime/{_ID}"),)),  # /anime/3633,death-note
-    "anisearch.de": (Platform.ANISEARCH, (re.compile(rf"/anime/{_ID}"),)),
-    "animecountdown.com": (Platform.ANIMECOUNTDOWN, (re.compile(rf"/{_ID}"),)),
-    "animeschedule.net": (Platform.ANIMESCHEDULE, (re.compile(rf"/anime/{_ID}"),)),
-    "notify.moe": (Platform.NOTIFY, (re.compile(rf"/anime/{_ID}"),)),
-    "simkl.com": (Platform.SIMKL, (re.compile(rf"/anime/{_ID}"),)),
-    "animenewsnetwork.com": (Platform.ANN, ()),
-    "animenewsnetwork.cc": (Platform.ANN, ()),
-}
-
-# Old query-string forms: (platform, path, query key, required other query values).
-_QUERY_RULES: tuple[tuple[Platform, str, str, dict[str, str]], ...] = (
-    (Platform.ANN, "/encyclopedia/anime.php", "id", {}),
-    (Platform.MAL, "/anime.php", "id", {}),
-    (Platform.ANIDB, "/perl-bin/animedb.pl", "aid", {"show": "anime"}),
-    (Platform.ANIDB, "/anime/", "aid", {}),
-)
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, PlatformId, Platforms, PlatformSpec
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_PREFIXED = re.compile(r"^(?P<platform>[a-z][a-z.-]*):(?P<id>\S+)$", re.IGNORECASE)
-_INTERNAL = re.compile(r"^(?P<platform>[a-z]+)-(?P<id>\S+)$")
+_PREFIXED = re.compile(r"^(?P<platform>[a-z][a-z0-9.-]*):(?P<id>\S+)$", re.IGNORECASE)
+_INTERNAL = re.compile(r"^(?P<platform>[a-z][a-z0-9]*)-(?P<id>\S+)$")
 
 
-def canonical_url(pid: PlatformId) -> str:
-    """The single URL form the anime-offline-database uses for this page."""
-    return _CANONICAL_URL[pid.platform].format(pid.id)
+def canonical_url(pid: PlatformId, platforms: Platforms = BUILTIN_PLATFORMS) -> str:
+    """The single URL form the anime-offline-database uses for this page (``KeyError``: unknown platform)."""
+    return platforms[pid.platform].url(pid.id)
 
 
-def _normalise_id(platform: Platform, raw: str) -> str:
-    if platform in (Platform.ANIMEPLANET, Platform.ANIMESCHEDULE):
-        return raw.lower()
-    if platform is Platform.KITSU and not raw.isdigit():
-        return raw.lower()
-    if platform is Platform.NOTIFY:
-        return raw  # case-sensitive opaque ids: "007" is not "7"
-    if raw.isascii() and raw.isdigit():
-        return raw.lstrip("0") or "0"
-    return raw
+def _platform_id(spec: PlatformSpec, raw: str) -> PlatformId:
+    """The canonical id of ``raw`` on ``spec``'s platform, checked against the platform's own id pattern."""
+    value = spec.normalise(raw)
+    if not spec.valid_id(value):
+        raise NotAnAnimeReference(f"{value!r} is not a valid {spec.id.value} id")
+    return PlatformId(spec.id, value)
 
 
-def _make(platform: Platform, raw: str, original: str) -> PlatformId:
+def _make(spec: PlatformSpec, raw: str, original: str) -> PlatformId:
     try:
-        return PlatformId(platform, _normalise_id(platform, raw))
+        return _platform_id(spec, raw)
     except NotAnAnimeReference:
         raise NotAnAnimeReference(
-            f"not an anime reference: {original!r} has no valid {platform.value} id"
+            f"not an anime reference: {original!r} has no valid {spec.id.value} id"
         ) from None
 
 
-def looks_like_url(text: str) -> bool:
+def looks_like_url(text: str, platforms: Platforms = BUILTIN_PLATFORMS) -> bool:
     text = text.strip()
     if _SCHEME.match(text):
         return True
     host = text.split("/", 1)[0].lower().removeprefix("www.")
-    return "/" in text and host in _URL_RULES
+    return "/" in text and platforms.by_host(host) is not None
 
 
-def parse_source_url(url: str) -> PlatformId:
+def parse_source_url(url: str, platforms: Platforms = BUILTIN_PLATFORMS) -> PlatformId:
     """Read a platform page URL (any of the forms the platforms and catalogues use)."""
     text = url.strip()
     if not _SCHEME.match(text):
@@ -111,20 +62,19 @@ def parse_source_url(url: str) -> PlatformId:
     except ValueError:
         raise NotAnAnimeReference(f"not an anime reference: {url!r} is not a valid URL") from None
     host = host.removeprefix("www.").removeprefix("m.")
-    rule = _URL_RULES.get(host)
-    if rule is None:
+    spec = platforms.by_host(host)
+    if spec is None:
         raise NotAnAnimeReference(f"not an anime reference: {host or url!r} is not a known anime platform")
-    platform, patterns = rule
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     query = parse_qs(parts.query)
-    for q_platform, q_path, key, required in _QUERY_RULES:
-        same_page = q_platform is platform and path.rstrip("/") == q_path.rstrip("/")
-        if same_page and key in query and all(query.get(k) == [v] for k, v in required.items()):
-            return _make(platform, query[key][0], url)
-    for pattern in patterns:
+    for form in spec.query_urls:
+        same_page = path.rstrip("/") == form.path.rstrip("/")
+        if same_page and form.key in query and all(query.get(k) == [v] for k, v in form.required):
+            return _make(spec, query[form.key][0], url)
+    for pattern in spec.url_paths:
         match = pattern.match(path)
         if match:
-            return _make(platform, match.group("id"), url)
+            return _make(spec, match.group("id"), url)
     raise NotAnAnimeReference(f"not an anime reference: {url!r} is not an anime page on {host}")
 
 
@@ -161,8 +111,12 @@ class TitleReference:
 Reference = IdReference | TitleReference
 
 
-def parse_reference(text: str) -> Reference:
-    """Read any form of anime reference a user types; raise ``NotAnAnimeReference`` for junk."""
+def parse_reference(text: str, platforms: Platforms = BUILTIN_PLATFORMS) -> Reference:
+    """Read any form of anime reference a user types; raise ``NotAnAnimeReference`` for junk.
+
+    ``platforms`` is the registry of platforms to recognise (default: the built-in ones; the plugin host's
+    ``platforms()`` adds those plugins declare).
+    """
     if not isinstance(text, str):
         raise NotAnAnimeReference(f"not an anime reference: expected text, got {type(text).__name__}")
     stripped = text.strip()
@@ -170,17 +124,17 @@ def parse_reference(text: str) -> Reference:
         raise NotAnAnimeReference("not an anime reference: the reference is empty")
     if len(stripped) > 1000:
         raise NotAnAnimeReference("not an anime reference: longer than 1000 characters")
-    if looks_like_url(stripped):
-        return IdReference(parse_source_url(stripped))
+    if looks_like_url(stripped, platforms):
+        return IdReference(parse_source_url(stripped, platforms))
     prefixed = _PREFIXED.match(stripped)
-    if prefixed and prefixed.group("platform").lower() in PLATFORM_ALIASES:
-        platform = PLATFORM_ALIASES[prefixed.group("platform").lower()]
-        return IdReference(_make(platform, prefixed.group("id"), text))
+    spec = platforms.by_name(prefixed.group("platform")) if prefixed else None
+    if prefixed and spec is not None:
+        return IdReference(_make(spec, prefixed.group("id"), text))
     internal = _INTERNAL.match(stripped)
-    if internal and internal.group("platform") in PLATFORM_ALIASES:
-        platform = PLATFORM_ALIASES[internal.group("platform")]
+    spec = platforms.by_name(internal.group("platform")) if internal else None
+    if internal and spec is not None:
         try:
-            return IdReference(PlatformId(platform, _normalise_id(platform, internal.group("id"))))
+            return IdReference(_platform_id(spec, internal.group("id")))
         except NotAnAnimeReference:
             pass  # e.g. a title such as "mal-content": fall through to title lookup
     key = normalise_title(stripped)

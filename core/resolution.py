@@ -9,7 +9,7 @@ from attrs import frozen
 
 from anime_mcp.core.errors import UnknownAnime
 from anime_mcp.core.models import AnimeType, CatalogueEntry
-from anime_mcp.core.platforms import PlatformId
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, PlatformId, Platforms
 from anime_mcp.core.references import IdReference, Reference, TitleReference, canonical_url
 
 
@@ -48,13 +48,16 @@ def title_match_rank(match: TitleMatch) -> tuple[int, int, int, int, str]:
     )
 
 
-def resolve(reference: Reference, catalogue: EntryLookup) -> Resolution:
+def resolve(
+    reference: Reference, catalogue: EntryLookup, platforms: Platforms = BUILTIN_PLATFORMS
+) -> Resolution:
+    """The catalogue entry a reference names; ``platforms`` only shapes the error message's page URL."""
     if isinstance(reference, IdReference):
-        entry = catalogue.by_platform_id(reference.platform_id)
+        pid = reference.platform_id
+        entry = catalogue.by_platform_id(pid)
         if entry is None:
-            raise UnknownAnime(
-                f"no catalogue entry has {reference.platform_id} ({canonical_url(reference.platform_id)})"
-            )
+            page = f" ({canonical_url(pid, platforms)})" if pid.platform in platforms else ""
+            raise UnknownAnime(f"no catalogue entry has {pid}{page}")
         return Resolution(entry)
     assert isinstance(reference, TitleReference)
     matches = sorted(catalogue.by_title_key(reference.key), key=title_match_rank)

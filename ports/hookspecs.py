@@ -44,3 +44,12 @@ def register_vector_indexes(register: Register) -> None:
 @hookspec
 def register_caches(register: Register) -> None:
     """Register ``Cache`` layers."""
+
+
+@hookspec
+def register_platforms(register: Register) -> None:
+    """Register ``PlatformSpec`` objects (``core.platforms``) for anime platforms anime-mcp does not know:
+    id syntax, page URLs, canonical URL, aliases. References to them (``animeflix:42``, their page URLs)
+    then resolve through ``PluginHost.platforms()``. A source plugin may instead set
+    ``SourceInfo.platform_spec``. A spec that reuses a built-in or another plugin's id, alias or host makes
+    the plugin invalid."""

@@ -2,19 +2,26 @@
 
 Entry points of the ``anime_mcp`` group are loaded one at a time inside try/except, so a plugin that fails
 to import, registers nothing valid or raises in a hook is recorded with its error and never stops the rest.
+
+``ANIME_MCP_TRACE_PLUGINS=1`` writes one line to stderr (never stdout: it is the MCP stdio channel) per
+entry point loaded, per hook call (plugin, duration, result or error) and per object registered.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib.metadata as md
 import os
+import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import pluggy
 from attrs import define, field, frozen
 
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms, PlatformSpec
 from anime_mcp.ports import hookspecs
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueReader
@@ -25,6 +32,9 @@ from anime_mcp.ports.vector_index import VectorIndexProvider
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 LOAD_ENV = "ANIME_MCP_LOAD_PLUGINS"
 DISABLE_ENV = "ANIME_MCP_DISABLE_PLUGINS"
+TRACE_ENV = "ANIME_MCP_TRACE_PLUGINS"
+
+Trace = Callable[[str], None]
 
 # Each register hook and the port its registered objects must implement.
 REGISTER_HOOKS: dict[str, type] = {
@@ -33,7 +43,26 @@ REGISTER_HOOKS: dict[str, type] = {
     "register_embedders": EmbedderProvider,
     "register_vector_indexes": VectorIndexProvider,
     "register_caches": Cache,
+    "register_platforms": PlatformSpec,
 }
+
+
+class PluginStatus(enum.StrEnum):
+    """How a plugin fared; ``PluginRecord.detail`` says why, for every status but OK."""
+
+    OK = "ok"
+    DISABLED = "disabled"  # not loaded on purpose: allow-list or block-list
+    FAILED = "failed"  # importing it or one of its hooks raised
+    INVALID = "invalid"  # loaded, but does not fit: unknown hook, bad signature, conflicting platform
+
+    @property
+    def usable(self) -> bool:
+        return self is PluginStatus.OK
+
+    @property
+    def broken(self) -> bool:
+        """Failed or invalid: worth a warning (a disabled plugin is not)."""
+        return self in (PluginStatus.FAILED, PluginStatus.INVALID)
 
 
 @define
@@ -44,9 +73,15 @@ class PluginRecord:
     entry_point: str
     distribution: str | None
     version: str | None
-    status: str = "ok"  # "ok", "disabled: ...", or the load/registration error
+    status: PluginStatus = PluginStatus.OK
+    detail: str | None = None  # why it is disabled, failed or invalid
     hooks: list[str] = field(factory=list)
     registered: dict[str, list[str]] = field(factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """``"ok"``, or the status and its detail: ``"failed: failed to load: RuntimeError: boom"``."""
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +91,8 @@ class PluginRecord:
             "entry_point": self.entry_point,
             "hooks": sorted(self.hooks),
             "registered": {k: v for k, v in sorted(self.registered.items()) if v},
-            "status": self.status,
+            "status": self.status.value,
+            "detail": self.detail,
         }
 
 
@@ -78,14 +114,29 @@ class PluginSelection:
         return cls(allow=allow, deny=names(env.get(DISABLE_ENV, "")))
 
     def refusal(self, name: str) -> str | None:
+        """Why the plugin ``name`` is disabled, or None when it may load."""
         if name in self.deny:
-            return f"disabled: listed in {DISABLE_ENV}"
+            return f"listed in {DISABLE_ENV}"
         if self.allow is not None and name not in self.allow:
-            return f"disabled: not listed in {LOAD_ENV}"
+            return f"not listed in {LOAD_ENV}"
         return None
 
 
+def stderr_trace(line: str) -> None:
+    """Write one trace line to the current stderr (looked up at each call: tests swap it)."""
+    sys.stderr.write(f"anime-mcp plugins: {line}\n")
+    sys.stderr.flush()
+
+
+def trace_from_env(environ: Mapping[str, str] | None = None) -> Trace | None:
+    env = os.environ if environ is None else environ
+    value = env.get(TRACE_ENV, "").strip().lower()
+    return stderr_trace if value and value not in ("0", "false", "no", "off") else None
+
+
 def _describe(obj: object) -> str:
+    if isinstance(obj, PlatformSpec):
+        return obj.id.value
     for attr in ("name", "id"):
         value = getattr(obj, attr, None)
         if isinstance(value, str):
@@ -100,19 +151,34 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class PluginHost:
-    """Loads plugins and collects what their ``register_*`` hooks hand over."""
+def _ms(started: float) -> str:
+    return f"{(time.perf_counter() - started) * 1000:.2f}ms"
 
-    def __init__(self) -> None:
+
+class PluginHost:
+    """Loads plugins and collects what their ``register_*`` hooks hand over.
+
+    ``trace`` receives one line per load, hook call and registration: None (the default) writes them to
+    stderr when ``ANIME_MCP_TRACE_PLUGINS`` is set, False never traces.
+    """
+
+    def __init__(self, *, trace: Trace | Literal[False] | None = None) -> None:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
         self._pm.add_hookspecs(hookspecs)
         self._records: dict[str, PluginRecord] = {}
         self._registered: dict[str, list[tuple[str, object]]] = {hook: [] for hook in REGISTER_HOOKS}
         self._collected = False
         self._called: set[str] = set()  # plugins whose register hooks have run (they run once each)
-        if os.environ.get("ANIME_MCP_TRACE_PLUGINS"):
-            self._pm.trace.root.setwriter(lambda message: print(message, end=""))
-            self._pm.enable_tracing()
+        self._platforms = BUILTIN_PLATFORMS
+        self._trace: Trace | None = trace_from_env() if trace is None else trace or None
+
+    def _log(self, line: str) -> None:
+        if self._trace is not None:
+            self._trace(line)
+
+    def _set_status(self, record: PluginRecord, status: PluginStatus, detail: str) -> None:
+        record.status, record.detail = status, detail
+        self._log(f"{status.value} plugin={record.name}: {detail}")
 
     # --- loading ---------------------------------------------------------------------------------
     def load_entry_points(
@@ -133,15 +199,17 @@ class PluginHost:
             self._records[ep.name] = record
             refusal = selection.refusal(ep.name)
             if refusal is not None:
-                record.status = refusal
+                self._set_status(record, PluginStatus.DISABLED, refusal)
                 continue
+            started = time.perf_counter()
             try:
                 plugin = ep.load()
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                record.status = f"failed to load: {_error_text(exc)}"
+                self._set_status(record, PluginStatus.FAILED, f"failed to load: {_error_text(exc)}")
                 continue
+            self._log(f"load plugin={ep.name} entry_point={ep.value!r} {_ms(started)}")
             self._register(ep.name, plugin, record)
         self._validate()
 
@@ -158,9 +226,10 @@ class PluginHost:
         try:
             self._pm.register(plugin, name=name)
         except Exception as exc:  # noqa: BLE001 - pluggy validation of hook signatures
-            record.status = f"invalid plugin: {_error_text(exc)}"
+            self._set_status(record, PluginStatus.INVALID, _error_text(exc))
             return
         record.hooks = [caller.name for caller in self._pm.get_hookcallers(plugin) or []]
+        self._log(f"register plugin={name} hooks={','.join(sorted(record.hooks)) or '-'}")
         self._collected = False
 
     def _validate(self) -> None:
@@ -173,7 +242,7 @@ class PluginHost:
                 name = self._pm.get_name(exc.plugin)
                 self._pm.unregister(exc.plugin)
                 if name in self._records:
-                    self._records[name].status = f"invalid plugin: {exc}"
+                    self._set_status(self._records[name], PluginStatus.INVALID, str(exc))
 
     # --- collecting registrations -----------------------------------------------------------------
     def _collect(self) -> None:
@@ -188,32 +257,99 @@ class PluginHost:
                     called.add(impl.plugin_name)
                     self._call_impl(hook, impl)
         self._called |= called
+        self._platforms = self._build_platforms()
         self._collected = True
 
     def _call_impl(self, hook: str, impl: Any) -> None:
         name = impl.plugin_name
         record = self._records.get(name)
-        if record is not None and record.status != "ok":
+        if record is not None and record.status is not PluginStatus.OK:
             return
         found: list[tuple[str, object]] = []
         arguments: dict[str, Callable[[Any], None]] = {"register": lambda obj: found.append((name, obj))}
         port = REGISTER_HOOKS[hook]
+        self._log(f"call hook={hook} plugin={name}")
+        started = time.perf_counter()
         try:
             impl.function(**{arg: arguments[arg] for arg in impl.argnames})
             for _, obj in found:
                 if not isinstance(obj, port):
                     raise TypeError(f"{obj!r} does not implement the {port.__name__} port")
         except Exception as exc:  # noqa: BLE001 - one faulty plugin must not break the others
+            self._log(f"return hook={hook} plugin={name} {_ms(started)} error={_error_text(exc)!r}")
             if record is not None:
-                record.status = f"{hook} failed: {_error_text(exc)}"
-                for registered in self._registered.values():
-                    registered[:] = [item for item in registered if item[0] != name]
-                for key in record.registered:
-                    record.registered[key] = []
+                self._withdraw(record, PluginStatus.FAILED, f"{hook} failed: {_error_text(exc)}")
             return
+        self._log(f"return hook={hook} plugin={name} {_ms(started)} result=ok registered={len(found)}")
+        for _, obj in found:
+            self._log(
+                f"registered plugin={name} hook={hook} kind={port.__name__} "
+                f"object={_describe(obj)!r} type={type(obj).__name__}"
+            )
         self._registered[hook].extend(found)
         if record is not None:
             record.registered[hook.removeprefix("register_")] = [_describe(obj) for _, obj in found]
+
+    def _withdraw(self, record: PluginRecord, status: PluginStatus, detail: str) -> None:
+        """Mark a plugin unusable and take back everything it registered."""
+        self._set_status(record, status, detail)
+        for registered in self._registered.values():
+            registered[:] = [item for item in registered if item[0] != record.name]
+        for key in record.registered:
+            record.registered[key] = []
+
+    def _declared_platforms(self) -> dict[str, list[PlatformSpec]]:
+        declared: dict[str, list[PlatformSpec]] = {}
+        for plugin, obj in self._registered["register_platforms"]:
+            declared.setdefault(plugin, []).append(cast(PlatformSpec, obj))
+        for plugin, source in self._registered["register_sources"]:
+            spec = cast(Source, source).info.platform_spec
+            if spec is not None:
+                declared.setdefault(plugin, []).append(spec)
+        return declared
+
+    def _platform_problems(self, declared: dict[str, list[PlatformSpec]]) -> dict[str, str]:
+        """Plugins whose platforms clash with a built-in one, another plugin's, or their own."""
+        problems: dict[str, str] = {}
+        for plugin, specs in sorted(declared.items()):
+            try:
+                BUILTIN_PLATFORMS.with_specs(specs)
+            except ValueError as exc:
+                problems[plugin] = f"platform conflict: {exc}"
+        names = sorted(p for p in declared if p not in problems)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                try:
+                    Platforms(()).with_specs([*declared[first], *declared[second]])
+                except ValueError as exc:
+                    problems[first] = f"platform conflict with plugin {second}: {exc}"
+                    problems[second] = f"platform conflict with plugin {first}: {exc}"
+        return problems
+
+    def _build_platforms(self) -> Platforms:
+        """The built-in platforms plus those plugins declare; a plugin that conflicts is made invalid, as is
+        one whose source names a platform nobody describes."""
+        while True:
+            declared = self._declared_platforms()
+            problems = self._platform_problems(declared)
+            if not problems:
+                platforms = BUILTIN_PLATFORMS.with_specs(
+                    spec for plugin in sorted(declared) for spec in declared[plugin]
+                )
+                for plugin, source in self._registered["register_sources"]:
+                    info = cast(Source, source).info
+                    if info.platform not in platforms:
+                        problems[plugin] = (
+                            f"source {info.id} is for platform {info.platform.value!r}, which no plugin "
+                            "describes: give its SourceInfo a platform_spec"
+                        )
+            if not problems:
+                return platforms
+            for plugin, problem in sorted(problems.items()):
+                record = self._records.get(plugin)
+                if record is None:  # cannot happen: every registered plugin has a record
+                    record = self._records[plugin] = PluginRecord(plugin, plugin, None, None)
+                self._withdraw(record, PluginStatus.INVALID, problem)
 
     def registered(self, hook: str) -> list[object]:
         self._collect()
@@ -234,6 +370,12 @@ class PluginHost:
 
     def caches(self) -> list[Cache]:
         return cast(list[Cache], self.registered("register_caches"))
+
+    def platforms(self) -> Platforms:
+        """The built-in platforms plus those declared by plugins (``register_platforms`` hooks and
+        ``SourceInfo.platform_spec``): pass it to ``parse_reference`` and ``canonical_url``."""
+        self._collect()
+        return self._platforms
 
     def list_plugins(self) -> list[dict[str, Any]]:
         """One description per plugin, the same for the CLI, REST and MCP."""

@@ -1,7 +1,8 @@
 """Source port: one anime platform that answers live questions, declared rather than guessed.
 
 A source says what it is (``SourceInfo``: id, platform, kind, the fields it can fill, its default rate
-limits, the credentials it needs, its optional capabilities and the document formats its parser reads) and
+limits, the credentials it needs, its optional capabilities, the document formats its parser reads and, for
+a platform anime-mcp does not know, that platform's ``PlatformSpec``) and
 answers ``fetch``, ``search``, ``ping`` and ``parse``. Optional capabilities are separate protocols
 (``SeasonLister``, ``ScheduleProvider``, ``EpisodeLister``) that a source implements *and* names in
 ``info.capabilities``; callers check the declaration, never ``hasattr``.
@@ -23,7 +24,7 @@ import attrs
 from attrs import field, frozen
 
 from anime_mcp.core.models import Season
-from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.platforms import Platform, PlatformId, PlatformSpec
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import Episode, Page, SearchCandidate, SourceRecord
 from anime_mcp.ports.clock import Clock
@@ -49,6 +50,11 @@ class Capability(enum.StrEnum):
 # that capabilities or later record versions carry.
 RECORD_FIELDS = frozenset(
     a.name for a in attrs.fields(SourceRecord) if a.name not in {"platform_id", "url", "fetched_at", "fields"}
+)
+# What the detail page of every anime platform gives; a source declares these plus its own extras.
+ESSENTIAL_FIELDS = frozenset(
+    {"title", "titles", "type", "episodes", "status", "start_date", "season", "year", "score"}
+    | {"synopsis", "picture", "duration_seconds"}
 )
 KNOWN_FIELDS = RECORD_FIELDS | frozenset(
     {
@@ -139,10 +145,17 @@ class SourceInfo:
     capabilities: frozenset[Capability] = field(default=frozenset(), converter=_capabilities)
     formats: tuple[str, ...] = field(default=(), converter=_strings)  # what ``parse`` reads, e.g. "jikan-v4"
     kinds: tuple[str, ...] = field(default=("anime",), converter=_strings)  # document kinds ``parse`` reads
+    # A platform anime-mcp does not know yet (``core.platforms.BUILTIN_PLATFORMS``): its id syntax, page
+    # URLs and aliases, so references to it (``animeflix:42``, its page URLs) resolve once the plugin loads.
+    platform_spec: PlatformSpec | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.fields:
             raise ValueError(f"source {self.id!r} declares no fields")
+        if self.platform_spec is not None and self.platform_spec.id != self.platform:
+            raise ValueError(
+                f"source {self.id!r}: platform_spec describes {self.platform_spec.id}, not {self.platform}"
+            )
         unknown = self.fields - KNOWN_FIELDS
         if unknown:
             raise ValueError(f"source {self.id!r} declares unknown fields {sorted(unknown)}")

@@ -113,6 +113,70 @@ py-modules = ["anime_mcp_broken"]
 
 BROKEN_MODULE = 'raise RuntimeError("boom: missing dependency")\n'
 
+ANIMEFLIX_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "anime-mcp-animeflix"
+version = "1.0.0"
+requires-python = ">=3.11"
+dependencies = ["anime-mcp"]
+
+[project.entry-points.anime_mcp]
+animeflix = "anime_mcp_animeflix"
+
+[tool.setuptools]
+py-modules = ["anime_mcp_animeflix"]
+"""
+
+ANIMEFLIX_MODULE = '''\
+"""A third-party source for a platform anime-mcp does not know: it declares the platform itself."""
+
+from anime_mcp.core.errors import NotFound
+from anime_mcp.core.platforms import PlatformSpec
+from anime_mcp.ports import hookimpl
+from anime_mcp.ports.source import SourceInfo
+
+ANIMEFLIX = PlatformSpec(
+    "animeflix",
+    "AnimeFlix",
+    r"[1-9][0-9]{0,9}",
+    "https://animeflix.example/anime/{}",
+    hosts=("animeflix.example",),
+    url_paths=("/anime/{id}",),
+    aliases=("aflix",),
+)
+
+
+class AnimeflixSource:
+    info = SourceInfo(
+        id="animeflix", platform="animeflix", kind="api", fields={"title"}, name="AnimeFlix",
+        platform_spec=ANIMEFLIX,
+    )
+
+    def bind(self, runtime):
+        return self
+
+    async def fetch(self, pid, fields=frozenset()):
+        raise NotFound(f"asked for {pid}, offline test platform", source="animeflix")
+
+    async def search(self, title, *, limit=10):
+        return []
+
+    async def ping(self):
+        return None
+
+    def parse(self, document, *, kind="anime", format=None):
+        raise NotImplementedError
+
+
+@hookimpl
+def register_sources(register):
+    register(AnimeflixSource())
+'''
+
 
 class Venv:
     def __init__(self, root: Path, home: Path, project: Path) -> None:
@@ -177,6 +241,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     shutil.copytree(PROJECT_ROOT, project, ignore=_ignored)
     hello = _write_distribution(base / "hello", HELLO_PYPROJECT, "anime_mcp_hello", HELLO_MODULE)
     broken = _write_distribution(base / "broken", BROKEN_PYPROJECT, "anime_mcp_broken", BROKEN_MODULE)
+    animeflix = _write_distribution(
+        base / "animeflix", ANIMEFLIX_PYPROJECT, "anime_mcp_animeflix", ANIMEFLIX_MODULE
+    )
 
     root = base / "venv"
     venv.EnvBuilder(with_pip=False, clear=True).create(root)
@@ -201,6 +268,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Venv:
             project,
             hello,
             broken,
+            animeflix,
         ]
     )
     assert install.returncode == 0, install.stdout + install.stderr
@@ -261,7 +329,7 @@ def test_the_wheel_holds_every_module_of_the_source_tree(env: Venv) -> None:
     missing = sorted({"anime_mcp." + str(Path(m).parent).replace("/", ".") for m in in_source - in_wheel})
     assert not missing, f"the wheel lacks packages; list them in pyproject.toml [tool.setuptools]: {missing}"
     assert in_wheel == in_source
-    assert (env.site_packages / "anime_mcp" / "entrypoints" / "services" / "catalogue.py").is_file()
+    assert (env.site_packages / "anime_mcp" / "core" / "services" / "catalogue.py").is_file()
 
 
 def test_plugins_json_lists_third_party_broken_and_built_in_plugins(env: Venv) -> None:
@@ -275,9 +343,11 @@ def test_plugins_json_lists_third_party_broken_and_built_in_plugins(env: Venv) -
         "hooks": ["register_catalogue_readers"],
         "registered": {"catalogue_readers": ["hello-reader"]},
         "status": "ok",
+        "detail": None,
     }
     broken = plugins["broken"]
-    assert broken["status"] == "failed to load: RuntimeError: boom: missing dependency"
+    assert broken["status"] == "failed"
+    assert broken["detail"] == "failed to load: RuntimeError: boom: missing dependency"
     assert (broken["distribution"], broken["version"]) == ("anime-mcp-broken", "0.0.1")
     assert broken["entry_point"] == "broken = anime_mcp_broken"
     assert broken["hooks"] == []
@@ -292,15 +362,21 @@ def test_plugins_json_lists_third_party_broken_and_built_in_plugins(env: Venv) -
 def test_load_plugins_env_loads_only_the_listed_ones(env: Venv) -> None:
     plugins = _plugins_json(env, ANIME_MCP_LOAD_PLUGINS="hello")
     assert plugins["hello"]["status"] == "ok"
-    assert plugins["broken"]["status"] == "disabled: not listed in ANIME_MCP_LOAD_PLUGINS"
-    assert plugins["aod_catalogue"]["status"] == "disabled: not listed in ANIME_MCP_LOAD_PLUGINS"
+    for name in ("broken", "aod_catalogue", "animeflix"):
+        assert (plugins[name]["status"], plugins[name]["detail"]) == (
+            "disabled",
+            "not listed in ANIME_MCP_LOAD_PLUGINS",
+        )
     assert plugins["aod_catalogue"]["registered"] == {}
 
 
 def test_disable_plugins_env(env: Venv) -> None:
     plugins = _plugins_json(env, ANIME_MCP_DISABLE_PLUGINS="broken,hello")
-    assert plugins["broken"]["status"] == "disabled: listed in ANIME_MCP_DISABLE_PLUGINS"
-    assert plugins["hello"]["status"] == "disabled: listed in ANIME_MCP_DISABLE_PLUGINS"
+    for name in ("broken", "hello"):
+        assert (plugins[name]["status"], plugins[name]["detail"]) == (
+            "disabled",
+            "listed in ANIME_MCP_DISABLE_PLUGINS",
+        )
     assert plugins["aod_catalogue"]["status"] == "ok"
 
 
@@ -320,3 +396,42 @@ def test_the_application_uses_the_readers_a_plugin_registered(env: Venv) -> None
     assert result.returncode == 1
     assert "readers: hello-reader" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_source_plugin_declares_a_new_platform_and_its_references_resolve(env: Venv) -> None:
+    plugins = _plugins_json(env)
+    assert plugins["animeflix"]["status"] == "ok"
+    assert plugins["animeflix"]["registered"] == {"sources": ["animeflix"]}
+
+    listed = env.anime_mcp("sources", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (flix,) = [s for s in json.loads(listed.stdout) if s["id"] == "animeflix"]
+    assert (flix["platform"], flix["name"]) == ("animeflix", "AnimeFlix")
+
+    code = textwrap.dedent("""\
+        import json
+        from anime_mcp.core.references import canonical_url, parse_reference
+        from anime_mcp.ports.plugin_host import PluginHost
+        host = PluginHost()
+        host.load_entry_points()
+        platforms = host.platforms()
+        refs = ["https://animeflix.example/anime/42", "animeflix:42", "aflix:042", "animeflix-42"]
+        pids = [parse_reference(ref, platforms).platform_id for ref in refs]
+        print(json.dumps({
+            "pids": [[pid.platform.value, pid.id] for pid in pids],
+            "url": canonical_url(pids[0], platforms),
+            "builtin": str(parse_reference("animeflix:42")),
+        }))
+    """)
+    found = json.loads(env.run_python(code).stdout)
+    assert found["pids"] == [["animeflix", "42"]] * 4
+    assert found["url"] == "https://animeflix.example/anime/42"
+    assert "TitleReference" in found["builtin"]  # without the host's registry the platform is unknown
+
+    # The CLI parses references through the host's registry: the URL reaches the source as animeflix:42.
+    for ref in ("https://animeflix.example/anime/42", "animeflix:42", "42"):
+        fetched = env.anime_mcp("sources", "fetch", "animeflix", ref, "--json")
+        assert fetched.returncode == 3, fetched.stdout + fetched.stderr
+        error = json.loads(fetched.stdout)["error"]
+        assert error["type"] == "NotFound"
+        assert "asked for animeflix:42" in error["message"]

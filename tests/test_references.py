@@ -88,13 +88,13 @@ def test_platform_id_is_ordered_hashable_and_prints_as_user_form() -> None:
 # --- round trips, for every platform ----------------------------------------------------------------
 
 
-@settings(max_examples=400)
+@settings(max_examples=100)
 @given(platform_ids)
 def test_user_form_round_trips(pid: PlatformId) -> None:
     assert parse_reference(str(pid)) == IdReference(pid)
 
 
-@settings(max_examples=400)
+@settings(max_examples=100)
 @given(platform_ids)
 def test_canonical_url_round_trips(pid: PlatformId) -> None:
     url = canonical_url(pid)
@@ -104,7 +104,7 @@ def test_canonical_url_round_trips(pid: PlatformId) -> None:
     assert parse_reference(f"  {url}\n") == IdReference(pid)
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(
     platform_ids,
     st.sampled_from(["http://", "https://", "http://www.", "https://www.", "", "www."]),
@@ -118,7 +118,7 @@ def test_url_variants_round_trip(pid: PlatformId, prefix: str, trailing_slash: b
     assert parse_reference(url) == IdReference(pid)
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(platform_ids)
 def test_internal_id_form_round_trips(pid: PlatformId) -> None:
     # "mal-1535" is how anime_id names an entry; it must read back as the same page.
@@ -407,7 +407,7 @@ url_like = st.builds(
 )
 
 
-@settings(max_examples=800)
+@settings(max_examples=400)
 @given(url_like)
 def test_url_shaped_junk_is_answered_cleanly(url: str) -> None:
     assert_refused_cleanly(url)

@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from anime_mcp.entrypoints.cli.app import get_app, out
+from anime_mcp.ports.plugin_host import PluginHost
+from anime_mcp.ports.providers import DEFAULT_PROVIDERS, EMBEDDER, VECTOR_INDEX
 
 
 @click.command()
@@ -16,7 +18,8 @@ from anime_mcp.entrypoints.cli.app import get_app, out
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List plugins: name, version, entry point, hooks, what they registered, status."""
-    listing = get_app(ctx).plugins.list_plugins()
+    host = get_app(ctx).plugins
+    listing = host.list_plugins()
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
@@ -25,7 +28,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for plugin in listing:
         registered = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in plugin["registered"].items())
-        status = Text(plugin["status"], style="green" if plugin["status"] == "ok" else "red")
+        summary = f"{plugin['status']}: {plugin['detail']}" if plugin["detail"] else plugin["status"]
+        colour = {"ok": "green", "disabled": "yellow"}.get(plugin["status"], "red")
+        status = Text(summary, style=colour)
         # Text cells, not markup: names and error messages come from plugins and may hold "[...]".
         table.add_row(
             Text(plugin["name"]),
@@ -35,3 +40,20 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             Text(plugin["entry_point"]),
         )
     out.print(table)
+    for line in _providers(host):
+        out.print(line)
+
+
+def _providers(host: PluginHost) -> list[Text]:
+    """One line per single-provider kind: every provider registered, the built-in defaults marked, so a
+    second provider is visible (which one is used is chosen by name in the settings, never by load order)."""
+    kinds = {
+        EMBEDDER: [p.name for p in host.embedders()],
+        VECTOR_INDEX: [p.name for p in host.vector_indexes()],
+    }
+    lines = []
+    for kind, provider_names in kinds.items():
+        defaults = DEFAULT_PROVIDERS.get(kind, ())
+        names = [f"{name} (default)" if name in defaults else name for name in provider_names]
+        lines.append(Text(f"{kind} providers: {', '.join(sorted(names)) or '-'}"))
+    return lines

@@ -7,7 +7,6 @@ Exit codes: 0 ok, 1 other errors, 2 usage errors, 3 the document or the platform
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -17,18 +16,15 @@ from rich.table import Table
 from rich.text import Text
 
 from anime_mcp.core.errors import AnimeMcpError, SourceError
-from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.references import IdReference, looks_like_url, parse_reference
-from anime_mcp.core.resolution import resolve
+from anime_mcp.core.platforms import PlatformId, Platforms
+from anime_mcp.core.services.sources import page_on
 from anime_mcp.entrypoints.cli.app import err, get_app, out
-from anime_mcp.entrypoints.live_sources import find_source, make_source_runtime, source_ids
 from anime_mcp.entrypoints.source_presenters import (
     SUMMARY_FIELDS,
     describe_source,
     error_to_dict,
     parsed_to_json,
 )
-from anime_mcp.entrypoints.source_settings import load_source_overrides
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.plugin_host import PluginHost
 from anime_mcp.ports.source import Source
@@ -38,9 +34,11 @@ MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 
 def _source(host: PluginHost, source_id: str) -> Source:
-    found = find_source(host, source_id)
+    found = next((s for s in host.sources() if s.info.id == source_id), None)
     if found is None:
-        known = ", ".join(source_ids(host)) or "none (are the source plugins disabled?)"
+        known = (
+            ", ".join(sorted(s.info.id for s in host.sources())) or "none (are the source plugins disabled?)"
+        )
         raise click.UsageError(f"no source {source_id!r}; installed sources: {known}")
     return found
 
@@ -61,9 +59,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     app = get_app(ctx)
-    overrides = load_source_overrides(app.settings.home)
+    overrides = app.settings.sources
     listing = [
-        describe_source(s, os.environ, None, overrides.get(s.info.id))
+        describe_source(s, app.source_env, None, overrides.get(s.info.id))
         for s in sorted(app.plugins.sources(), key=lambda s: s.info.id)
     ]
     if as_json:
@@ -146,13 +144,12 @@ def fetch_command(
     translated to PLATFORM's id through the catalogue.
     """
     app = get_app(ctx)
-    overrides = load_source_overrides(app.settings.home)
     source = _source(app.plugins, platform)
-    pid = _platform_id(ref, source, app.store)
+    pid = _platform_id(ref, source, app.catalogue, app.plugins.platforms())
     wanted = frozenset(f.strip() for f in fields.split(",") if f.strip())
 
     async def run() -> Any:
-        runtime = make_source_runtime(overrides=overrides)
+        runtime = app.source_runtime()
         try:
             with anyio.fail_after(timeout):
                 return await source.bind(runtime).fetch(pid, wanted)
@@ -170,30 +167,11 @@ def fetch_command(
     _print(parsed_to_json(record), as_json)
 
 
-def _platform_id(ref: str, source: Source, catalogue: Catalogue) -> PlatformId:
-    platform = source.info.platform
-    text = ref.strip()
+def _platform_id(ref: str, source: Source, catalogue: Catalogue, platforms: Platforms) -> PlatformId:
     try:
-        bare = PlatformId(platform, text.lower() if platform is Platform.ANIMESCHEDULE else text)
-    except AnimeMcpError:
-        bare = None
-    try:
-        if bare is not None and not looks_like_url(text) and ":" not in text:
-            return bare
-        parsed = parse_reference(text)
-        if isinstance(parsed, IdReference) and parsed.platform_id.platform is platform:
-            return parsed.platform_id
-        # Another platform's id, URL or a title: the catalogue knows this anime's page on PLATFORM.
-        entry = resolve(parsed, catalogue).entry
+        return page_on(ref, source.info.platform, catalogue, platforms, bare_ids=True)[0]
     except AnimeMcpError as exc:
         raise click.BadParameter(str(exc), param_hint="REF") from None
-    found = entry.ids().get(platform)
-    if found is None:
-        raise click.BadParameter(
-            f"the catalogue knows no {platform.value} page for {entry.title} ({entry.anime_id})",
-            param_hint="REF",
-        )
-    return PlatformId(platform, found)
 
 
 def _print(value: Any, as_json: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ from anime_mcp.ports.source import (
     ScheduleProvider,
     SeasonLister,
     Source,
+    SourceInfo,
     SourceKind,
 )
 from anime_mcp.testing.replay import Recording, ReplayTransport
@@ -304,8 +306,8 @@ async def check_metadata(config: KitConfig) -> None:
     for capability, protocol in protocols.items():
         if capability in info.capabilities and not isinstance(source, protocol):
             raise CheckFailed(f"declares {capability.value!r} but does not implement {protocol.__name__}")
-    if not ID_PATTERNS[info.platform]:
-        raise CheckFailed(f"unknown platform {info.platform}")
+    if _id_pattern(info) is None:
+        raise CheckFailed(f"unknown platform {info.platform}: declare it with SourceInfo.platform_spec")
     bound, _ = config.runtime(ReplayTransport(config.recordings, config.root))
     if bound is source or bound.info != info:
         raise CheckFailed("bind() must return a bound copy that keeps the same info")
@@ -460,12 +462,19 @@ def _max_in_window(times: list[float], period: float) -> int:
     return best
 
 
+def _id_pattern(info: SourceInfo) -> re.Pattern[str] | None:
+    """A built-in platform's id pattern, or the one the source declares for its own platform."""
+    spec = info.platform_spec
+    return spec.id_pattern if spec is not None else ID_PATTERNS.get(info.platform)
+
+
 def _fabricated_pids(config: KitConfig, count: int) -> list[PlatformId]:
     platform = config.source.info.platform
+    pattern = _id_pattern(config.source.info)
     pids = []
     for n in range(1, count + 1):
         for candidate in (str(n), f"kit-{n}", f"kit{n}"):
-            if ID_PATTERNS[platform].fullmatch(candidate):
+            if pattern is not None and pattern.fullmatch(candidate):
                 pids.append(PlatformId(platform, candidate))
                 break
     return pids

@@ -65,9 +65,9 @@ def _embedder(runtime: Runtime) -> dict[str, Any]:
 
 def _plugins(runtime: Runtime) -> dict[str, Any]:
     failed = {
-        p["name"]: p["status"]
+        p["name"]: f"{p['status']}: {p['detail']}"
         for p in plugins(runtime)
-        if p["status"] != "ok" and not p["status"].startswith("disabled")
+        if p["status"] not in ("ok", "disabled")
     }
     return {"status": "degraded" if failed else "ok", "failed": failed}
 
