@@ -21,7 +21,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from anime_mcp.adapters.onnx_model_config import ModelConfigError, OnnxModelConfig, load_config
-from anime_mcp.core.search import EmbedderError
+from anime_mcp.core.search_errors import EmbedderError
 
 _TOKEN_OUTPUTS = ("last_hidden_state", "token_embeddings")
 _POOLED_OUTPUTS = ("sentence_embedding", "sentence_embeddings")

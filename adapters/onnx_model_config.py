@@ -15,7 +15,7 @@ from attrs import asdict, field, fields, frozen
 from attrs.validators import in_, instance_of
 
 from anime_mcp.core.errors import AnimeMcpError
-from anime_mcp.core.search import EmbedderError
+from anime_mcp.core.search_errors import EmbedderError
 
 CONFIG_FILENAME = "anime-mcp-model.json"
 CONFIG_FORMAT = 1

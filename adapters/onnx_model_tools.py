@@ -15,7 +15,7 @@ from pathlib import Path
 from attrs import evolve
 
 from anime_mcp.adapters.onnx_model_config import CONFIG_FILENAME, OnnxModelConfig, load_config
-from anime_mcp.core.search import EmbedderError
+from anime_mcp.core.search_errors import EmbedderError
 
 # Files of a sentence-transformers folder that describe pooling; kept so the export stays self-describing.
 _ST_FILES = ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json")

@@ -1,8 +1,12 @@
 """What both Qdrant adapters (embedded Edge shard, qdrant-client by URL) share.
 
-Filters are first turned into engine-neutral conditions here, and each adapter only maps those to its own
-classes, so the two cannot disagree on what a filter means. Point ids are UUIDs derived from the internal
-anime id (Qdrant ids are integers or UUIDs); the anime id itself is in the payload.
+The payload schema lives here: what a point stores beside its vectors (``index_payload``: the indexed
+facts of the entry and its fingerprint) and what a hit is read from (``HIT_PAYLOAD``, ``search_hit``).
+Filters are first turned into engine-neutral conditions over those payload keys, and each adapter only maps
+them to its own classes, so the two cannot disagree on what a filter means. Point ids are UUIDs derived
+from the internal anime id (Qdrant ids are integers or UUIDs); the anime id itself is in the payload.
+
+The payload keys are the stored index format: indexes built before keep working as long as they stay.
 """
 
 from __future__ import annotations
@@ -10,16 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from attrs import asdict, frozen
 
-from anime_mcp.core.search import SearchFilters
-from anime_mcp.ports.vector_index import IndexManifest, IndexSpec
+from anime_mcp.core.filters import SearchFilters
+from anime_mcp.core.index_facts import IndexedFacts
+from anime_mcp.core.ranking import SearchHit
+from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec
 
 _NAMESPACE = uuid.UUID("6b1f4a52-5d0f-4c61-9a43-1f8f3b0a2e11")
 RRF_K = 60
+SCROLL_PAGE = 2048  # points per scroll request
+
+_F = TypeVar("_F")
 
 # payload field -> index type
 PAYLOAD_INDEXES: dict[str, str] = {
@@ -36,8 +45,45 @@ PAYLOAD_INDEXES: dict[str, str] = {
 }
 
 
+# what a search reads of each hit's payload: its id, and what ranking needs
+HIT_PAYLOAD = ["anime_id", "platforms"]
+# what a writer reads of each stored point to tell which entries changed
+FINGERPRINT_PAYLOAD = ["anime_id", "fingerprint"]
+
+
+def index_payload(facts: IndexedFacts) -> dict[str, Any]:
+    """What the index stores beside the vectors: the filterable facts and the ids to show a hit."""
+    return facts.as_plain()
+
+
+def point_payload(point: IndexPoint) -> dict[str, Any]:
+    return {**index_payload(point.facts), "fingerprint": point.fingerprint}
+
+
+def search_hit(payload: Mapping[str, Any] | None, point: object, score: float) -> SearchHit:
+    """A hit from the payload fields ``HIT_PAYLOAD`` of one scored point."""
+    payload = payload or {}
+    platforms = payload.get("platforms")
+    count = len(platforms) if isinstance(platforms, list | tuple) else 0
+    return SearchHit(str(payload.get("anime_id", point)), score, count)
+
+
 def point_id(anime_id: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, anime_id)
+
+
+def collect_fingerprints(scroll: Callable[[Any], tuple[Iterable[Any], Any]]) -> dict[str, str]:
+    """Anime id -> fingerprint of every stored point; ``scroll(offset)`` is one engine's page of records
+    (read with ``FINGERPRINT_PAYLOAD``) and the next offset, None after the last page."""
+    found: dict[str, str] = {}
+    offset = None
+    while True:
+        records, offset = scroll(offset)
+        for record in records:
+            payload = record.payload or {}
+            found[str(payload.get("anime_id"))] = str(payload.get("fingerprint", ""))
+        if offset is None:
+            return found
 
 
 @frozen
@@ -88,8 +134,16 @@ def conditions(filters: SearchFilters) -> Conditions:
     return Conditions(tuple(must), tuple(must_not))
 
 
-def point_payload(payload: Mapping[str, object], fingerprint: str) -> dict[str, Any]:
-    return {**payload, "fingerprint": fingerprint}
+def engine_filter(
+    found: Conditions,
+    convert: Callable[[Condition], Any],
+    build: Callable[[list[Any] | None, list[Any] | None], _F],
+) -> _F | None:
+    """One engine's filter for the conditions (None when there are none): ``convert`` maps a condition to
+    the engine's class, ``build(must, must_not)`` makes the filter (an empty list is passed as None)."""
+    if not found:
+        return None
+    return build([convert(c) for c in found.must] or None, [convert(c) for c in found.must_not] or None)
 
 
 def manifest_to_dict(manifest: IndexManifest) -> dict[str, Any]:

@@ -28,20 +28,29 @@ from typing import Any
 import qdrant_edge as qe
 
 from anime_mcp.adapters.qdrant_common import (
+    FINGERPRINT_PAYLOAD,
+    HIT_PAYLOAD,
     PAYLOAD_INDEXES,
     RRF_K,
+    SCROLL_PAGE,
+    Condition,
     Conditions,
     Match,
+    collect_fingerprints,
     conditions,
+    engine_filter,
     manifest_from_dict,
     manifest_to_dict,
     new_generation_name,
     point_id,
     point_payload,
+    search_hit,
     spec_to_json,
     utc_now,
 )
-from anime_mcp.core.search import IndexNotBuilt, SearchError, SearchHit, SparseVector
+from anime_mcp.core.ranking import SearchHit
+from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
+from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
@@ -62,7 +71,6 @@ _SCHEMA = {
     "integer": qe.PayloadSchemaType.Integer,
     "float": qe.PayloadSchemaType.Float,
 }
-_SCROLL_PAGE = 2048
 FLUSH_EVERY = 2048
 
 
@@ -88,25 +96,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _payload_selector(query: IndexQuery) -> bool | list[str]:
-    if query.payload_fields is None:
-        return True
-    return sorted({"anime_id", *query.payload_fields})  # the hit's id comes from the payload
+def _edge_condition(condition: Condition) -> qe.FieldCondition:
+    if isinstance(condition, Match):
+        values = list(condition.values)
+        match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
+        return qe.FieldCondition(condition.key, match=match)
+    return qe.FieldCondition(condition.key, range=qe.RangeFloat(gte=condition.gte, lte=condition.lte))
 
 
 def _edge_filter(found: Conditions) -> qe.Filter | None:
-    if not found:
-        return None
-
-    def convert(condition: Any) -> qe.FieldCondition:
-        if isinstance(condition, Match):
-            values = list(condition.values)
-            match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
-            return qe.FieldCondition(condition.key, match=match)
-        return qe.FieldCondition(condition.key, range=qe.RangeFloat(gte=condition.gte, lte=condition.lte))
-
-    return qe.Filter(
-        must=[convert(c) for c in found.must] or None, must_not=[convert(c) for c in found.must_not] or None
+    return engine_filter(
+        found, _edge_condition, lambda must, must_not: qe.Filter(must=must, must_not=must_not)
     )
 
 
@@ -141,7 +141,7 @@ class EdgeIndex:
                 query=scoring,
                 filter=found,
                 params=params,
-                with_payload=_payload_selector(query),
+                with_payload=HIT_PAYLOAD,
             )
         else:
             prefetches = [
@@ -155,12 +155,10 @@ class EdgeIndex:
                 query=fusion,
                 prefetches=prefetches,
                 filter=found,
-                with_payload=_payload_selector(query),
+                with_payload=HIT_PAYLOAD,
             )
         points = self._shard.query(request)
-        return [
-            SearchHit(str((p.payload or {}).get("anime_id", p.id)), p.score, p.payload or {}) for p in points
-        ]
+        return [search_hit(p.payload, p.id, p.score) for p in points]
 
     def dense_vector(self, anime_id: str) -> list[float] | None:
         records = self._shard.retrieve([point_id(anime_id)], with_payload=False, with_vector=[DENSE_VECTOR])
@@ -194,22 +192,13 @@ class EdgeWriter:
         self._unflushed = 0
 
     def fingerprints(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        offset = None
-        while True:
-            records, offset = self._shard.scroll(
+        return collect_fingerprints(
+            lambda offset: self._shard.scroll(
                 qe.ScrollRequest(
-                    offset=offset,
-                    limit=_SCROLL_PAGE,
-                    with_payload=["anime_id", "fingerprint"],
-                    with_vector=False,
+                    offset=offset, limit=SCROLL_PAGE, with_payload=FINGERPRINT_PAYLOAD, with_vector=False
                 )
             )
-            for record in records:
-                payload = record.payload or {}
-                found[str(payload.get("anime_id"))] = str(payload.get("fingerprint", ""))
-            if offset is None:
-                return found
+        )
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         if not points:
@@ -221,7 +210,7 @@ class EdgeWriter:
                     qe.Point(
                         point_id(p.anime_id),
                         {DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _edge_sparse(p.sparse)},
-                        point_payload(p.payload, p.fingerprint),
+                        point_payload(p),
                     )
                     for p in points
                 ]

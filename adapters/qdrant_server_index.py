@@ -17,20 +17,29 @@ from typing import Any, cast
 from qdrant_client import QdrantClient, models
 
 from anime_mcp.adapters.qdrant_common import (
+    FINGERPRINT_PAYLOAD,
+    HIT_PAYLOAD,
     PAYLOAD_INDEXES,
     RRF_K,
+    SCROLL_PAGE,
+    Condition,
     Conditions,
     Match,
+    collect_fingerprints,
     conditions,
+    engine_filter,
     manifest_from_dict,
     manifest_to_dict,
     new_generation_name,
     point_id,
     point_payload,
+    search_hit,
     spec_to_json,
     utc_now,
 )
-from anime_mcp.core.search import IndexNotBuilt, SearchHit, SparseVector
+from anime_mcp.core.ranking import SearchHit
+from anime_mcp.core.search_errors import IndexNotBuilt
+from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
@@ -48,32 +57,19 @@ _SCHEMA = {
     "integer": models.PayloadSchemaType.INTEGER,
     "float": models.PayloadSchemaType.FLOAT,
 }
-_SCROLL_PAGE = 2048
 
 
-def _payload_selector(query: IndexQuery) -> bool | list[str]:
-    if query.payload_fields is None:
-        return True
-    return sorted({"anime_id", *query.payload_fields})  # the hit's id comes from the payload
+def _client_condition(condition: Condition) -> models.FieldCondition:
+    if isinstance(condition, Match):
+        values = list(condition.values)
+        match: Any = models.MatchValue(value=values[0]) if len(values) == 1 else models.MatchAny(any=values)
+        return models.FieldCondition(key=condition.key, match=match)
+    return models.FieldCondition(key=condition.key, range=models.Range(gte=condition.gte, lte=condition.lte))
 
 
 def _client_filter(found: Conditions) -> models.Filter | None:
-    if not found:
-        return None
-
-    def convert(condition: Any) -> models.FieldCondition:
-        if isinstance(condition, Match):
-            values = list(condition.values)
-            match: Any = (
-                models.MatchValue(value=values[0]) if len(values) == 1 else models.MatchAny(any=values)
-            )
-            return models.FieldCondition(key=condition.key, match=match)
-        return models.FieldCondition(
-            key=condition.key, range=models.Range(gte=condition.gte, lte=condition.lte)
-        )
-
-    return models.Filter(
-        must=[convert(c) for c in found.must] or None, must_not=[convert(c) for c in found.must_not] or None
+    return engine_filter(
+        found, _client_condition, lambda must, must_not: models.Filter(must=must, must_not=must_not)
     )
 
 
@@ -118,7 +114,7 @@ class ServerIndex:
                 query_filter=found,
                 search_params=stage_params,
                 limit=query.limit,
-                with_payload=_payload_selector(query),
+                with_payload=HIT_PAYLOAD,
             )
         else:
             prefetch = [
@@ -138,12 +134,9 @@ class ServerIndex:
                 query=fusion,
                 query_filter=found,
                 limit=query.limit,
-                with_payload=_payload_selector(query),
+                with_payload=HIT_PAYLOAD,
             )
-        return [
-            SearchHit(str((p.payload or {}).get("anime_id", p.id)), p.score, p.payload or {})
-            for p in response.points
-        ]
+        return [search_hit(p.payload, p.id, p.score) for p in response.points]
 
     def dense_vector(self, anime_id: str) -> list[float] | None:
         records = self._client.retrieve(
@@ -171,21 +164,15 @@ class ServerWriter:
         self.spec = spec
 
     def fingerprints(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        offset = None
-        while True:
-            records, offset = self._client.scroll(
+        return collect_fingerprints(
+            lambda offset: self._client.scroll(
                 self.collection,
-                limit=_SCROLL_PAGE,
+                limit=SCROLL_PAGE,
                 offset=offset,
-                with_payload=["anime_id", "fingerprint"],
+                with_payload=FINGERPRINT_PAYLOAD,
                 with_vectors=False,
             )
-            for record in records:
-                payload = record.payload or {}
-                found[str(payload.get("anime_id"))] = str(payload.get("fingerprint", ""))
-            if offset is None:
-                return found
+        )
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         if not points:
@@ -196,7 +183,7 @@ class ServerWriter:
                 models.PointStruct(
                     id=str(point_id(p.anime_id)),
                     vector={DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _client_sparse(p.sparse)},
-                    payload=point_payload(p.payload, p.fingerprint),
+                    payload=point_payload(p),
                 )
                 for p in points
             ],
@@ -313,7 +300,7 @@ class ServerBackend:
         offset = None
         while True:
             records, offset = self.client.scroll(
-                source, limit=_SCROLL_PAGE, offset=offset, with_payload=True, with_vectors=True
+                source, limit=SCROLL_PAGE, offset=offset, with_payload=True, with_vectors=True
             )
             self.client.upsert(
                 writer.collection,

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from attrs import frozen
 
 from anime_mcp.core.documents import LexicalField
-from anime_mcp.core.search import SparseVector
+from anime_mcp.core.vectors import SparseVector
 
 ENCODER_VERSION = "bm25-unicode-v1"
 

@@ -9,8 +9,8 @@ Two views of one entry:
 - ``lexical_fields``: the weighted fields the sparse lexical vector is built from: every title and synonym,
   tags and studios. Titles weigh more than tags, so a query naming a title finds that title first.
 
-``content_fingerprint`` covers everything either view and the index payload depend on, so an incremental
-update can tell which entries changed.
+``content_fingerprint`` covers everything either view and the indexed facts (``IndexedFacts``) depend on, so
+an incremental update can tell which entries changed.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import json
 
 from attrs import frozen
 
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import AnimeType, CatalogueEntry
-from anime_mcp.core.search import index_payload
 
 DOCUMENT_FORMAT = "doc-v1"  # change when the composed text changes, so indexes know to rebuild
 
@@ -111,7 +111,8 @@ def content_fingerprint(entry: CatalogueEntry, synopsis: str | None = None) -> s
         "format": DOCUMENT_FORMAT,
         "document": compose_document(entry, synopsis),
         "lexical": [(f.text, f.weight) for f in lexical_fields(entry)],
-        "payload": index_payload(entry),
+        # laid out as the index payload always was, so fingerprints stored in existing indexes stay valid
+        "payload": IndexedFacts.of(entry).as_plain(),
         "related": list(entry.related_anime),
     }
     encoded = json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")

@@ -21,7 +21,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from anime_mcp.core.search import SearchHit
+from anime_mcp.core.ranking import SearchHit
 from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.ports.embedder import Embedder
 from anime_mcp.ports.vector_index import IndexManifest, IndexQuery, VectorIndex

@@ -1,4 +1,9 @@
-"""Domain objects -> plain JSON-ready dicts, the same for the CLI, REST and MCP."""
+"""Domain objects -> plain JSON-ready dicts, the same for the CLI, REST and MCP.
+
+``entry_to_dict`` is the one rendering of a catalogue entry: the tools' ``anime`` and ``results`` items (MCP,
+``POST /api/tools/...``, ``/api/query``) are made by it, and the CLI's ``get --json``, ``search --json`` and
+``similar --json`` print what those tools return.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,24 @@ from anime_mcp.core.catalogue import CatalogueStats
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.references import canonical_url
 
+# detail "brief": what a list of results needs (the tools' ANIME_BRIEF_PROPERTIES); "full": every field
+BRIEF_FIELDS = (
+    "anime_id",
+    "title",
+    "type",
+    "year",
+    "season",
+    "episodes",
+    "status",
+    "score",
+    "ids",
+    "sources",
+)
+DETAILS = ("brief", "full")
 
-def entry_to_dict(entry: CatalogueEntry) -> dict[str, Any]:
-    return {
+
+def entry_to_dict(entry: CatalogueEntry, detail: str = "full") -> dict[str, Any]:
+    data = {
         "anime_id": entry.anime_id,
         "title": entry.title,
         "type": entry.type.value,
@@ -19,7 +39,7 @@ def entry_to_dict(entry: CatalogueEntry) -> dict[str, Any]:
         "season": entry.season.season.value,
         "year": entry.year,
         "duration_seconds": entry.duration.seconds if entry.duration else None,
-        "score": entry.score.arithmetic_mean if entry.score else None,
+        "score": round(entry.score.arithmetic_mean, 2) if entry.score else None,
         "synonyms": list(entry.synonyms),
         "studios": list(entry.studios),
         "producers": list(entry.producers),
@@ -30,6 +50,11 @@ def entry_to_dict(entry: CatalogueEntry) -> dict[str, Any]:
         "picture": entry.picture,
         "thumbnail": entry.thumbnail,
     }
+    if detail == "full":
+        return data
+    if detail != "brief":
+        raise ValueError(f"detail is one of {', '.join(DETAILS)}, not {detail!r}")
+    return {key: data[key] for key in BRIEF_FIELDS}
 
 
 def stats_to_dict(stats: CatalogueStats) -> dict[str, Any]:

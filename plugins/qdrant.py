@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from anime_mcp.core.search import SearchError
+from anime_mcp.core.search_errors import SearchError
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.vector_index import HnswSettings, VectorIndexBackend

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 from attrs import frozen
 
 from anime_mcp.core.documents import LexicalField
-from anime_mcp.core.search import SparseVector
+from anime_mcp.core.vectors import SparseVector
 
 
 @frozen

@@ -18,7 +18,10 @@ from typing import Protocol, runtime_checkable
 from attrs import field, frozen
 from attrs.validators import in_
 
-from anime_mcp.core.search import SearchFilters, SearchHit, SparseVector
+from anime_mcp.core.filters import SearchFilters
+from anime_mcp.core.index_facts import IndexedFacts
+from anime_mcp.core.ranking import SearchHit
+from anime_mcp.core.vectors import SparseVector
 
 DENSE_VECTOR = "text"  # named vectors; an "image" vector can join later
 SPARSE_VECTOR = "lexical"
@@ -47,10 +50,13 @@ class IndexManifest:
 
 @frozen
 class IndexPoint:
+    """One entry to index: its vectors, the facts filters and ranking use (the adapter decides how to store
+    them), and the fingerprint of its content."""
+
     anime_id: str
     dense: Sequence[float]
     sparse: SparseVector
-    payload: Mapping[str, object]
+    facts: IndexedFacts
     fingerprint: str  # content hash: what an incremental update compares
 
 
@@ -59,11 +65,12 @@ FUSIONS = ("rrf", "dbsf")
 
 @frozen
 class IndexQuery:
-    """Dense, sparse or both (prefetches fused in the engine); filters apply to every stage.
+    """Dense, sparse or both (prefetches fused in the engine); filters apply to every stage. Each hit comes
+    back as a typed ``SearchHit`` (id, relevance, the facts ranking needs).
 
     ``fusion``: ``"rrf"`` (reciprocal rank fusion, by rank alone) or ``"dbsf"`` (distribution-based score
     fusion: each stage's scores normalised by their mean and spread, then summed). The search service's
-    default hybrid ranking instead asks for each stage alone and fuses in ``core.search.fuse_weighted``;
+    default hybrid ranking instead asks for each stage alone and fuses in ``core.ranking.fuse_weighted``;
     docs/benchmarks.md compares the three on the judged queries.
     """
 
@@ -72,7 +79,6 @@ class IndexQuery:
     filters: SearchFilters = field(factory=SearchFilters)
     limit: int = 10
     candidates: int = 100  # how many each stage contributes to the fusion
-    payload_fields: tuple[str, ...] | None = None  # None: the whole payload
     fusion: str = field(default="rrf", validator=in_(FUSIONS))
 
 

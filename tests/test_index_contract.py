@@ -1,7 +1,8 @@
-"""One contract for both VectorIndex adapters: the embedded Qdrant Edge shard and qdrant-client (in-memory).
+"""One contract for the VectorIndex adapters, the embedded Qdrant Edge shard and qdrant-client (in-memory),
+and for the public fake (``anime_mcp.testing.FakeIndexBackend``), so the fake cannot drift from them.
 
 Points carry the real payloads of catalogue entries and seeded random vectors; every expectation is computed
-here by brute force (numpy dot products, ``SearchFilters.matches_payload``, ``reciprocal_rank_fusion``).
+here by brute force (numpy dot products, ``SearchFilters.matches_facts``, ``reciprocal_rank_fusion``).
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ import pytest
 from search_support import catalogue_lines, write_slice
 
 from anime_mcp.adapters.aod_reader import AodJsonlReader
+from anime_mcp.core.filters import IntRange, SearchFilters
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import AnimeType, CatalogueEntry, Season, Status
 from anime_mcp.core.platforms import Platform
-from anime_mcp.core.search import (
-    IntRange,
-    SearchFilters,
-    SearchHit,
-    SparseVector,
-    index_payload,
-    reciprocal_rank_fusion,
-)
+from anime_mcp.core.ranking import SearchHit, reciprocal_rank_fusion
+from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
     IndexPoint,
     IndexQuery,
@@ -50,7 +47,17 @@ def _server(tmp_path: Path) -> VectorIndexBackend:
     return ServerBackend(QdrantClient(location=":memory:"), location=":memory:", alias="anime-test")
 
 
-BACKENDS: dict[str, Callable[[Path], VectorIndexBackend]] = {"qdrant-edge": _edge, "qdrant-server": _server}
+def _fake(tmp_path: Path) -> VectorIndexBackend:
+    from anime_mcp.testing import FakeIndexBackend
+
+    return FakeIndexBackend(str(tmp_path / "index"))
+
+
+BACKENDS: dict[str, Callable[[Path], VectorIndexBackend]] = {
+    "fake": _fake,
+    "qdrant-edge": _edge,
+    "qdrant-server": _server,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -77,7 +84,7 @@ def points(entries: list[CatalogueEntry]) -> list[IndexPoint]:
     for i, (entry, vector) in enumerate(zip(entries, dense, strict=True)):
         features = sorted({i % 7, 100 + i % 13, 1000 + i % 29})
         sparse = SparseVector(features, [1.0 + (i % 5) / 10, 0.5, 0.25])
-        made.append(IndexPoint(entry.anime_id, vector.tolist(), sparse, index_payload(entry), f"fp-{i}"))
+        made.append(IndexPoint(entry.anime_id, vector.tolist(), sparse, IndexedFacts.of(entry), f"fp-{i}"))
     return made
 
 
@@ -101,7 +108,7 @@ def built(backend: VectorIndexBackend, points: list[IndexPoint]) -> VectorIndexB
 
 
 def brute_dense(points: list[IndexPoint], query: np.ndarray, filters: SearchFilters, k: int) -> list[str]:
-    eligible = [p for p in points if filters.matches_payload(p.payload)]
+    eligible = [p for p in points if filters.matches_facts(p.facts)]
     scored = sorted(eligible, key=lambda p: -float(np.dot(p.dense, query)))
     return [p.anime_id for p in scored[:k]]
 
@@ -155,7 +162,8 @@ def test_dense_search_is_exact_nearest_neighbours(index: VectorIndex, points: li
         assert [h.anime_id for h in hits] == brute_dense(
             points, query / np.linalg.norm(query), SearchFilters(), 10
         )
-        assert hits[0].payload["anime_id"] == hits[0].anime_id
+        by_id = {p.anime_id: p for p in points}
+        assert [h.platform_count for h in hits] == [len(by_id[h.anime_id].facts.platforms) for h in hits]
         assert hits[0].relevance >= hits[-1].relevance
 
 
@@ -180,7 +188,9 @@ def test_hybrid_is_reciprocal_rank_fusion_of_both(index: VectorIndex, points: li
 
 def test_both_backends_fuse_alike(tmp_path: Path, points: list[IndexPoint]) -> None:
     """Distribution-based score fusion has no simple reference: the two engines must agree."""
-    edge, server = (built(BACKENDS[name](tmp_path / name), points).open() for name in sorted(BACKENDS))
+    edge, server = (
+        built(BACKENDS[name](tmp_path / name), points).open() for name in ("qdrant-edge", "qdrant-server")
+    )
     assert edge is not None and server is not None
     rng = np.random.default_rng(9)
     for features in ([1], [2, 105], [3, 1011, 6]):
@@ -233,7 +243,8 @@ def test_filters_mean_what_the_domain_says(index: VectorIndex, points: list[Inde
     hybrid = index.search(
         IndexQuery(dense=query.tolist(), sparse=SparseVector([1, 2, 3], [1.0] * 3), filters=filters, limit=20)
     )
-    assert all(filters.matches_payload(h.payload) for h in hybrid)
+    facts = {p.anime_id: p.facts for p in points}
+    assert all(filters.matches_facts(facts[h.anime_id]) for h in hybrid)
 
 
 def test_exclude_ids(index: VectorIndex, points: list[IndexPoint]) -> None:
@@ -303,6 +314,8 @@ def test_old_generations_are_collected(backend: VectorIndexBackend, points: list
     if backend.name == "qdrant-edge":
         root = Path(backend.location)
         assert len(list(root.glob("gen-*"))) == 2  # the current one and the one before
+    elif backend.name == "fake":
+        assert len(backend.generations()) == 2  # type: ignore[attr-defined]
     else:
         client = backend.client  # type: ignore[attr-defined]
         assert len(client.get_collections().collections) == 2

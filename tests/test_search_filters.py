@@ -1,44 +1,27 @@
-"""Search filters as the domain defines them: parsing what people type, and what each filter means."""
+"""Search filters and ranking as the domain defines them: what each filter means, how hits are fused.
+
+Reading filters from what people type is tested in test_search_filter_grammar.py."""
 
 from __future__ import annotations
 
 import pytest
+from attrs import evolve
 from hypothesis import given
 from hypothesis import strategies as st
 
+from anime_mcp.core.documents import content_fingerprint
+from anime_mcp.core.filters import IntRange, SearchFilters
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import AnimeSeason, AnimeType, CatalogueEntry, Score, Season, Status
 from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.search import (
-    IntRange,
-    InvalidSearch,
-    SearchFilters,
+from anime_mcp.core.ranking import (
     SearchHit,
     fuse_weighted,
     notability,
-    parse_filters,
     reciprocal_rank_fusion,
     rerank_by_notability,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2000-2010", IntRange(2000, 2010)),
-        ("2006", IntRange(2006, 2006)),
-        ("2015-", IntRange(2015, None)),
-        ("-1999", IntRange(None, 1999)),
-        (" 1 .. 26 ", IntRange(1, 26)),
-    ],
-)
-def test_ranges(text: str, expected: IntRange) -> None:
-    assert IntRange.parse(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "-", "abc", "2010-2000", "1.5-3", "1-2-3"])
-def test_bad_ranges_are_refused(text: str) -> None:
-    with pytest.raises(InvalidSearch):
-        IntRange.parse(text)
+from anime_mcp.core.search_errors import InvalidSearch
 
 
 @given(st.integers(0, 3000), st.integers(0, 3000), st.integers(0, 3000))
@@ -49,48 +32,9 @@ def test_range_contains_is_inclusive(low: int, high: int, value: int) -> None:
     assert not IntRange(low, high).contains(None)
 
 
-def test_parse_filters_accepts_what_the_cli_passes() -> None:
-    filters = parse_filters(
-        years="2000-2010",
-        seasons=["fall"],
-        types=["TV,movie"],
-        statuses=["FINISHED"],
-        tags=["Psychological"],
-        exclude_tags=["kids", "hentai"],
-        studios=["Madhouse"],
-        episodes="1-26",
-        min_score=7.5,
-        platforms=["anilist", "myanimelist"],
-    )
-    assert filters == SearchFilters(
-        years=IntRange(2000, 2010),
-        seasons={Season.FALL},
-        types={AnimeType.TV, AnimeType.MOVIE},
-        statuses={Status.FINISHED},
-        tags={"psychological"},
-        exclude_tags={"kids", "hentai"},
-        studios={"madhouse"},
-        episodes=IntRange(1, 26),
-        min_score=7.5,
-        platforms={Platform.ANILIST, Platform.MAL},
-    )
-    assert parse_filters().is_empty()
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"types": ["SERIES"]}, "unknown type 'SERIES'; choose from TV, MOVIE"),
-        ({"seasons": ["autumn"]}, "unknown season 'autumn'"),
-        ({"statuses": ["done"]}, "unknown status 'done'"),
-        ({"platforms": ["crunchyroll"]}, "unknown platform 'crunchyroll'"),
-        ({"min_score": 11.0}, "outside 0-10"),
-        ({"years": "soon"}, "is not a range"),
-    ],
-)
-def test_parse_filters_explains_bad_values(options: dict[str, object], message: str) -> None:
-    with pytest.raises(InvalidSearch, match=message):
-        parse_filters(**options)  # type: ignore[arg-type]
+def test_an_empty_range_is_refused() -> None:
+    with pytest.raises(InvalidSearch, match="is empty"):
+        IntRange(2010, 2000)
 
 
 ENTRY = CatalogueEntry(
@@ -150,7 +94,7 @@ def test_reciprocal_rank_fusion_reference() -> None:
 
 
 def hit(anime_id: str, relevance: float, platforms: int) -> SearchHit:
-    return SearchHit(anime_id, relevance, {"platforms": [f"p{i}" for i in range(platforms)]})
+    return SearchHit(anime_id, relevance, platform_count=platforms)
 
 
 def test_weighted_fusion_normalises_each_side_and_adds_notability() -> None:
@@ -173,8 +117,24 @@ def test_a_lone_lexical_match_keeps_full_weight() -> None:
 
 
 def test_notability_rerank() -> None:
-    assert notability({"platforms": ["mal"] * 12}) == 1.0
-    assert notability({}) == 0.1
+    assert notability(12) == 1.0
+    assert notability(0) == 0.1
     hits = [hit("obscure", 0.80, 1), hit("known", 0.75, 10)]
     assert [h.anime_id for h in rerank_by_notability(hits, 0.1)] == ["known", "obscure"]
     assert rerank_by_notability(hits, 0.0) == hits
+
+
+def test_indexed_facts_are_normalised_once() -> None:
+    facts = IndexedFacts.of(evolve(ENTRY, studios=("Madhouse",), tags=("Thriller", "mystery", "thriller")))
+    assert (facts.tags, facts.studios) == (("mystery", "thriller"), ("madhouse",))
+    assert facts.platforms == (Platform.ANILIST, Platform.MAL)
+    assert (facts.type, facts.season, facts.year, facts.score) == (AnimeType.TV, Season.FALL, 2006, 8.54)
+
+
+def test_fingerprints_of_existing_indexes_stay_valid() -> None:
+    """Pinned values from before the indexed facts were typed: an update of an index built then re-embeds
+    nothing that did not change."""
+    entry = evolve(ENTRY, studios=("Madhouse",), tags=("Mystery", "psychological", "thriller"))
+    assert content_fingerprint(entry) == "2503b210cb9f732651c156f9"
+    bare = CatalogueEntry(title="X", sources=(PlatformId(Platform.ANIDB, "1"),))
+    assert content_fingerprint(bare) == "5ec28da781ca38463a598209"

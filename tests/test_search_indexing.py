@@ -15,9 +15,9 @@ from anime_mcp.adapters.aod_reader import AodJsonlReader
 from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
-from anime_mcp.core.search import SearchFilters
-from anime_mcp.entrypoints.services.catalogue import ingest_file
-from anime_mcp.entrypoints.services.indexing import build_index
+from anime_mcp.core.filters import SearchFilters
+from anime_mcp.core.services.catalogue import ingest_file
+from anime_mcp.core.services.indexing import build_index
 from anime_mcp.ports.vector_index import IndexQuery, VectorIndexBackend
 
 
@@ -79,10 +79,11 @@ def test_full_build_then_weekly_update(tmp_path: Path, backend: VectorIndexBacke
     index = backend.open()
     assert index is not None
     tagged = index.search(IndexQuery(dense=[1.0] * 8, filters=SearchFilters(tags={"weekly-update-test"})))
-    assert [h.payload["title"] for h in tagged] == [changed["title"]]
+    assert [store.by_anime_id(h.anime_id).title for h in tagged] == [changed["title"]]  # type: ignore[union-attr]
     removed_titles = {json.loads(line)["title"] for line in week1[:3]}
     everything = index.search(IndexQuery(dense=[1.0] * 8, limit=500))
-    assert not removed_titles & {str(h.payload["title"]) for h in everything}
+    shown = [store.by_anime_id(h.anime_id) for h in everything]
+    assert None not in shown and not removed_titles & {e.title for e in shown if e is not None}
 
     third = build_index(store, embedder, Bm25SparseEncoder(), backend)
     assert (third.mode, third.embedded, third.removed) == ("incremental", 0, 0)

@@ -8,7 +8,7 @@ import pytest
 
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder, Token, feature_index, tokenize, words
 from anime_mcp.core.documents import LexicalField
-from anime_mcp.core.search import SparseVector
+from anime_mcp.core.vectors import SparseVector
 
 
 def kinds(text: str, kind: str) -> list[str]:

@@ -14,8 +14,6 @@ from serve_support import environment, ingested_home
 
 from anime_mcp.entrypoints.cli.app import cli
 from anime_mcp.entrypoints.cli.serve import _bind, parse_arguments
-from anime_mcp.entrypoints.serve_settings import ServeSettings
-from anime_mcp.entrypoints.settings import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -66,28 +64,6 @@ def test_parse_arguments_reads_json_values_and_dotted_keys() -> None:
     assert parse_arguments(
         ("query=death note", "limit=3", "filters.year_min=2000", 'filters.types=["TV"]')
     ) == {"query": "death note", "limit": 3, "filters": {"year_min": 2000, "types": ["TV"]}}
-
-
-def test_serve_settings_from_environment_and_config(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text('[serve]\nworkers = 2\nadmin_token = "from-config"\n')
-    settings = ServeSettings.load(
-        tmp_path, {"ANIME_MCP_MAX_BODY_BYTES": "2048", "ANIME_MCP_TRACING": "console"}
-    )
-    assert (settings.workers, settings.admin_token, settings.max_body_bytes, settings.tracing) == (
-        2,
-        "from-config",
-        2048,
-        "console",
-    )
-    assert ServeSettings.load(tmp_path, {"ANIME_MCP_ADMIN_TOKEN": "env"}).admin_token == "env"
-    assert ServeSettings.load(tmp_path, {"ANIME_MCP_WARM_UP": "0"}).warm_up is False
-    for bad in (
-        {"ANIME_MCP_TRACING": "zipkin"},
-        {"ANIME_MCP_WORKERS": "0"},
-        {"ANIME_MCP_MAX_BODY_BYTES": "lots"},
-    ):
-        with pytest.raises(ConfigError):
-            ServeSettings.load(tmp_path, bad)
 
 
 def test_the_listening_socket_disables_nagle_for_every_connection() -> None:

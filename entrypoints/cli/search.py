@@ -1,4 +1,9 @@
-"""``anime-mcp search`` and ``anime-mcp similar``: the offline tier, answered from the search index."""
+"""``anime-mcp search`` and ``anime-mcp similar``: the offline tier, answered from the search index.
+
+Both call the same tools as MCP and REST (``search_anime``, ``find_similar_anime``) through the tool
+catalogue, so validation, limits and errors are the same on every face; the filter options are written as
+the tools' ``filters`` object (``tools.filter_grammar.cli_filters``).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from anime_mcp.core.search import SearchFilters, SearchMode, parse_filters
-from anime_mcp.entrypoints.cli.app import get_app, out
-from anime_mcp.entrypoints.presenters import entry_to_dict
-from anime_mcp.entrypoints.search_setup import search_service
-from anime_mcp.entrypoints.services.search import MAX_LIMIT, SearchResult
+from anime_mcp.core.filters import SearchMode
+from anime_mcp.entrypoints.cli.app import out
+from anime_mcp.entrypoints.cli.tooling import call_tool
+from anime_mcp.entrypoints.presenters import BRIEF_FIELDS
+from anime_mcp.entrypoints.tools.filter_grammar import cli_filters
 
 FILTER_HELP = {
     "year": "Year or range: 2006, 2000-2010, 2015-, -1999.",
@@ -27,6 +32,9 @@ FILTER_HELP = {
     "min_score": "Minimum catalogue score (0-10).",
     "platform": "Only anime with a page on this platform (repeatable: all of them), e.g. anilist.",
 }
+# what `search --json` and `similar --json` print of each result (README.md)
+RESULT_FIELDS = (*BRIEF_FIELDS, "studios", "tags", "relevance")
+DEFAULT_LIMIT = 10
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,12 +50,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--min-score", type=float, help=FILTER_HELP["min_score"]),
         click.option("--platform", "platforms", multiple=True, help=FILTER_HELP["platform"]),
         click.option(
-            "--limit",
-            "-n",
-            type=click.IntRange(1, MAX_LIMIT),
-            default=10,
-            show_default=True,
-            help="How many results.",
+            "--limit", "-n", type=int, default=DEFAULT_LIMIT, show_default=True, help="How many results."
         ),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON list."),
     ]
@@ -56,56 +59,26 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def filters_from(options: dict[str, Any]) -> SearchFilters:
-    return parse_filters(
-        years=options.pop("years"),
-        seasons=options.pop("seasons"),
-        types=options.pop("types"),
-        statuses=options.pop("statuses"),
-        tags=options.pop("tags"),
-        exclude_tags=options.pop("exclude_tags"),
-        studios=options.pop("studios"),
-        episodes=options.pop("episodes"),
-        min_score=options.pop("min_score"),
-        platforms=options.pop("platforms"),
-    )
+def _print_json(results: list[dict[str, Any]]) -> None:
+    shown = [{key: result[key] for key in RESULT_FIELDS} for result in results]
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
-def result_to_dict(result: SearchResult) -> dict[str, Any]:
-    data = entry_to_dict(result.entry)
-    keep = (
-        "anime_id",
-        "title",
-        "type",
-        "year",
-        "season",
-        "episodes",
-        "status",
-        "score",
-        "ids",
-        "sources",
-        "studios",
-        "tags",
-    )
-    return {**{k: data[k] for k in keep}, "relevance": round(result.relevance, 6)}
-
-
-def _print_results(results: list[SearchResult], title: str) -> None:
+def _print_results(results: list[dict[str, Any]], title: str) -> None:
     if not results:
         out.print(f"{title}: nothing found")
         return
     table = Table("#", "title", "type", "year", "score", "relevance", "id", title=title, title_justify="left")
     for rank, result in enumerate(results, start=1):
-        entry = result.entry
-        score = f"{entry.score.arithmetic_mean:.2f}" if entry.score else "-"
+        score = f"{result['score']:.2f}" if result["score"] is not None else "-"
         table.add_row(
             str(rank),
-            entry.title,
-            entry.type.value,
-            str(entry.year or "-"),
+            result["title"],
+            result["type"],
+            str(result["year"] or "-"),
             score,
-            f"{result.relevance:.4f}",
-            entry.anime_id,
+            f"{result['relevance']:.4f}",
+            result["anime_id"],
         )
     out.print(table)
 
@@ -130,13 +103,12 @@ def search(ctx: click.Context, /, text: str, limit: int, as_json: bool, mode: st
       anime-mcp search "space bounty hunters jazz" --type TV
       anime-mcp search ghibli --type MOVIE --year 1980-2000 --min-score 7.5
     """
-    filters = filters_from(options)
-    service = search_service(get_app(ctx))
-    results = service.search(text, filters, limit=limit, mode=SearchMode(mode))
+    arguments = {"query": text, "filters": cli_filters(**options), "limit": limit, "mode": mode}
+    output = call_tool(ctx, "search_anime", {**arguments, "detail": "full"}).output
     if as_json:
-        click.echo(json.dumps([result_to_dict(r) for r in results], indent=2, ensure_ascii=False))
+        _print_json(output["results"])
     else:
-        _print_results(results, f"{text!r} ({mode})")
+        _print_results(output["results"], f"{text!r} ({mode})")
 
 
 @click.command()
@@ -152,10 +124,15 @@ def similar(
     ctx: click.Context, /, reference: str, limit: int, as_json: bool, exclude_franchise: bool, **options: Any
 ) -> None:
     """Anime similar to REFERENCE (mal:1535, a URL, an internal id or a title), from its stored vector."""
-    filters = filters_from(options)
-    service = search_service(get_app(ctx))
-    entry, results = service.similar(reference, filters, limit=limit, exclude_franchise=exclude_franchise)
+    arguments = {
+        "anime_id": reference,
+        "filters": cli_filters(**options),
+        "limit": limit,
+        "exclude_franchise": exclude_franchise,
+    }
+    output = call_tool(ctx, "find_similar_anime", {**arguments, "detail": "full"}).output
     if as_json:
-        click.echo(json.dumps([result_to_dict(r) for r in results], indent=2, ensure_ascii=False))
+        _print_json(output["results"])
     else:
-        _print_results(results, f"similar to {entry.title} ({entry.anime_id})")
+        anime = output["anime"]
+        _print_results(output["results"], f"similar to {anime['title']} ({anime['anime_id']})")

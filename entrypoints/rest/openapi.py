@@ -42,7 +42,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "Not found",
         409: "A job is already running",
         413: "Body too large",
-        422: "Invalid input: the message names the field",
+        422: "Invalid input (text that is not valid Unicode, such as a lone surrogate, included): the "
+        "message names the field and quotes at most the first 80 characters of the value",
         429: "A live source asks us to slow down",
         502: "A live source failed",
         503: "Catalogue, index or model not available (the message says what to run)",

@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from attrs import evolve
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from anime_mcp.entrypoints.rest.middleware import BodyTooLarge
 from anime_mcp.entrypoints.tools.base import ToolInputError
+from anime_mcp.entrypoints.tools.echo import cap_message
 from anime_mcp.entrypoints.tools.errors import ErrorInfo, classify
 
 log = structlog.get_logger("anime_mcp.http")
@@ -29,6 +31,9 @@ def correlation_id(request: Request) -> str:
 
 
 def error_response(request: Request, error: ErrorInfo, headers: dict[str, str] | None = None) -> JSON:
+    """The error body; whatever made the message, the values it quotes are capped (``echo.cap_message``)."""
+    field = cap_message(error.field) if error.field else error.field
+    error = evolve(error, message=cap_message(error.message), field=field)
     return JSON({"error": error.as_dict(correlation_id(request))}, status_code=error.status, headers=headers)
 
 

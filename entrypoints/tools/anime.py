@@ -1,23 +1,8 @@
-"""Catalogue entries as tool output (brief or full) and as compact text lines for an LLM's context."""
+"""Rendered catalogue entries (``presenters.entry_to_dict``) as compact text lines for an LLM's context."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from anime_mcp.core.models import CatalogueEntry
-from anime_mcp.entrypoints.presenters import entry_to_dict
-from anime_mcp.entrypoints.tools.schemas import ANIME_BRIEF_PROPERTIES
-
-BRIEF_FIELDS = tuple(ANIME_BRIEF_PROPERTIES)
-
-
-def anime_dict(entry: CatalogueEntry, detail: str = "brief") -> dict[str, Any]:
-    data = entry_to_dict(entry)
-    if data["score"] is not None:
-        data["score"] = round(data["score"], 2)
-    if detail == "full":
-        return data
-    return {key: data[key] for key in BRIEF_FIELDS}
 
 
 def one_line(item: dict[str, Any]) -> str:

@@ -3,7 +3,8 @@ schemas, a handler calling the services, a compact text rendering), exposed as a
 ``POST /api/tools/{name}`` and through the CLI.
 
 ``ToolCatalogue.call`` is the one way in for every face: it validates the arguments against the input
-schema (filling defaults), binds a correlation id into the structlog context, opens the ``tool`` span,
+schema (filling defaults; text must be valid Unicode; messages quote values capped by ``echo``), binds a
+correlation id into the structlog context, opens the ``tool`` span,
 runs the handler, counts the call and returns the structured output with its text rendering.
 """
 
@@ -22,6 +23,7 @@ from jsonschema.exceptions import ValidationError
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.observability import span
 from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.tools.echo import cap_message, echo
 
 Handler = Callable[[Runtime, dict[str, Any]], Awaitable[dict[str, Any]]]
 Renderer = Callable[[dict[str, Any]], str]
@@ -33,6 +35,7 @@ class ToolInputError(AnimeMcpError, ValueError):
     input: not JSON, not an object)."""
 
     def __init__(self, field: str, message: str) -> None:
+        field, message = cap_message(field), cap_message(message)
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
@@ -65,8 +68,10 @@ class Tool:
         return values
 
 
-def check_schema(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
-    """Raise ``ToolInputError`` for the first error (fields in document order), its field under ``prefix``."""
+def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: bool = True) -> None:
+    """Raise ``ToolInputError`` for the first error (fields in document order), its field under ``prefix``;
+    then (``text``) for text that is not valid Unicode (JSON allows a lone surrogate such as ``"\ud800"``;
+    nothing downstream can use it)."""
     errors = sorted(
         Draft202012Validator(schema).iter_errors(value),
         key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
@@ -75,6 +80,34 @@ def check_schema(schema: dict[str, Any], value: Any, prefix: str = "") -> None:
         problem = input_error(errors[0])
         field = ".".join(p for p in (prefix, problem.field) if p)
         raise ToolInputError(field, problem.message)
+    if text:
+        check_text(value, prefix)
+
+
+def check_text(value: Any, field: str = "") -> None:
+    """Raise ``ToolInputError`` naming the first string (or object key) that holds a lone surrogate."""
+    if isinstance(value, str):
+        if not _is_unicode(value):
+            raise ToolInputError(
+                field, f"{echo(value)} is not valid Unicode text (it holds a lone surrogate); send UTF-8 text"
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            name = ".".join(p for p in (field, str(key)) if p)
+            if isinstance(key, str) and not _is_unicode(key):
+                raise ToolInputError(field, f"the key {echo(key)} is not valid Unicode text")
+            check_text(item, name)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_text(item, ".".join(p for p in (field, str(index)) if p))
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def input_error(error: ValidationError) -> ToolInputError:
@@ -90,7 +123,11 @@ def input_error(error: ValidationError) -> ToolInputError:
         extra = sorted(set(instance) - known)
         field = ".".join(p for p in (path, extra[0] if extra else "") if p)
         return ToolInputError(field, f"unknown field; expected one of {', '.join(sorted(known))}")
-    return ToolInputError(path, error.message)
+    message = error.message
+    shown = repr(instance)
+    if len(shown) > len(echo(instance)):  # jsonschema quotes the value whole: 200 kB in, 200 kB out
+        message = message.replace(shown, echo(instance))
+    return ToolInputError(path, message)
 
 
 @frozen
@@ -121,7 +158,7 @@ class ToolCatalogue:
         try:
             return self._tools[name]
         except KeyError:
-            raise UnknownTool(f"no tool named {name!r}; the tools are {', '.join(self._tools)}") from None
+            raise UnknownTool(f"no tool named {echo(name)}; the tools are {', '.join(self._tools)}") from None
 
     async def call(
         self,

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from anime_mcp.core.errors import NotAnAnimeReference
-from anime_mcp.core.models import AnimeType, Season, Status
-from anime_mcp.core.platforms import Platform
-from anime_mcp.core.search import IntRange, SearchFilters, SearchMode
+from anime_mcp.core.filters import SearchMode
+from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.core.services.search import SearchResult
+from anime_mcp.entrypoints.presenters import entry_to_dict
 from anime_mcp.entrypoints.runtime import Runtime
-from anime_mcp.entrypoints.services.catalogue import lookup
-from anime_mcp.entrypoints.tools.anime import anime_dict, details, numbered, one_line
+from anime_mcp.entrypoints.tools.anime import details, numbered, one_line
 from anime_mcp.entrypoints.tools.base import Tool, ToolInputError
+from anime_mcp.entrypoints.tools.filter_grammar import to_filters
 from anime_mcp.entrypoints.tools.schemas import (
     ANIME,
     ANIME_REF,
@@ -35,30 +36,8 @@ def reference_field(field: str) -> Iterator[None]:
         raise ToolInputError(field, str(exc)) from None
 
 
-def to_filters(raw: dict[str, Any] | None) -> SearchFilters:
-    """The ``filters`` argument (already schema-valid) as the domain's ``SearchFilters``."""
-    raw = raw or {}
-
-    def bounds(low_key: str, high_key: str) -> IntRange | None:
-        low, high = raw.get(low_key), raw.get(high_key)
-        if low is None and high is None:
-            return None
-        if low is not None and high is not None and low > high:
-            raise ToolInputError(f"filters.{high_key}", f"{high} is below {low_key} {low}")
-        return IntRange(low, high)
-
-    return SearchFilters(
-        years=bounds("year_min", "year_max"),
-        seasons=frozenset(Season(v) for v in raw.get("seasons", ())),
-        types=frozenset(AnimeType(v) for v in raw.get("types", ())),
-        statuses=frozenset(Status(v) for v in raw.get("statuses", ())),
-        tags=raw.get("tags", ()),
-        exclude_tags=raw.get("exclude_tags", ()),
-        studios=raw.get("studios", ()),
-        episodes=bounds("episodes_min", "episodes_max"),
-        min_score=raw.get("min_score"),
-        platforms=frozenset(Platform(v) for v in raw.get("platforms", ())),
-    )
+def result_item(result: SearchResult, detail: str) -> dict[str, Any]:
+    return {**entry_to_dict(result.entry, detail), "relevance": round(result.relevance, 6)}
 
 
 # --- search_anime ----------------------------------------------------------------------------------
@@ -74,7 +53,7 @@ async def search_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]
         return runtime.search().search(query, filters, limit=args["limit"], mode=SearchMode(args["mode"]))
 
     results = await runtime.run_sync(run)
-    items = [{**anime_dict(r.entry, args["detail"]), "relevance": round(r.relevance, 6)} for r in results]
+    items = [result_item(r, args["detail"]) for r in results]
     return {"query": query, "mode": args["mode"], "count": len(items), "results": items}
 
 
@@ -136,7 +115,7 @@ async def get_anime_by_id(runtime: Runtime, args: dict[str, Any]) -> dict[str, A
         with reference_field("anime_id"):
             resolution = lookup(runtime.snapshot().store, args["anime_id"])
         return {
-            "anime": anime_dict(resolution.entry, args["detail"]),
+            "anime": entry_to_dict(resolution.entry, args["detail"]),
             "also_matches": [
                 {"anime_id": e.anime_id, "title": e.title, "type": e.type.value, "year": e.year}
                 for e in resolution.alternatives[:10]
@@ -205,8 +184,8 @@ async def find_similar_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str
             entry, results = runtime.search().similar(
                 args["anime_id"], filters, limit=args["limit"], exclude_franchise=args["exclude_franchise"]
             )
-        items = [{**anime_dict(r.entry, args["detail"]), "relevance": round(r.relevance, 6)} for r in results]
-        return {"anime": anime_dict(entry, "brief"), "count": len(items), "results": items}
+        items = [result_item(r, args["detail"]) for r in results]
+        return {"anime": entry_to_dict(entry, "brief"), "count": len(items), "results": items}
 
     return await runtime.run_sync(run)
 

@@ -1,8 +1,8 @@
 """One classification of errors for every face: HTTP status, a stable code, the message, the field.
 
 Domain errors carry messages written for people (what went wrong, what to do); they are shown as they
-are. Anything else is a bug: the client gets "internal error" and the correlation id, never the
-exception text or a stack trace (the log has both).
+are, the values they quote capped (``echo.cap_message``). Anything else is a bug: the client gets
+"internal error" and the correlation id, never the exception text or a stack trace (the log has both).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 from attrs import frozen
 
 from anime_mcp.core import errors as core
-from anime_mcp.core.search import EmbedderError, IndexModelMismatch, IndexNotBuilt, InvalidSearch
-from anime_mcp.entrypoints.services.jobs import JobConflict, UnknownJob
+from anime_mcp.core.search_errors import EmbedderError, IndexModelMismatch, IndexNotBuilt, InvalidSearch
+from anime_mcp.entrypoints.rest.jobs import JobConflict, UnknownJob
 from anime_mcp.entrypoints.tools.base import ToolInputError, UnknownTool
+from anime_mcp.entrypoints.tools.echo import cap_message
 
 
 @frozen
@@ -62,7 +63,7 @@ def classify(exc: BaseException) -> ErrorInfo:
     for kind, status, code in _KINDS:
         if isinstance(exc, kind):
             field = exc.field if isinstance(exc, ToolInputError) else None
-            return ErrorInfo(status, code, str(exc), field)
+            return ErrorInfo(status, code, cap_message(str(exc)), field)
     return ErrorInfo(
         500, "internal", "internal error; the server log has the details (quote the correlation id)"
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from anime_mcp.core.filters import SearchMode
 from anime_mcp.core.models import AnimeType, Season, Status
 from anime_mcp.core.platforms import Platform
-from anime_mcp.core.search import SearchMode
-from anime_mcp.entrypoints.services.search import MAX_LIMIT
+from anime_mcp.core.services.search import MAX_LIMIT
 
 DEFAULT_LIMIT = 5  # small by default: results land in an LLM's context
 
@@ -24,7 +24,7 @@ def nullable(kind: str, **extra: Any) -> dict[str, Any]:
 def string_list(description: str, **items: Any) -> dict[str, Any]:
     return {
         "type": "array",
-        "items": {"type": "string", "minLength": 1, **items},
+        "items": {"type": "string", "minLength": 1, "maxLength": 200, **items},
         "maxItems": 50,
         "description": description,
     }

@@ -6,12 +6,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from anime_mcp.core.errors import UnknownAnime
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.core.references import IdReference, parse_reference
+from anime_mcp.core.services.sources import page_on
 from anime_mcp.entrypoints.runtime import Runtime
-from anime_mcp.entrypoints.services.catalogue import lookup
 from anime_mcp.entrypoints.source_presenters import record_to_dict
 from anime_mcp.entrypoints.tools.base import Tool, ToolInputError
 from anime_mcp.entrypoints.tools.catalogue_tools import reference_field
@@ -29,22 +27,9 @@ def record_fields(source: Source) -> frozenset[str]:
 def resolve_on(
     runtime: Runtime, reference: str, platform: Platform
 ) -> tuple[PlatformId, CatalogueEntry | None]:
-    """The anime's page id on ``platform``: straight from a reference to that platform (even one the catalogue
-    lacks), else through the catalogue entry the reference resolves to."""
-    store = runtime.snapshot().store
+    """The anime's page id on ``platform`` (``core.services.sources.page_on``), errors naming the field."""
     with reference_field("anime_id"):
-        parsed = parse_reference(reference)
-        if isinstance(parsed, IdReference) and parsed.platform_id.platform is platform:
-            return parsed.platform_id, store.by_platform_id(parsed.platform_id)
-        entry = lookup(store, reference).entry
-    found = entry.ids().get(platform)
-    if found is None:
-        others = ", ".join(p.value for p in entry.ids())
-        raise UnknownAnime(
-            f"{entry.title} ({entry.anime_id}) has no {platform.value} page in the catalogue; "
-            f"it is on: {others}"
-        )
-    return PlatformId(platform, found), entry
+        return page_on(reference, platform, runtime.snapshot().store, runtime.app.plugins.platforms())
 
 
 async def get_anime_from_source(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
