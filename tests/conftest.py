@@ -1,35 +1,124 @@
-"""Shared fixtures. The read-only data lives outside the repository, in ../shared/data; never copy it in."""
+"""Shared fixtures and the two test layers. The read-only data lives outside the repository, in ../shared (see
+shared_data.py); never copy it in. A missing ../shared fails the whole run at once, with a message.
+
+Layers: ``pytest -m "not slow and not integration"`` is the fast unit layer (pure code, tiny models, recorded
+responses). ``integration`` marks, by module (INTEGRATION below), the tests that start processes or servers,
+run the real MiniLM model, or ingest and index real catalogue slices; ``slow`` marks the few that build
+virtual environments or read the whole catalogue. ``bash .ci/run`` runs the fast layer first, then the rest.
+"""
 
 from __future__ import annotations
 
 import io
 import itertools
+import os
+import re
 from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import settings
+from shared_data import CATALOGUE, FIXTURES, SHARED, missing_message, missing_shared, require_shared
 
 from anime_mcp.adapters.aod_reader import AodJsonlReader
 from anime_mcp.core.catalogue import CatalogueMetadata
 from anime_mcp.core.models import CatalogueEntry
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SHARED_DATA = SHARED / "data"
-CATALOGUE_JSONL_ZST = SHARED_DATA / "anime-offline-database.jsonl.zst"
-DEATH_NOTE_EXAMPLE = SHARED_DATA / "examples" / "death-note.aod.json"
 SLICE_ENTRIES = 200
+
+# Hypothesis: "ci" (the default) keeps property tests without their own example count fast in the unit layer;
+# HYPOTHESIS_PROFILE=thorough runs them ten times longer. Tests that set max_examples themselves keep it.
+settings.register_profile("ci", max_examples=50)
+settings.register_profile("thorough", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Modules whose tests start subprocesses or servers, run the real all-MiniLM-L6-v2 model, or ingest and index
+# real catalogue slices: the second layer. Everything else is the fast unit layer.
+INTEGRATION = frozenset(
+    {
+        "test_catalogue_contract",  # the SQLite store filled from a real catalogue slice
+        "test_catalogue_download",  # a local HTTP server
+        "test_cli_catalogue",  # ingests real catalogue slices
+        "test_cli_plugins",  # anime-mcp in subprocesses
+        "test_embedder_contract",  # the real MiniLM model
+        "test_embedder_onnx",  # the real MiniLM model
+        "test_example_source",  # a virtual environment
+        "test_index_contract",  # two Qdrant engines
+        "test_inspector",  # Node and the MCP Inspector
+        "test_mcp_stdio",  # anime-mcp mcp in a subprocess
+        "test_models_export",  # torch and transformers
+        "test_plugins_venv",  # a virtual environment
+        "test_rest_api",  # an ingested, indexed home (MiniLM)
+        "test_search_cli",  # ingest + search with MiniLM
+        "test_search_indexing",
+        "test_search_reindex",
+        "test_serve",  # anime-mcp serve
+        "test_shared_data",  # pytest in a subprocess
+        "test_tools_cli",  # an ingested, indexed home (MiniLM)
+    }
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """No ../shared, no run: say what is missing before collecting anything (never skip silently)."""
+    missing = missing_shared()
+    if missing:
+        raise pytest.UsageError(missing_message(missing))
+
+
+def _excludes_integration(markexpr: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test of an integration module, whatever its other marks."""
+    if not markexpr:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        expression = Expression.compile(markexpr)
+    except (ImportError, SyntaxError):
+        return False
+    names = sorted(set(re.findall(r"[A-Za-z_][\w.]*", markexpr)) - {"and", "or", "not", "integration"})[:8]
+    for values in itertools.product((False, True), repeat=len(names)):
+        marks = {"integration": True, **dict(zip(names, values, strict=True))}
+        if expression.evaluate(lambda name, /, _marks=marks, **kwargs: _marks.get(name, False)):
+            return False
+    return True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The fast layer does not even import the integration modules (some import torch: seconds)."""
+    if collection_path.stem in INTEGRATION and _excludes_integration(config.option.markexpr):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark by module (INTEGRATION), and by what a test uses: an ingested, indexed home (serve_support's
+    ``ingested_home``: MiniLM and a subprocess) is integration; the whole catalogue (``full_catalogue``) is
+    slow, as the marker says."""
+    for item in items:
+        module = item.module
+        name = module.__name__.rpartition(".")[2] if module is not None else ""
+        if name in INTEGRATION or hasattr(module, "ingested_home"):
+            item.add_marker(pytest.mark.integration)
+        if "full_catalogue" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """The shared data folder (../shared from the repository root)."""
-    assert SHARED_DATA.is_dir(), f"shared data missing at {SHARED_DATA}"
     return SHARED
 
 
 @pytest.fixture(scope="session")
-def catalogue_path(shared: Path) -> Path:
-    return shared / "data" / "anime-offline-database.jsonl.zst"
+def shared_fixtures() -> Path:
+    """../shared/fixtures, the recorded platform responses (fails the test, never skips, when missing)."""
+    return require_shared(FIXTURES)
+
+
+@pytest.fixture(scope="session")
+def catalogue_path() -> Path:
+    return CATALOGUE
 
 
 @pytest.fixture(scope="session")

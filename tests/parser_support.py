@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from shared_data import require_shared
 
 from anime_mcp.core.errors import SourceError
 from anime_mcp.core.schedule import AiringSlot
@@ -34,36 +32,19 @@ from anime_mcp.core.sources import (
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 FETCHED_AT = dt.datetime(2026, 6, 26, 12, 0, tzinfo=dt.UTC)
 
-# Fast, bounded fuzzing: every parser test module together stays well under a minute.
-FUZZ = settings(
-    max_examples=int(os.environ.get("PARSER_FUZZ_EXAMPLES", "40")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-    derandomize="PARSER_FUZZ_EXAMPLES" not in os.environ,
-)
-
 RECORD_FIELDS = frozenset(
     a.name for a in attrs.fields(SourceRecord) if a.name not in {"platform_id", "url", "fetched_at", "fields"}
 )
 
 
 def require_fixtures() -> None:
-    """Skip the calling test module when the shared recordings are not beside the repository."""
-    if not FIXTURES.is_dir():
-        pytest.skip(f"the shared recordings are missing at {FIXTURES}", allow_module_level=True)
-
-
-def trimmed_json(relative: str, items: int = 3) -> bytes:
-    """A recording with its ``data`` list cut to its first items (a small real document to mutate)."""
-    doc = json.loads(fixture(relative))
-    doc["data"] = doc["data"][:items]
-    return json.dumps(doc, ensure_ascii=False).encode()
+    """Fail (never skip) when the shared recordings are not beside the repository."""
+    require_shared(FIXTURES)
 
 
 def fixture_path(relative: str) -> Path:
     path = FIXTURES / relative
-    if not FIXTURES.is_dir():
-        pytest.skip(f"the shared recordings are missing at {FIXTURES}")
+    require_shared(FIXTURES)
     assert path.is_file(), f"recording missing: {path}"
     return path
 
@@ -73,9 +54,8 @@ def fixture(relative: str) -> bytes:
 
 
 def fixtures(pattern: str) -> list[str]:
-    """Relative paths of the recordings matching a glob (for parametrisation; empty if none are there)."""
-    if not FIXTURES.is_dir():
-        return []
+    """Relative paths of the recordings matching a glob (for parametrisation; empty if none match)."""
+    require_shared(FIXTURES)
     return sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.glob(pattern) if p.is_file())
 
 
@@ -137,16 +117,6 @@ def assert_valid_output(result: object) -> None:
         raise AssertionError(f"unexpected parser output {type(result).__name__}")
 
 
-def only_typed_errors(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> object:
-    """Call a parser: a valid result or a ``SourceError`` is fine; anything else fails the test."""
-    try:
-        result = fn(*args, **kwargs)
-    except SourceError:
-        return None
-    assert_valid_output(result)
-    return result
-
-
 # ============================================================================================ strategies
 
 json_scalars = (
@@ -167,10 +137,6 @@ json_values = st.recursive(
 
 def json_bytes(values: st.SearchStrategy[Any] = json_values) -> st.SearchStrategy[bytes]:
     return values.map(lambda v: json.dumps(v).encode())
-
-
-def truncations(document: bytes) -> st.SearchStrategy[bytes]:
-    return st.integers(0, max(len(document) - 1, 0)).map(lambda n: document[:n])
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -257,42 +223,58 @@ xml_names = st.sampled_from(
 xml_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=15)
 
 
+xml_attributes = st.lists(
+    st.sampled_from(
+        [
+            "id",
+            "type",
+            "count",
+            "votes",
+            "num",
+            "weight",
+            "src",
+            "rel",
+            "lang",
+            "code",
+            "name",
+            "weighted_score",
+            "nb_votes",
+        ]
+    ),
+    max_size=3,
+    unique=True,
+)
+xml_values = xml_text | st.integers(-5, 10**6).map(str)
+xml_texts = st.none() | xml_values
+
+
 @st.composite
-def xml_trees(draw: st.DrawFn, depth: int = 0) -> ET.Element:
+def _xml_element(draw: st.DrawFn, children: st.SearchStrategy[list[ET.Element]]) -> ET.Element:
     element = ET.Element(draw(xml_names))
-    for attribute in draw(
-        st.lists(
-            st.sampled_from(
-                [
-                    "id",
-                    "type",
-                    "count",
-                    "votes",
-                    "num",
-                    "weight",
-                    "src",
-                    "rel",
-                    "lang",
-                    "code",
-                    "name",
-                    "weighted_score",
-                    "nb_votes",
-                ]
-            ),
-            max_size=3,
-            unique=True,
-        )
-    ):
-        element.set(attribute, draw(xml_text | st.integers(-5, 10**6).map(str)))
-    element.text = draw(st.none() | xml_text | st.integers(-5, 10**6).map(str))
-    if depth < 4:
-        for child in draw(st.lists(xml_trees(depth + 1), max_size=3)):
-            element.append(child)
+    for attribute in draw(xml_attributes):
+        element.set(attribute, draw(xml_values))
+    element.text = draw(xml_texts)
+    for child in draw(children):
+        element.append(child)
     return element
 
 
+def _xml_levels(depth: int = 3) -> st.SearchStrategy[ET.Element]:
+    """Elements nested up to ``depth`` levels below the root, each level's strategy built once."""
+    level = _xml_element(st.just([]))
+    for _ in range(depth):
+        level = _xml_element(st.lists(level, max_size=3))
+    return level
+
+
+xml_trees = _xml_levels()
+
+
 def xml_bytes() -> st.SearchStrategy[bytes]:
-    return xml_trees().map(lambda element: ET.tostring(element, encoding="utf-8"))
+    return xml_trees.map(lambda element: ET.tostring(element, encoding="utf-8"))
+
+
+_replacements = xml_text | st.integers(-(10**12), 10**12).map(str)
 
 
 def xml_mutations(document: bytes) -> st.SearchStrategy[bytes]:
@@ -308,16 +290,13 @@ def xml_mutations(document: bytes) -> st.SearchStrategy[bytes]:
         target = elements[index]
         action = draw(st.sampled_from(["text", "attribute", "remove"]))
         if action == "text":
-            target.text = draw(st.none() | xml_text | st.integers(-(10**12), 10**12).map(str))
+            target.text = draw(st.none() | _replacements)
         elif action == "attribute" and target.attrib:
             key = draw(st.sampled_from(sorted(target.attrib)))
-            target.set(key, draw(xml_text | st.integers(-(10**12), 10**12).map(str)))
+            target.set(key, draw(_replacements))
         elif index > 0:
             parent = next(p for p in root.iter() if target in list(p))
             parent.remove(target)
         return ET.tostring(root, encoding="utf-8")
 
     return mutate()
-
-
-random_bytes = st.binary(max_size=300)

@@ -17,11 +17,8 @@ import numpy as np
 import onnx
 import zstandard
 from onnx import TensorProto, helper, numpy_helper
+from shared_data import CATALOGUE, MINILM, SHARED  # noqa: F401 - re-exported for the search tests
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MINILM = SHARED / "models" / "all-MiniLM-L6-v2-onnx"
-CATALOGUE = SHARED / "data" / "anime-offline-database.jsonl.zst"
 
 WORDS = [
     "death",

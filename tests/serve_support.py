@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from attrs import define
 from search_support import MINILM, catalogue_lines, pick_lines, write_slice
+from shared_data import require_shared
 
 ANIME_MCP = str(Path(sys.executable).with_name("anime-mcp"))
 TITLES = [
@@ -44,8 +45,7 @@ def ingested_home(factory: pytest.TempPathFactory) -> Path:
     """A home with ~100 real catalogue entries (Death Note and friends among them), stored and indexed."""
     key = str(factory.getbasetemp())
     if key not in _homes:
-        if not MINILM.is_dir():
-            pytest.skip(f"no shared model at {MINILM}")
+        require_shared(MINILM)
         metadata, lines = catalogue_lines()
         root = factory.mktemp("serve")
         catalogue = write_slice(root / "slice.jsonl", metadata, pick_lines(lines, every=400, titles=TITLES))

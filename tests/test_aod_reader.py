@@ -538,7 +538,7 @@ entry_keys = st.sampled_from(
         "tags",
     ]
 )
-HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HYPOTHESIS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def mutated_entries(base_lines: list[bytes]) -> st.SearchStrategy[Any]:

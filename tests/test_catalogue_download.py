@@ -16,6 +16,7 @@ import pytest
 import structlog
 import zstandard
 from click.testing import CliRunner
+from shared_data import require_shared
 
 from anime_mcp.adapters.catalogue_download import Download, download_catalogue
 from anime_mcp.core.errors import CatalogueDownloadError
@@ -32,8 +33,7 @@ NAME = "anime-offline-database.jsonl.zst"
 
 @pytest.fixture(scope="module")
 def catalogue_lines() -> list[bytes]:
-    if not CATALOGUE.is_file():
-        pytest.skip(f"{CATALOGUE} is not available")
+    require_shared(CATALOGUE)
     with CATALOGUE.open("rb") as fh:
         stream = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh))
         return [stream.readline() for _ in range(SLICE_LINES)]

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from search_support import MINILM, reference_vector, write_tiny_model
+from shared_data import require_shared
 
 from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder, choose_providers, default_threads
 from anime_mcp.adapters.onnx_model_config import CONFIG_FILENAME, ModelConfigError, infer_config, load_config
-from anime_mcp.core.search import EmbedderError
+from anime_mcp.core.search_errors import EmbedderError
 from anime_mcp.ports.embedder import BulkEmbedder, Embedder
 
 
@@ -211,9 +212,7 @@ def test_export_without_optimum_says_how_to_install_it(
 # --- the real model (../shared/models): semantics, not just arithmetic ----------------------------------
 @pytest.fixture(scope="module")
 def minilm() -> OnnxTextEmbedder:
-    if not MINILM.is_dir():
-        pytest.skip(f"no shared model at {MINILM}")
-    return OnnxTextEmbedder(MINILM)
+    return OnnxTextEmbedder(require_shared(MINILM))
 
 
 def test_minilm_settings_are_read_from_its_sentence_transformers_files(minilm: OnnxTextEmbedder) -> None:

@@ -12,21 +12,7 @@ import datetime as dt
 import gzip
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-    xml_bytes,
-    xml_mutations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError, SourceError
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -191,43 +177,3 @@ def test_normal_answer_is_no_error() -> None:
 def test_hostile_xml_is_refused(body: bytes) -> None:
     with pytest.raises(ParseError):
         parse.parse_anime(body, fetched_at=FETCHED_AT)
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_episodes, body)
-    only_typed_errors(parse.parse_characters, body)
-    only_typed_errors(parse.parse_staff, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | xml_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    st.sampled_from(
-        [
-            "anidb/anime/anime_10889_hibike-euphonium_2017.xml",
-            "anidb/anime/anime_18325_the-one-piece_upcoming.xml",
-        ]
-    ).flatmap(lambda r: truncations(fixture(r)))
-)
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    xml_mutations(fixture("anidb/anime/anime_18325_the-one-piece_upcoming.xml"))
-    | xml_mutations(fixture("anidb/anime/anime_12676_henna-abc_music-video.xml"))
-    | xml_mutations(fixture("anidb/anime/anime_10077_goannai-shimasu-another-world-e.xml"))
-)
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

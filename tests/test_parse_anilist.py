@@ -11,21 +11,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError, RateLimited, Unavailable
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -212,39 +198,3 @@ def test_challenge_and_normal_answers() -> None:
     assert parse.detect_error(200, fixture(BEBOP)) is None
     with pytest.raises(NotFound):
         parse.parse_anime(b'{"data":{"Media":null}}', fetched_at=FETCHED_AT)
-
-
-# ============================================================================================ fuzzing
-
-_TEXT_PARSERS = [parse.parse_search, parse.parse_characters, parse.parse_staff, parse.parse_schedule]
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_anime_list, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.page_info, body)
-    for fn in _TEXT_PARSERS:
-        only_typed_errors(fn, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(st.sampled_from([BEBOP, CONAN, SEASON]).flatmap(lambda r: truncations(fixture(r))))
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    json_mutations(fixture(BEBOP))
-    | json_mutations(fixture("anilist/anime/media_20912_hibike-euphonium_2018.json"))
-    | json_mutations(fixture(BEBOP_SMALL))
-)
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

@@ -8,20 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, NotFound, RateLimited
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -124,33 +111,3 @@ def test_status_codes() -> None:
     assert isinstance(limited, RateLimited) and limited.retry_after == 3.0
     assert parse.detect_error(200, fixture(BEBOP)) is None
     assert parse.detect_error(200, fixture(WEEK_38)) is None
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_anime_list, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_search, body)
-    only_typed_errors(parse.parse_schedule, body)
-    only_typed_errors(parse.detect_error, 200, body)
-    only_typed_errors(parse.detect_error, 404, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes() | st.text(max_size=80).map(str.encode))
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(st.sampled_from([BEBOP, SEARCH, WEEK_38]).flatmap(lambda r: truncations(fixture(r))))
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(json_mutations(fixture(BEBOP)) | json_mutations(fixture(SEARCH)) | json_mutations(fixture(WEEK_38)))
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

@@ -11,20 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-    xml_bytes,
-    xml_mutations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import Blocked, NotFound, ParseError
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -142,32 +129,3 @@ def test_status_codes_and_challenges() -> None:
 def test_web_pages_are_typed_errors_for_the_api_parser(relative: str) -> None:
     with pytest.raises(ParseError):
         parse.parse_anime_batch(fixture(relative), fetched_at=FETCHED_AT)
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime_batch, body, url=BATCH_URL, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_anime, body, url=BATCH_URL, fetched_at=FETCHED_AT)
-    for fn in (parse.parse_search, parse.parse_episodes, parse.parse_staff, parse.parse_characters):
-        only_typed_errors(fn, body, url=BATCH_URL)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | xml_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(truncations(fixture(BATCH)))
-def test_fuzz_truncated_recording(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(xml_mutations(fixture(BATCH)) | xml_mutations(REPORT))
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

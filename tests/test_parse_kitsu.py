@@ -13,21 +13,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, NotFound, RateLimited, Unavailable
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -253,41 +239,3 @@ def test_error_answers(status: int, body: bytes, error: type[Exception]) -> None
 
 def test_normal_answer_is_no_error() -> None:
     assert parse.detect_error(200, fixture(DEATH_NOTE)) is None
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, url=URL, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_search, body)
-    only_typed_errors(parse.parse_episodes, body)
-    only_typed_errors(parse.parse_streaming_links, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    st.sampled_from([DEATH_NOTE, "kitsu/anime/anime_11260_tobidasu-pripara.json"]).flatmap(
-        lambda r: truncations(fixture(r))
-    )
-)
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    json_mutations(fixture("kitsu/anime/anime_11260_tobidasu-pripara.json"))
-    | json_mutations(_with_mappings())
-    | json_mutations(json.dumps(EPISODES_PAGE).encode())
-    | json_mutations(json.dumps(STREAMING_LINKS).encode())
-)
-def test_fuzz_mutated_documents(body: bytes) -> None:
-    _run_all(body)

@@ -12,22 +12,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    trimmed_json,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, Unavailable
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -314,64 +299,3 @@ def test_myanimelist_pages_and_legacy_xml_are_typed_errors_for_the_api_parser(re
     # Web pages (for the scraper to come) and the long-dead XML API are not API JSON: a clear ParseError.
     with pytest.raises(ParseError):
         parse.parse_anime(fixture(relative), fetched_at=FETCHED_AT)
-
-
-# ============================================================================================ fuzzing
-
-_ALL = [
-    parse.parse_anime,
-    parse.parse_anime_list,
-    parse.parse_search,
-    parse.parse_episodes,
-    parse.parse_characters,
-    parse.parse_staff,
-    parse.parse_schedule,
-    parse.detect_format,
-]
-
-
-def _run_all(body: bytes) -> None:
-    for fn in _ALL:
-        if fn in (parse.parse_anime, parse.parse_anime_list):
-            only_typed_errors(fn, body, url="https://api.jikan.moe/v4/anime/1", fetched_at=FETCHED_AT)
-        else:
-            only_typed_errors(fn, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(st.sampled_from([JIKAN_ANIME, JIKAN_EPISODES, JIKAN_STAFF]).flatmap(lambda r: truncations(fixture(r))))
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(json_mutations(fixture(JIKAN_FULL)))
-def test_fuzz_mutated_jikan_anime(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_search, body)
-
-
-@FUZZ
-@given(json_mutations(_bytes(MAL_V2_ANIME)) | json_mutations(_bytes(MAL_V2_SEARCH)))
-def test_fuzz_mutated_mal_v2(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_search, body)
-
-
-@FUZZ
-@given(
-    json_mutations(trimmed_json(JIKAN_CHARACTERS))
-    | json_mutations(trimmed_json(JIKAN_STAFF))
-    | json_mutations(trimmed_json(JIKAN_EPISODES))
-    | json_mutations(trimmed_json(JIKAN_SCHEDULE, 2))
-)
-def test_fuzz_mutated_sub_resources(body: bytes) -> None:
-    for fn in (parse.parse_characters, parse.parse_staff, parse.parse_episodes, parse.parse_schedule):
-        only_typed_errors(fn, body, url="https://api.jikan.moe/v4/anime/1/episodes")

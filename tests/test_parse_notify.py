@@ -8,21 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import NotFound, Unavailable
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -102,38 +88,3 @@ def test_error_answers() -> None:
         with pytest.raises(NotFound):
             parse.parse_anime(body, fetched_at=FETCHED_AT)
     assert parse.detect_error(200, fixture(DEATH_NOTE)) is None
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_relations, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    st.sampled_from([DEATH_NOTE, "notify/relations/animerelations_uLs5tKiig_free.json"]).flatmap(
-        lambda r: truncations(fixture(r))
-    )
-)
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(
-    json_mutations(fixture(DEATH_NOTE))
-    | json_mutations(fixture("notify/anime/anime_xnKYKwHVg_bartender-kami-no-glass_upcoming.json"))
-    | json_mutations(fixture("notify/relations/animerelations_uLs5tKiig_free.json"))
-)
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

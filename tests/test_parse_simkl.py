@@ -6,24 +6,9 @@ error shape ``{"error": ..., "code": ..., "message": ...}``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from parser_support import (
-    FETCHED_AT,
-    FUZZ,
-    assert_valid_record,
-    fixture,
-    fixtures,
-    json_bytes,
-    json_mutations,
-    only_typed_errors,
-    random_bytes,
-    require_fixtures,
-    truncations,
-)
+from parser_support import FETCHED_AT, assert_valid_record, fixture, fixtures, require_fixtures
 
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited
 from anime_mcp.core.models import AnimeType, Season, Status
@@ -120,40 +105,3 @@ def test_empty_answers() -> None:
 def test_web_pages_are_typed_errors_for_the_api_parser(relative: str) -> None:
     with pytest.raises(ParseError):
         parse.parse_anime(fixture(relative), fetched_at=FETCHED_AT)
-
-
-# ============================================================================================ fuzzing
-
-
-def _run_all(body: bytes) -> None:
-    only_typed_errors(parse.parse_anime, body, fetched_at=FETCHED_AT)
-    only_typed_errors(parse.parse_search, body)
-    only_typed_errors(parse.parse_episodes, body)
-    only_typed_errors(parse.detect_error, 200, body)
-
-
-@FUZZ
-@given(random_bytes | json_bytes())
-def test_fuzz_random_documents(body: bytes) -> None:
-    _run_all(body)
-
-
-@FUZZ
-@given(st.sampled_from([EXTENDED, SEARCH, EPISODES]).flatmap(lambda r: truncations(fixture(r))))
-def test_fuzz_truncated_recordings(body: bytes) -> None:
-    _run_all(body)
-
-
-def _trimmed_list(relative: str) -> bytes:
-    return json.dumps(json.loads(fixture(relative))[:3]).encode()
-
-
-@FUZZ
-@given(
-    json_mutations(fixture(EXTENDED))
-    | json_mutations(fixture(SEARCH))
-    | json_mutations(_trimmed_list(EPISODES))
-    | json_mutations(_trimmed_list(BEST))
-)
-def test_fuzz_mutated_recordings(body: bytes) -> None:
-    _run_all(body)

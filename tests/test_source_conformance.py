@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
+from shared_data import require_shared
 
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError
 from anime_mcp.plugins.sources.anidb.source import AnidbSource
@@ -32,8 +32,7 @@ MAL_V2_DATA = Path(__file__).resolve().parent / "data" / "mal_api_v2"
 JSON = {"content-type": "application/json"}
 XML = {"content-type": "text/xml; charset=utf-8"}
 
-if not FIXTURES.is_dir():
-    pytest.skip("../shared/fixtures (the real recordings) is not available", allow_module_level=True)
+require_shared(FIXTURES)  # fails the run, never skips, without ../shared
 
 
 def files(pattern: str) -> list[Path]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_data import require_shared
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
@@ -43,7 +44,7 @@ ALL_SOURCES: list[Source] = [
     SimklSource(),
     NotifySource(),
 ]
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is not available")
+needs_fixtures = pytest.mark.usefixtures("shared_fixtures")  # fails, never skips, without ../shared
 
 
 class Recorder:
@@ -247,8 +248,7 @@ async def test_token_sources_send_their_credentials() -> None:
 
 # --- Hypothesis: random and truncated documents into every source's parse() ---------------------------
 def _documents() -> list[bytes]:
-    if not FIXTURES.is_dir():
-        return [b"{}"]
+    require_shared(FIXTURES)
     picks = [
         "jikan/anime/anime_1_cowboy-bebop_2026.json",
         "anilist/anime/media_1_cowboy-bebop.json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared_data import require_shared
 
 from anime_mcp.adapters.xml_safety import parse_xml
 from anime_mcp.core.errors import ParseError
@@ -14,8 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 def test_real_anidb_answer_parses() -> None:
     path = FIXTURES / "anidb" / "anime" / "anime_6657_oyako-club_1818-episodes.xml"
-    if not path.exists():
-        pytest.skip("../shared/fixtures is not available")
+    require_shared(path)
     root = parse_xml(path.read_bytes())
     assert root.tag == "anime" and root.get("id") == "6657"
 

@@ -10,16 +10,36 @@ One line in your tests::
 
 or subclass ``SourceConformance``. The named checks: metadata, parse_recordings, replay, error_mapping,
 timeouts, rate_limits, no_network, cancellation, ping, credentials. Waive one only with a written reason.
+
+Fakes of the ports for your own tests (each passes the same contract tests as the real adapters):
+``FakeCatalogue``, ``FakeIndexBackend`` (with ``FakeIndex``, ``FakeIndexWriter``), ``FakeEmbedder``,
+``FakeSource``.
 """
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.testing.checks import CHECKS, CheckFailed, KitConfig
+from anime_mcp.testing.fakes import (
+    FakeCatalogue,
+    FakeEmbedder,
+    FakeEmbedderProvider,
+    FakeIndex,
+    FakeIndexBackend,
+    FakeIndexWriter,
+    FakeSource,
+)
 from anime_mcp.testing.replay import Recording, ReplayTransport
 from anime_mcp.testing.suite import SourceConformance, source_suite
 
 __all__ = [
     "CHECKS",
     "CheckFailed",
+    "FakeCatalogue",
+    "FakeEmbedder",
+    "FakeEmbedderProvider",
+    "FakeIndex",
+    "FakeIndexBackend",
+    "FakeIndexWriter",
+    "FakeSource",
     "KitConfig",
     "Recording",
     "ReplayTransport",
