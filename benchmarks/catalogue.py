@@ -21,7 +21,7 @@ from stats import markdown_table, summary_ms, time_each
 from anime_mcp.adapters.aod_reader import AodJsonlReader
 from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
 from anime_mcp.core.references import canonical_url
-from anime_mcp.entrypoints.services.catalogue import ingest_file, lookup
+from anime_mcp.core.services.catalogue import ingest_file, lookup
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "anime-offline-database.jsonl.zst"
 

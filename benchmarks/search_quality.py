@@ -29,14 +29,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
-from anime_mcp.core.search import SearchFilters, SearchMode, parse_filters
+from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bootstrap import bootstrap
-from anime_mcp.entrypoints.search_setup import search_components, search_service
-from anime_mcp.entrypoints.services.search import SearchService
+from anime_mcp.entrypoints.runtime import Runtime
+from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, to_filters
 from anime_mcp.ports.vector_index import HnswSettings, IndexQuery
 
 QUERIES = Path(__file__).with_name("search_queries.json")
+
+
+def parse_filters(**options: Any) -> SearchFilters:
+    """Filters written as the CLI takes them, read by the one filter grammar."""
+    return to_filters(cli_filters(**options))
 
 
 def load_queries(path: Path, entries: Sequence[CatalogueEntry]) -> list[dict[str, Any]]:
@@ -173,14 +179,9 @@ def hnsw_recall(
             overlap = []
             latency = []
             for vector in vectors:
-                truth = {
-                    h.anime_id for h in exact.search(IndexQuery(dense=vector, limit=10, payload_fields=()))
-                }
+                truth = {h.anime_id for h in exact.search(IndexQuery(dense=vector, limit=10))}
                 started = time.perf_counter()
-                got = {
-                    h.anime_id
-                    for h in approximate.search(IndexQuery(dense=vector, limit=10, payload_fields=()))
-                }
+                got = {h.anime_id for h in approximate.search(IndexQuery(dense=vector, limit=10))}
                 latency.append(time.perf_counter() - started)
                 overlap.append(len(truth & got) / 10)
             results[f"ef={ef} {label}"] = {
@@ -191,7 +192,7 @@ def hnsw_recall(
     latency = []
     for vector in query_vectors:
         started = time.perf_counter()
-        exact.search(IndexQuery(dense=vector, limit=10, payload_fields=()))
+        exact.search(IndexQuery(dense=vector, limit=10))
         latency.append(time.perf_counter() - started)
     results["exact"] = {"recall@10": 1.0, **percentiles(latency)}
     exact.close()
@@ -209,9 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = bootstrap()
-    components = search_components(app)
-    service = search_service(app, components)
-    entries = list(app.store.entries())
+    components = app.search_parts()
+    service = Runtime(app).search()
+    entries = list(app.catalogue.entries())
     queries = load_queries(args.queries, entries)
     print(
         f"{len(entries):,} entries, index {service.index.manifest.generation} "

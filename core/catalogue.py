@@ -35,3 +35,32 @@ class CatalogueStats:
     source: str = ""  # the file or URL the store was built from
     ingested_at: dt.datetime | None = None
     skipped: int = 0
+
+
+@frozen
+class CatalogueLocation:
+    """Where a catalogue release comes from: a URL to download, or a local file."""
+
+    value: str
+
+    @property
+    def is_url(self) -> bool:
+        return self.value.startswith(("http://", "https://"))
+
+
+@frozen
+class FetchedCatalogue:
+    """A local file holding the release, and what fetching it had to say (``"using the cached copy"``)."""
+
+    path: str
+    note: str = ""
+
+
+@frozen
+class ReleaseCheck:
+    """Whether the release at a location differs from the one the store was built from."""
+
+    location: str
+    kind: str  # "file" or "url"
+    newer: bool | None  # None: nothing to compare with
+    details: dict[str, object]  # file: modified; url: etag, last_modified, size, downloaded

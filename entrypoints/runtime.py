@@ -8,7 +8,6 @@ old one. The embedding model is loaded once and kept across snapshots.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,17 +19,14 @@ import anyio.to_thread
 import structlog
 from attrs import define, field, frozen
 
-from anime_mcp.adapters.http import HttpRuntime
-from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bootstrap import App
-from anime_mcp.entrypoints.live_sources import bound_sources, make_source_runtime
 from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
-from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
-from anime_mcp.entrypoints.serve_settings import ServeSettings
-from anime_mcp.entrypoints.services.search import SearchService
+from anime_mcp.entrypoints.settings import ServeSettings
 from anime_mcp.entrypoints.source_presenters import describe_source
-from anime_mcp.entrypoints.source_settings import load_source_overrides
+from anime_mcp.ports.catalogue import CatalogueStore
+from anime_mcp.ports.live_sources import ManagedSourceRuntime
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import IndexManifest
 
@@ -43,8 +39,8 @@ log = structlog.get_logger("anime_mcp.runtime")
 class Snapshot:
     """One consistent view: the catalogue store and the search service over the index of the same moment."""
 
-    store: SqliteCatalogueStore
-    store_inode: int | None
+    store: CatalogueStore
+    store_version: object  # the app's catalogue_version() when the store was opened
     search: SearchService | None
     search_error: AnimeMcpError | None  # why there is no search service (no model, no index, ...)
     generation: str | None
@@ -83,37 +79,21 @@ class Metrics:
         return {"uptime_seconds": round(time.time() - self.started, 1), "tools": tools}
 
 
-def _inode(store: SqliteCatalogueStore) -> int | None:
-    try:
-        return store.path.stat().st_ino
-    except FileNotFoundError:
-        return None
-
-
 class Runtime:
-    def __init__(
-        self,
-        app: App,
-        settings: ServeSettings | None = None,
-        *,
-        source_runtime: Callable[[], HttpRuntime] | None = None,
-    ) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
-        self.settings = settings or ServeSettings.load(app.settings.home)
-        # [sources.<id>] of config.toml, read now: a bad table stops start-up with a clear error.
-        self.source_overrides = load_source_overrides(app.settings.home)
-        self._make_source_runtime = source_runtime or partial(
-            make_source_runtime, overrides=self.source_overrides
-        )
-        self._http: HttpRuntime | None = None
+        self._http: ManagedSourceRuntime | None = None
         self._sources: dict[str, Source] | None = None
         self.metrics = Metrics()
         self._lock = threading.Lock()
-        self._components: SearchComponents | None = None
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._limiter: anyio.CapacityLimiter | None = None
         self._catalogue_source: tuple[Snapshot, dict[str, Any]] | None = None
+
+    @property
+    def settings(self) -> ServeSettings:
+        return self.app.settings.serve
 
     # --- running synchronous services off the event loop ------------------------------------------
     async def run_sync(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -141,31 +121,25 @@ class Runtime:
         return self.snapshot()
 
     def _changed(self, current: Snapshot) -> bool:
-        if _inode(current.store) != current.store_inode:
+        if self.app.catalogue_version() != current.store_version:
             return True
         manifest = self._manifest()
         return (manifest.generation if manifest else None) != current.generation
 
     def _manifest(self) -> IndexManifest | None:
         try:
-            components = self._search_components()
-            return components.backend.manifest()
+            return self.app.search_parts().backend.manifest()
         except AnimeMcpError:
             return None
 
-    def _search_components(self) -> SearchComponents:
-        if self._components is None:
-            self._components = search_components(self.app)
-        return self._components
-
     def _build(self, previous: Snapshot | None) -> Snapshot:
-        store = self.app.store if previous is None else SqliteCatalogueStore(self.app.settings.store_dir)
-        inode = _inode(store)
+        version = self.app.catalogue_version()
+        store = self.app.catalogue if previous is None else self.app.open_catalogue()
         search: SearchService | None = None
         error: AnimeMcpError | None = None
         generation = None
         try:
-            parts = self._search_components()
+            parts = self.app.search_parts()
             index = parts.backend.open()
             generation = index.manifest.generation if index is not None else None
             traced = TracedIndex(index) if index is not None else None
@@ -176,13 +150,13 @@ class Runtime:
             error = exc
         log.info(
             "runtime.snapshot",
-            store=str(store.path),
+            store=self.app.catalogue_description,
             index_generation=generation,
             search=search is not None,
             reason=str(error) if error else None,
         )
         return Snapshot(
-            store=store, store_inode=inode, search=search, search_error=error, generation=generation
+            store=store, store_version=version, search=search, search_error=error, generation=generation
         )
 
     def search(self) -> SearchService:
@@ -211,24 +185,30 @@ class Runtime:
         return info
 
     def embedder_loaded(self) -> bool:
-        return self._components is not None and getattr(self._components, "_embedder", None) is not None
+        parts = self.app.search_parts_loaded()
+        return parts is not None and parts.embedder_loaded
+
+    @property
+    def http_runtime(self) -> ManagedSourceRuntime | None:
+        """The live sources' runtime, once ``sources()`` has made it."""
+        return self._http
 
     # --- live sources --------------------------------------------------------------------------------
     def sources(self) -> dict[str, Source]:
         """The registered sources bound to one HTTP runtime (one client, breakers, rate limits), made once."""
         if self._sources is None:
-            self._http = self._make_source_runtime()
-            self._sources = bound_sources(self.app.plugins, self._http)
+            self._http = self.app.source_runtime()
+            self._sources = self.app.bound_sources(self._http)
         return self._sources
 
     def describe_sources(self) -> list[dict[str, Any]]:
         """Each installed source: what it declares (fields, capabilities, limits, credentials), its state."""
         states = self._http.states() if self._http is not None else {}
-        env = self._http.env if self._http is not None else os.environ
+        env = self._http.env if self._http is not None else self.app.source_env
         registered = sorted(self.app.plugins.sources(), key=lambda s: s.info.id)
         return [
             describe_source(
-                source, env, states.get(source.info.id), self.source_overrides.get(source.info.id)
+                source, env, states.get(source.info.id), self.app.settings.sources.get(source.info.id)
             )
             for source in registered
         ]

@@ -1,4 +1,4 @@
-"""Composition of the search side (part of the composition root, next to ``bootstrap``).
+"""Composition of the search side: part of the composition root, called only by ``bootstrap``.
 
 settings -> the model folder -> the embedder provider that understands it -> the index provider that
 accepts the location (a folder: Qdrant Edge; a URL: a Qdrant server) -> services.
@@ -6,19 +6,23 @@ accepts the location (a folder: Qdrant Edge; a URL: a Qdrant server) -> services
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
+import structlog
 from attrs import define, field
 
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
-from anime_mcp.core.search import EmbedderError, SearchError
-from anime_mcp.entrypoints.bootstrap import App
-from anime_mcp.entrypoints.search_settings import DEFAULT_MODEL, SearchSettings
-from anime_mcp.entrypoints.services.search import SearchService
+from anime_mcp.core.search_errors import EmbedderError, SearchError
+from anime_mcp.entrypoints.settings import DEFAULT_MODEL, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
+from anime_mcp.ports.plugin_host import PluginHost
+from anime_mcp.ports.providers import EMBEDDER, VECTOR_INDEX, Named, ProviderChoice, choose_provider
 from anime_mcp.ports.vector_index import VectorIndexBackend, VectorIndexProvider
 
+log = structlog.get_logger("anime_mcp.plugins")
+P = TypeVar("P", bound=Named)
 _INSTALL_HINT = (
     "install one with `anime-mcp models install --from DIR` (an ONNX export: model.onnx + "
     "tokenizer.json), or point ANIME_MCP_MODEL at a model folder"
@@ -56,23 +60,66 @@ def resolve_model_dir(settings: SearchSettings) -> Path:
     raise EmbedderError(f"several models are installed ({names}); choose one with ANIME_MCP_MODEL")
 
 
-def pick_embedder_provider(providers: Sequence[EmbedderProvider], model_dir: Path) -> EmbedderProvider:
-    for provider in providers:
-        if provider.can_load(model_dir):
-            return provider
+def pick_embedder_provider(
+    providers: Sequence[EmbedderProvider], model_dir: Path, name: str | None = None
+) -> EmbedderProvider:
+    """The provider named in the settings (default ``onnx-text``) that can load ``model_dir``."""
     names = ", ".join(p.name for p in providers) or "none: is the onnx_text plugin disabled?"
-    raise EmbedderError(
-        f"no embedder plugin understands {model_dir} (embedders: {names}); a text model "
-        "folder needs model.onnx and tokenizer.json"
+    return _pick(
+        providers,
+        lambda p: p.can_load(model_dir),
+        kind=EMBEDDER,
+        name=name,
+        setting="ANIME_MCP_EMBEDDER or [plugins] embedder",
+        error=EmbedderError,
+        nothing=f"no embedder plugin understands {model_dir} (embedders: {names}); a text model "
+        "folder needs model.onnx and tokenizer.json",
     )
 
 
-def pick_index_provider(providers: Sequence[VectorIndexProvider], location: str) -> VectorIndexProvider:
-    for provider in providers:
-        if provider.accepts(location):
-            return provider
+def pick_index_provider(
+    providers: Sequence[VectorIndexProvider], location: str, name: str | None = None
+) -> VectorIndexProvider:
+    """The provider named in the settings (default: Qdrant Edge for a folder, Qdrant server for a URL)
+    that accepts ``location``."""
     names = ", ".join(p.name for p in providers) or "none: is the qdrant plugin disabled?"
-    raise SearchError(f"no vector index plugin serves {location!r} (vector indexes: {names})")
+    return _pick(
+        providers,
+        lambda p: p.accepts(location),
+        kind=VECTOR_INDEX,
+        name=name,
+        setting="ANIME_MCP_INDEX or [plugins] index",
+        error=SearchError,
+        nothing=f"no vector index plugin serves {location!r} (vector indexes: {names})",
+    )
+
+
+def _pick(
+    providers: Sequence[P],
+    capable: Callable[[P], bool],
+    *,
+    kind: str,
+    name: str | None,
+    setting: str,
+    error: Callable[[str], Exception],
+    nothing: str,
+) -> P:
+    """By name, never by load order (``ports.providers``); other capable providers are logged."""
+    if not any(capable(p) for p in providers):
+        raise error(nothing)
+    choice = choose_provider(providers, kind=kind, name=name, capable=capable, setting=setting, error=error)
+    _log_others(choice)
+    return choice.provider
+
+
+def _log_others(choice: ProviderChoice[Any]) -> None:
+    if choice.others:
+        log.warning(
+            "plugins.provider.alternatives",
+            chosen=getattr(choice.provider, "name", "?"),
+            reason=choice.reason,
+            others=list(choice.others),
+        )
 
 
 @define
@@ -85,17 +132,22 @@ class SearchComponents:
     encoder: SparseEncoder
     _embedder: Embedder | None = field(default=None, alias="_embedder")
 
+    @property
+    def embedder_loaded(self) -> bool:
+        return self._embedder is not None
+
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self.embedder_provider.load(self.model_dir, threads=self.settings.embed_threads)
         return self._embedder
 
 
-def search_components(app: App) -> SearchComponents:
-    settings = SearchSettings.load(app.settings.home)
+def search_components(
+    settings: SearchSettings, host: PluginHost, plugins: PluginSettings
+) -> SearchComponents:
     model_dir = resolve_model_dir(settings)
-    provider = pick_embedder_provider(app.plugins.embedders(), model_dir)
-    index_provider = pick_index_provider(app.plugins.vector_indexes(), settings.index_location)
+    provider = pick_embedder_provider(host.embedders(), model_dir, plugins.embedder)
+    index_provider = pick_index_provider(host.vector_indexes(), settings.index_location, plugins.index)
     backend = index_provider.connect(
         settings.index_location, hnsw=settings.hnsw, options=settings.index_options
     )
@@ -107,8 +159,3 @@ def search_components(app: App) -> SearchComponents:
         backend=backend,
         encoder=Bm25SparseEncoder(),
     )
-
-
-def search_service(app: App, components: SearchComponents | None = None) -> SearchService:
-    parts = components or search_components(app)
-    return SearchService(app.store, parts.backend.open(), parts.encoder, parts.embedder, parts.model)

@@ -1,35 +1,194 @@
-"""Configuration: environment variables first, then ``$ANIME_MCP_HOME/config.toml``, then defaults."""
+"""The one settings object: every knob of anime-mcp, read once, checked strictly, frozen.
+
+Precedence, highest first: command-line flags, environment variables, ``$ANIME_MCP_HOME/config.toml``,
+defaults. A misspelt table or key in config.toml, or a value of the wrong kind anywhere, stops start-up with
+a ``ConfigError`` naming it. Only ``bootstrap`` turns these values into adapters.
+
+=================================  ============================  =============================================
+environment                        config.toml                   meaning
+=================================  ============================  =============================================
+``ANIME_MCP_HOME``                 (none)                        store, index, models, downloads, config.toml
+``ANIME_MCP_CATALOGUE``            ``[catalogue] source``        catalogue file or URL for ``ingest``
+(none)                             ``[catalogue] url``           the upstream release URL
+``ANIME_MCP_LOG_FORMAT``           ``[log] format``              ``console`` or ``json`` (stderr)
+``ANIME_MCP_LOG_LEVEL``            ``[log] level``               ``warning`` by default
+``ANIME_MCP_MODEL``                ``[search] model``            model folder, or a name under ``home/models``
+``ANIME_MCP_QDRANT_URL``           ``[search] qdrant_url``       a Qdrant server instead of ``home/index``
+``ANIME_MCP_QDRANT_API_KEY``       ``[search] qdrant_api_key``   its API key
+``ANIME_MCP_QDRANT_ALIAS``         ``[search] qdrant_alias``     collection alias on the server (``anime``)
+``ANIME_MCP_EMBED_THREADS``        ``[search] embed_threads``    CPU threads for embedding (cores, <= 8)
+(none)                             ``[search] exact``,           brute-force dense search; HNSW settings
+                                   ``hnsw_m``, ``hnsw_ef``,
+                                   ``hnsw_ef_construct``
+``ANIME_MCP_ADMIN_TOKEN``          ``[serve] admin_token``       bearer token of ``/api/admin/*``
+``ANIME_MCP_MAX_BODY_BYTES``       ``[serve] max_body_bytes``    largest request body (1 MiB)
+``ANIME_MCP_WORKERS``              ``[serve] workers``           threads running searches and lookups (4)
+``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
+``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
+``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
+``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
+``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
+``ANIME_MCP_EMBEDDER``             ``[plugins] embedder``        embedder provider by name (default ``onnx``)
+``ANIME_MCP_INDEX``                ``[plugins] index``           vector index provider by name (default: the
+                                                                 one that accepts the location)
+(none)                             ``[sources.<id>]``            HTTP settings of one source (``HttpPolicy``)
+=================================  ============================  =============================================
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from attrs import frozen
+from attrs import Factory, field, frozen
 
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.ports.vector_index import HnswSettings
 
 UPSTREAM_CATALOGUE_URL = (
     "https://github.com/cedya77/anime-offline-database/releases/download/latest/"
     "anime-offline-database.jsonl.zst"
 )
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_WORKERS = 4
 
 
 class ConfigError(AnimeMcpError):
-    """The configuration file or an environment variable has an unusable value."""
+    """The configuration file, an environment variable or a flag has an unusable value."""
+
+
+# --- value checks: each takes the raw value (TOML value or environment string) and the setting's name ---
+
+
+def positive_int(value: object, name: str) -> int:
+    """A setting that must be a whole number above zero, from TOML or from an environment string."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a whole number, not {value!r}")
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {number}")
+    return number
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, not {value!r}")
+    return value
+
+
+def _flag(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false (1/0), not {value!r}")
+
+
+def _names(value: object, name: str) -> frozenset[str]:
+    """A comma-separated string (environment) or a list of strings (TOML)."""
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return frozenset(item.strip() for item in value if item.strip())
+    raise ConfigError(f"{name} must be a list of names (or a comma-separated string), not {value!r}")
+
+
+def _choice(*allowed: str) -> Callable[[object, str], str]:
+    def check(value: object, name: str) -> str:
+        text = _text(value, name).lower()
+        if text not in allowed:
+            raise ConfigError(f"{name} must be {' or '.join(allowed)}, not {value!r}")
+        return text
+
+    return check
+
+
+# --- the sections -------------------------------------------------------------------------------------
+
+
+@frozen
+class CatalogueSettings:
+    source: str | None = None  # a path or URL chosen by env or config; None means ``url``
+    url: str = UPSTREAM_CATALOGUE_URL
+
+    @property
+    def location(self) -> str:
+        return self.source or self.url
+
+
+@frozen
+class LogSettings:
+    format: str = "console"  # "console" or "json"
+    level: str = "warning"
+
+
+@frozen
+class SearchSettings:
+    home: Path
+    model: str | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    qdrant_alias: str = "anime"
+    embed_threads: int | None = None
+    hnsw: HnswSettings = field(factory=HnswSettings)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_location(self) -> str:
+        return self.qdrant_url or str(self.home / "index")
+
+    @property
+    def index_options(self) -> dict[str, str]:
+        options = {"alias": self.qdrant_alias}
+        if self.qdrant_api_key:
+            options["api_key"] = self.qdrant_api_key
+        return options
+
+
+@frozen
+class ServeSettings:
+    admin_token: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    workers: int = DEFAULT_WORKERS
+    tracing: str = "off"
+    warm_up: bool = True
+
+
+@frozen
+class PluginSettings:
+    load: frozenset[str] | None = None  # None: every installed plugin; empty: none
+    disable: frozenset[str] = frozenset()
+    trace: bool = False
+    embedder: str | None = None  # provider names; None: the documented default
+    index: str | None = None
 
 
 @frozen
 class Settings:
     home: Path
-    catalogue: str | None  # a path or URL chosen by env or config; None means the upstream URL
-    catalogue_url: str
-    log_format: str  # "console" or "json"
-    log_level: str
+    catalogue: CatalogueSettings = field(factory=CatalogueSettings)
+    log: LogSettings = field(factory=LogSettings)
+    search: SearchSettings = field(
+        default=Factory(lambda self: SearchSettings(home=self.home), takes_self=True)
+    )
+    serve: ServeSettings = field(factory=ServeSettings)
+    plugins: PluginSettings = field(factory=PluginSettings)
+    # [sources.<id>] tables, checked against HttpPolicy (entrypoints/source_settings.py)
+    sources: Mapping[str, Mapping[str, Any]] = field(factory=dict)
 
     @property
     def store_dir(self) -> Path:
@@ -39,23 +198,146 @@ class Settings:
     def download_dir(self) -> Path:
         return self.home / "downloads"
 
+    @property
+    def config_path(self) -> Path:
+        return self.home / "config.toml"
+
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def load(
+        cls, environ: Mapping[str, str] | None = None, *, flags: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Read the environment and config.toml once; ``flags`` are ``{"section.key": value}`` from a command
+        line and win over both (``None`` values are ignored: the flag was not given)."""
         env = os.environ if environ is None else environ
         home = Path(env.get("ANIME_MCP_HOME") or platformdirs.user_data_dir("anime-mcp")).expanduser()
-        config = read_config(home / "config.toml")
-        catalogue_section = config.get("catalogue", {})
-        log_format = env.get("ANIME_MCP_LOG_FORMAT") or config.get("log", {}).get("format", "console")
-        if log_format not in ("console", "json"):
-            raise ConfigError(f"log format must be 'console' or 'json', not {log_format!r}")
-        log_level = env.get("ANIME_MCP_LOG_LEVEL") or config.get("log", {}).get("level", "warning")
-        return cls(
+        config_path = home / "config.toml"
+        config = read_config(config_path)
+        raw = _layered(config, env, flags or {}, where=str(config_path))
+        return _build(home, raw, config.get("sources", {}), where=str(config_path))
+
+
+# Each table and key config.toml may hold, the environment variable that overrides it, and its check.
+_KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
+    "catalogue": {"source": ("ANIME_MCP_CATALOGUE", _text), "url": (None, _text)},
+    "log": {
+        "format": ("ANIME_MCP_LOG_FORMAT", _choice("console", "json")),
+        "level": ("ANIME_MCP_LOG_LEVEL", _choice("debug", "info", "warning", "error", "critical")),
+    },
+    "search": {
+        "model": ("ANIME_MCP_MODEL", _text),
+        "qdrant_url": ("ANIME_MCP_QDRANT_URL", _text),
+        "qdrant_api_key": ("ANIME_MCP_QDRANT_API_KEY", _text),
+        "qdrant_alias": ("ANIME_MCP_QDRANT_ALIAS", _text),
+        "embed_threads": ("ANIME_MCP_EMBED_THREADS", positive_int),
+        "exact": (None, _flag),
+        "hnsw_m": (None, positive_int),
+        "hnsw_ef": (None, positive_int),
+        "hnsw_ef_construct": (None, positive_int),
+    },
+    "serve": {
+        "admin_token": ("ANIME_MCP_ADMIN_TOKEN", _text),
+        "max_body_bytes": ("ANIME_MCP_MAX_BODY_BYTES", positive_int),
+        "workers": ("ANIME_MCP_WORKERS", positive_int),
+        "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
+        "warm_up": ("ANIME_MCP_WARM_UP", _flag),
+    },
+    "plugins": {
+        "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
+        "disable": ("ANIME_MCP_DISABLE_PLUGINS", _names),
+        "trace": ("ANIME_MCP_TRACE_PLUGINS", _flag),
+        "embedder": ("ANIME_MCP_EMBEDDER", _text),
+        "index": ("ANIME_MCP_INDEX", _text),
+    },
+}
+# Environment variables whose empty value means something (an empty allow-list loads no plugin).
+_EMPTY_MEANS_SOMETHING = {"ANIME_MCP_LOAD_PLUGINS"}
+
+
+def _layered(
+    config: Mapping[str, Any], env: Mapping[str, str], flags: Mapping[str, Any], *, where: str
+) -> dict[str, dict[str, Any]]:
+    """``{table: {key: checked value}}`` from config.toml, then the environment, then flags."""
+    raw: dict[str, dict[str, Any]] = {table: {} for table in _KEYS}
+    for table, values in config.items():
+        if table == "sources":
+            continue  # one table per source: checked against HttpPolicy in _build
+        if table not in _KEYS:
+            raise ConfigError(
+                f"{where}: unknown table [{table}]; known: {', '.join(sorted([*_KEYS, 'sources']))}"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: [{table}] must be a table")
+        for key, value in values.items():
+            if key not in _KEYS[table]:
+                known = ", ".join(sorted(_KEYS[table]))
+                raise ConfigError(f"{where}: [{table}] has an unknown key {key!r}; known: {known}")
+            raw[table][key] = _KEYS[table][key][1](value, f"{where}: [{table}] {key}")
+    for table, keys in _KEYS.items():
+        for key, (variable, check) in keys.items():
+            if variable is None or variable not in env:
+                continue
+            value = env[variable]
+            if value == "" and variable not in _EMPTY_MEANS_SOMETHING:
+                continue  # an empty variable is unset
+            raw[table][key] = check(value, variable)
+    for dotted, value in flags.items():
+        if value is None:
+            continue
+        table, _, key = dotted.partition(".")
+        if key not in _KEYS.get(table, {}):
+            raise ConfigError(f"unknown setting {dotted!r}")  # a programming error in a command's flags
+        raw[table][key] = _KEYS[table][key][1](value, f"--{key.replace('_', '-')}")
+    return raw
+
+
+def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where: str) -> Settings:
+    from anime_mcp.entrypoints.source_settings import parse_source_overrides
+
+    search = raw["search"]
+    qdrant_url = search.get("qdrant_url") or None
+    default = HnswSettings()
+    # The embedded catalogue index (36k points) is searched exactly by default: about 2.7 ms, recall 1.0,
+    # and no HNSW graph to build at ingest (about 35 s here). A server gets HNSW. docs/benchmarks.md.
+    hnsw = HnswSettings(
+        m=search.get("hnsw_m", default.m),
+        ef_construct=search.get("hnsw_ef_construct", default.ef_construct),
+        ef=search.get("hnsw_ef", default.ef),
+        exact=search.get("exact", qdrant_url is None),
+    )
+    serve = raw["serve"]
+    plugins = raw["plugins"]
+    return Settings(
+        home=home,
+        catalogue=CatalogueSettings(
+            source=raw["catalogue"].get("source") or None,
+            url=raw["catalogue"].get("url", UPSTREAM_CATALOGUE_URL),
+        ),
+        log=LogSettings(format=raw["log"].get("format", "console"), level=raw["log"].get("level", "warning")),
+        search=SearchSettings(
             home=home,
-            catalogue=env.get("ANIME_MCP_CATALOGUE") or catalogue_section.get("source"),
-            catalogue_url=catalogue_section.get("url", UPSTREAM_CATALOGUE_URL),
-            log_format=log_format,
-            log_level=log_level.lower(),
-        )
+            model=search.get("model") or None,
+            qdrant_url=qdrant_url,
+            qdrant_api_key=search.get("qdrant_api_key") or None,
+            qdrant_alias=search.get("qdrant_alias") or "anime",
+            embed_threads=search.get("embed_threads"),
+            hnsw=hnsw,
+        ),
+        serve=ServeSettings(
+            admin_token=serve.get("admin_token") or None,
+            max_body_bytes=serve.get("max_body_bytes", DEFAULT_MAX_BODY),
+            workers=serve.get("workers", DEFAULT_WORKERS),
+            tracing=serve.get("tracing", "off"),
+            warm_up=serve.get("warm_up", True),
+        ),
+        plugins=PluginSettings(
+            load=plugins.get("load"),
+            disable=plugins.get("disable", frozenset()),
+            trace=plugins.get("trace", False),
+            embedder=plugins.get("embedder") or None,
+            index=plugins.get("index") or None,
+        ),
+        sources=parse_source_overrides(sources, where=where),
+    )
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -66,22 +348,3 @@ def read_config(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-
-
-def config_table(path: Path, name: str) -> dict[str, Any]:
-    """One top-level table of ``config.toml`` (``[search]``, ``[serve]``, ``[sources]``), empty if absent."""
-    table = read_config(path).get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [{name}] must be a table")
-    return table
-
-
-def positive_int(value: object, name: str) -> int:
-    """A setting that must be a whole number above zero, from TOML or from an environment string."""
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be positive, not {number}")
-    return number

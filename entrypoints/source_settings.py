@@ -15,25 +15,18 @@ the table and the key, at start-up, not a surprise at the first request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
 
 from anime_mcp.adapters.http.policy import HttpPolicy
-from anime_mcp.entrypoints.settings import ConfigError, config_table
+from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.ports.source import RateLimit
 
 SourceOverrides = dict[str, dict[str, Any]]
 
 _DEFAULTS = HttpPolicy()
 _KNOWN = {a.name for a in attrs.fields(HttpPolicy)}
-
-
-def load_source_overrides(home: Path) -> SourceOverrides:
-    """The ``[sources.*]`` tables of ``home/config.toml``, checked and converted (empty without a file)."""
-    path = home / "config.toml"
-    return parse_source_overrides(config_table(path, "sources"), where=str(path))
 
 
 def parse_source_overrides(tables: object, *, where: str = "config.toml") -> SourceOverrides:

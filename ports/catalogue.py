@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence, Sized
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from attrs import frozen
 
-from anime_mcp.core.catalogue import CatalogueMetadata, CatalogueStats, SkippedLine
+from anime_mcp.core.catalogue import (
+    CatalogueLocation,
+    CatalogueMetadata,
+    CatalogueStats,
+    FetchedCatalogue,
+    ReleaseCheck,
+    SkippedLine,
+)
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import PlatformId
 from anime_mcp.core.resolution import TitleMatch
@@ -69,4 +77,17 @@ class CatalogueStore(Catalogue, Protocol):
 
         ``skipped`` is the reader's list of skipped lines, counted once ``entries`` is exhausted.
         """
+        ...
+
+
+class CatalogueFetcher(Protocol):
+    """Turns a catalogue location into a local file (downloading a URL, with caching) and checks releases."""
+
+    def fetch(self, location: CatalogueLocation, *, progress: ByteProgress | None = None) -> FetchedCatalogue:
+        """The release as a local file; a missing file or an unreachable URL is a ``CatalogueFormatError``
+        or ``CatalogueDownloadError`` saying what to do."""
+        ...
+
+    async def check(self, location: CatalogueLocation, ingested_at: dt.datetime | None) -> ReleaseCheck:
+        """Whether the release differs from what was ingested (a HEAD request for URLs, no download)."""
         ...

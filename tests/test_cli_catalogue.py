@@ -179,7 +179,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 def test_every_title_synonym_and_page_of_the_real_catalogue_resolves_back(home: Path) -> None:
     from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
     from anime_mcp.core.references import canonical_url
-    from anime_mcp.entrypoints.services.catalogue import lookup
+    from anime_mcp.core.services.catalogue import lookup
 
     store = SqliteCatalogueStore(home)
     unresolved = []

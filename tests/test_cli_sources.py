@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,8 +12,7 @@ import structlog
 from click.testing import CliRunner
 
 from anime_mcp.adapters.clock import VirtualClock
-from anime_mcp.entrypoints import live_sources
-from anime_mcp.entrypoints.cli import sources as sources_cli
+from anime_mcp.entrypoints.bootstrap import Overrides
 from anime_mcp.entrypoints.cli.app import cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -42,7 +41,7 @@ CREDENTIAL_ENVS = (
     "ANIME_MCP_SIMKL_CLIENT_ID",
 )
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="../shared/fixtures is not available")
+needs_fixtures = pytest.mark.usefixtures("shared_fixtures")  # fails, never skips, without ../shared
 
 
 @pytest.fixture
@@ -183,20 +182,27 @@ def test_fetch_without_credentials_says_which_to_set(runner: CliRunner, tmp_path
     assert error["type"] == "AuthRequired" and "ANIME_MCP_ANIDB_CLIENT" in error["message"]
 
 
+def fake_http(handler: Callable[[httpx.Request], httpx.Response]) -> Overrides:
+    """Live sources answered by ``handler`` through bootstrap, on a virtual clock, with no credentials."""
+    return Overrides(
+        http_client=lambda: httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        clock=VirtualClock(),
+        env={},
+    )
+
+
 def test_fetch_offline_is_a_clear_error(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def offline(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 
-    def runtime(*args: object, **kwargs: object) -> object:
-        return live_sources.make_source_runtime(
-            {}, client=httpx.AsyncClient(transport=httpx.MockTransport(offline)), clock=VirtualClock()
-        )
-
-    monkeypatch.setattr(sources_cli, "make_source_runtime", runtime)
+    fakes = fake_http(offline)
     result = runner.invoke(
-        cli, ["sources", "fetch", "kitsu", "https://kitsu.app/anime/1", "--json"], env=env(tmp_path)
+        cli,
+        ["sources", "fetch", "kitsu", "https://kitsu.app/anime/1", "--json"],
+        env=env(tmp_path),
+        obj={"overrides": fakes},
     )
     assert result.exit_code == 3, result.output
     error = json.loads(result.output)["error"]
@@ -221,14 +227,14 @@ def test_fetch_translates_any_reference_through_the_catalogue(
         requested.append(str(request.url))
         return httpx.Response(404, json={"errors": [{"title": "Record not found", "status": "404"}]})
 
-    def runtime(*args: object, **kwargs: object) -> object:
-        return live_sources.make_source_runtime(
-            {}, client=httpx.AsyncClient(transport=httpx.MockTransport(kitsu)), clock=VirtualClock()
-        )
-
-    monkeypatch.setattr(sources_cli, "make_source_runtime", runtime)
+    fakes = fake_http(kitsu)
     for reference in ("mal:1535", "https://anilist.co/anime/1535", "death note"):
-        result = runner.invoke(cli, ["sources", "fetch", "kitsu", reference, "--json"], env=with_catalogue)
+        result = runner.invoke(
+            cli,
+            ["sources", "fetch", "kitsu", reference, "--json"],
+            env=with_catalogue,
+            obj={"overrides": fakes},
+        )
         assert result.exit_code == 3, result.output
         assert json.loads(result.output)["error"]["type"] == "NotFound"
     assert requested and all("1376" in url for url in requested)

@@ -10,20 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
+from attrs import evolve
 from jsonschema import Draft202012Validator
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from serve_support import environment, ingested_home
 from starlette.testclient import TestClient
 
 from anime_mcp.adapters.clock import VirtualClock
-from anime_mcp.adapters.http import HttpRuntime
-from anime_mcp.entrypoints.bootstrap import bootstrap
-from anime_mcp.entrypoints.live_sources import make_source_runtime
+from anime_mcp.entrypoints.bootstrap import Overrides, bootstrap
 from anime_mcp.entrypoints.observability import configure_tracing
 from anime_mcp.entrypoints.rest.app import create_app
 from anime_mcp.entrypoints.runtime import Runtime
-from anime_mcp.entrypoints.serve_settings import ServeSettings
-from anime_mcp.entrypoints.settings import Settings
+from anime_mcp.entrypoints.settings import ServeSettings, Settings
 from anime_mcp.entrypoints.tools import Tool, ToolCatalogue, build_tools
 from anime_mcp.entrypoints.tools.schemas import object_schema
 
@@ -56,15 +54,17 @@ def make_client(
     transport: httpx.MockTransport | None = None,
     **settings: Any,
 ) -> TestClient:
-    def sources() -> HttpRuntime:
-        client = httpx.AsyncClient(transport=httpx.MockTransport(kitsu_replay))
-        return make_source_runtime({}, client=client, clock=VirtualClock())
-
-    runtime = Runtime(
-        bootstrap(Settings.load()), ServeSettings(**{"warm_up": False, **settings}), source_runtime=sources
+    fakes = Overrides(
+        http_client=lambda: httpx.AsyncClient(transport=httpx.MockTransport(kitsu_replay)),
+        http_transport=transport,
+        clock=VirtualClock(),
+        env={},
     )
+    configured = Settings.load()
+    configured = evolve(configured, serve=ServeSettings(**{"warm_up": False, **settings}))
+    runtime = Runtime(bootstrap(configured, overrides=fakes))
     tools = ToolCatalogue([*build_tools(runtime), *extra_tools])
-    return TestClient(create_app(runtime, tools, http_transport=transport), raise_server_exceptions=False)
+    return TestClient(create_app(runtime, tools), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from search_support import MINILM, catalogue_lines, pick_lines, write_slice, write_tiny_model
+from shared_data import require_shared
 
 from anime_mcp.core.models import AnimeType
 from anime_mcp.entrypoints.cli import app as cli_app
@@ -59,8 +60,7 @@ def slice_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, slice_path: Path) -> Path:
-    if not MINILM.is_dir():
-        pytest.skip(f"no shared model at {MINILM}")
+    require_shared(MINILM)
     home = tmp_path_factory.mktemp("home")
     report = run_json(home, "ingest", "--source", str(slice_path))
     index = report["index"]

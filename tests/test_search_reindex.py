@@ -28,7 +28,7 @@ from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder
 from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
 from anime_mcp.adapters.sparse_lexical import Bm25Params, Bm25SparseEncoder
 from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
-from anime_mcp.entrypoints.services.indexing import build_index
+from anime_mcp.core.services.indexing import build_index
 
 home, model, signal_file = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 stall = sys.argv[4] == "stall"

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from search_support import write_tiny_model
 
-from anime_mcp.core.search import EmbedderError, SearchError
-from anime_mcp.entrypoints.search_settings import SearchSettings
+from anime_mcp.core.search_errors import EmbedderError, SearchError
 from anime_mcp.entrypoints.search_setup import pick_embedder_provider, pick_index_provider, resolve_model_dir
-from anime_mcp.entrypoints.settings import ConfigError
+from anime_mcp.entrypoints.settings import ConfigError, SearchSettings, Settings
 from anime_mcp.ports.embedder import EmbedderProvider
 from anime_mcp.ports.plugin_host import PluginHost, PluginSelection
 from anime_mcp.ports.vector_index import HnswSettings, VectorIndexProvider
@@ -55,7 +54,7 @@ def test_model_folders_choose_the_embedder(host: PluginHost, tmp_path: Path) -> 
 
 
 def settings(home: Path, **env: str) -> SearchSettings:
-    return SearchSettings.load(home, {k.upper(): v for k, v in env.items()})
+    return Settings.load({"ANIME_MCP_HOME": str(home), **{k.upper(): v for k, v in env.items()}}).search
 
 
 def test_which_model_is_used(tmp_path: Path) -> None:
@@ -91,3 +90,17 @@ def test_settings_from_the_environment_and_config_toml(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[search]\nhnsw_m = 0\n")
     with pytest.raises(ConfigError, match="hnsw_m must be positive"):
         settings(tmp_path)
+
+
+def test_the_providers_named_in_the_settings_are_the_ones_used(tmp_path: Path) -> None:
+    from anime_mcp.entrypoints.bootstrap import bootstrap
+
+    tiny = write_tiny_model(tmp_path / "tiny")
+    base = {"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_MODEL": str(tiny)}
+    base["ANIME_MCP_LOAD_PLUGINS"] = "onnx_text,qdrant"
+    parts = bootstrap(Settings.load({**base, "ANIME_MCP_INDEX": "qdrant-edge"})).search_parts()
+    assert (parts.embedder_provider.name, parts.backend.name) == ("onnx-text", "qdrant-edge")
+    with pytest.raises(EmbedderError, match="no embedder provider is named 'nope'; available: onnx-text"):
+        bootstrap(Settings.load({**base, "ANIME_MCP_EMBEDDER": "nope"})).search_parts()
+    with pytest.raises(SearchError, match="provider 'qdrant-server' cannot serve this"):
+        bootstrap(Settings.load({**base, "ANIME_MCP_INDEX": "qdrant-server"})).search_parts()

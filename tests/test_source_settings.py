@@ -19,13 +19,11 @@ from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.core.errors import NotFound, SourceError
 from anime_mcp.core.platforms import Platform, PlatformId
-from anime_mcp.entrypoints import live_sources
-from anime_mcp.entrypoints.bootstrap import bootstrap
-from anime_mcp.entrypoints.cli import sources as sources_cli
+from anime_mcp.entrypoints.bootstrap import Overrides, bootstrap
 from anime_mcp.entrypoints.cli.app import cli
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.settings import ConfigError, Settings
-from anime_mcp.entrypoints.source_settings import load_source_overrides, parse_source_overrides
+from anime_mcp.entrypoints.source_settings import parse_source_overrides
 from anime_mcp.ports.source import RateLimit
 
 CONFIG = """
@@ -42,7 +40,7 @@ cache_ttl = 3600
 
 def test_a_sources_table_becomes_policy_overrides(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(CONFIG)
-    overrides = load_source_overrides(tmp_path)
+    overrides = Settings.load({"ANIME_MCP_HOME": str(tmp_path)}).sources
     assert overrides == {
         "kitsu": {
             "rate_limits": (RateLimit(2, 1.0), RateLimit(50, 60.0)),
@@ -52,7 +50,7 @@ def test_a_sources_table_becomes_policy_overrides(tmp_path: Path) -> None:
         }
     }
     assert isinstance(overrides["kitsu"]["read_timeout"], float)  # TOML's 7 is an int; timeouts are seconds
-    assert load_source_overrides(tmp_path / "nowhere") == {}
+    assert Settings.load({"ANIME_MCP_HOME": str(tmp_path / "nowhere")}).sources == {}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +83,7 @@ def test_bad_settings_are_config_errors_naming_table_and_key(table: Any, message
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[sources.kitsu\nread_timeout = 5")
     with pytest.raises(ConfigError, match=r"config\.toml is not valid TOML"):
-        load_source_overrides(tmp_path)
+        Settings.load({"ANIME_MCP_HOME": str(tmp_path)})
 
 
 toml_values = st.recursive(
@@ -112,25 +110,20 @@ def test_hostile_tables_give_overrides_or_a_config_error_never_a_crash(tables: d
 
 def test_the_runtime_gives_the_source_the_configured_policy(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(CONFIG)
-    app = bootstrap(Settings.load({"ANIME_MCP_HOME": str(tmp_path)}))
-    made: list[live_sources.HttpRuntime] = []
     requests: list[httpx.Request] = []
 
-    def runtime_factory() -> live_sources.HttpRuntime:  # the serve runtime's overrides; nothing goes out
-        def answer(request: httpx.Request) -> httpx.Response:
-            requests.append(request)
-            return httpx.Response(404, json={"errors": [{"title": "Record not found", "status": "404"}]})
+    def answer(request: httpx.Request) -> httpx.Response:  # nothing goes out
+        requests.append(request)
+        return httpx.Response(404, json={"errors": [{"title": "Record not found", "status": "404"}]})
 
-        client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-        made.append(
-            live_sources.make_source_runtime(
-                {}, client=client, clock=VirtualClock(), overrides=runtime.source_overrides
-            )
-        )
-        return made[-1]
-
-    runtime = Runtime(app, source_runtime=runtime_factory)
+    fakes = Overrides(
+        http_client=lambda: httpx.AsyncClient(transport=httpx.MockTransport(answer)),
+        clock=VirtualClock(),
+        env={},
+    )
+    runtime = Runtime(bootstrap(Settings.load({"ANIME_MCP_HOME": str(tmp_path)}), overrides=fakes))
     sources = runtime.sources()
+    made = [runtime.http_runtime]
     with pytest.raises(NotFound):
         anyio.run(sources["kitsu"].fetch, PlatformId(Platform.KITSU, "1"))
     with pytest.raises(SourceError):  # AniList reads the 404 body as a GraphQL error: any refusal will do
@@ -159,17 +152,20 @@ def test_the_sources_command_shows_configured_limits_and_refuses_a_bad_table(
         (kitsu,) = json.loads(listed.output)
         assert kitsu["rate_limits"] == ["2/1s", "50/60s"] and "read_timeout" in kitsu["configured"]
 
-        seen: list[Any] = []
+        seen: list[httpx.Request] = []
 
-        def runtime(*args: object, **kwargs: Any) -> object:
-            seen.append(kwargs.get("overrides"))
-            client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404, json={})))
-            return live_sources.make_source_runtime({}, client=client, clock=VirtualClock(), **kwargs)
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(404, json={})
 
-        monkeypatch.setattr(sources_cli, "make_source_runtime", runtime)
-        fetched = CliRunner().invoke(cli, ["sources", "fetch", "kitsu", "1", "--json"], env=environment)
+        fakes = Overrides(
+            http_client=lambda: httpx.AsyncClient(transport=httpx.MockTransport(answer)), env={}
+        )
+        fetched = CliRunner().invoke(
+            cli, ["sources", "fetch", "kitsu", "1", "--json"], env=environment, obj={"overrides": fakes}
+        )
         assert fetched.exit_code == 3, fetched.output  # 404: NotFound, through the configured runtime
-        assert seen and seen[0]["kitsu"]["read_timeout"] == 7.0
+        assert [r.extensions["timeout"]["read"] for r in seen] == [7.0]
 
         (tmp_path / "config.toml").write_text("[sources.kitsu]\nread_timout = 5\n")
         refused = CliRunner().invoke(cli, ["sources"], env=environment)

@@ -1,1 +1,1 @@
-"""Use cases shared by every face (CLI today; REST and MCP later). They depend on ports, not adapters."""
+"""The use cases: what the service does, in terms of ports only (no adapters, no faces)."""

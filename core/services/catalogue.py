@@ -1,4 +1,4 @@
-"""Catalogue use cases: ingest a release file, look up an anime by any reference."""
+"""Catalogue use cases: ingest a release (file or URL), check for a newer one, look an anime up."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from pathlib import Path
 import structlog
 from attrs import frozen
 
-from anime_mcp.core.catalogue import CatalogueStats, SkippedLine
-from anime_mcp.core.errors import CatalogueFormatError
+from anime_mcp.core.catalogue import CatalogueLocation, CatalogueStats, ReleaseCheck, SkippedLine
+from anime_mcp.core.errors import AnimeMcpError, CatalogueFormatError
 from anime_mcp.core.references import parse_reference
 from anime_mcp.core.resolution import Resolution, resolve
-from anime_mcp.ports.catalogue import ByteProgress, Catalogue, CatalogueReader, CatalogueStore
+from anime_mcp.ports.catalogue import (
+    ByteProgress,
+    Catalogue,
+    CatalogueFetcher,
+    CatalogueReader,
+    CatalogueStore,
+)
 
 
 @frozen
@@ -57,6 +63,55 @@ def ingest_file(
         last_update=stats.metadata.last_update.isoformat() if stats.metadata else None,
     )
     return IngestReport(stats, tuple(result.skipped), reader.name, note)
+
+
+def ingest_catalogue(
+    location: CatalogueLocation,
+    fetcher: CatalogueFetcher,
+    readers: Sequence[CatalogueReader],
+    store: CatalogueStore,
+    *,
+    strict: bool = False,
+    progress: ProgressFactory | None = None,
+) -> IngestReport:
+    """Fetch the release (download a URL, or take the file), read it and swap it into the store atomically."""
+    fetched = fetcher.fetch(
+        location, progress=progress("downloading") if progress and location.is_url else None
+    )
+    return ingest_file(
+        Path(fetched.path),
+        readers,
+        store,
+        strict=strict,
+        source=location.value,
+        progress=progress("ingesting") if progress else None,
+        note=fetched.note,
+    )
+
+
+@frozen
+class CatalogueCheck:
+    release: ReleaseCheck
+    current: dict[str, str | None]  # the ingested catalogue: source, ingested_at, release
+
+
+async def check_catalogue(
+    location: CatalogueLocation, fetcher: CatalogueFetcher, store: Catalogue
+) -> CatalogueCheck:
+    """Is the configured release newer than the catalogue in the store? (no download)"""
+    try:
+        stats: CatalogueStats | None = store.stats()
+    except AnimeMcpError:  # nothing ingested yet
+        stats = None
+    current: dict[str, str | None] = {}
+    if stats is not None:
+        current = {
+            "source": stats.source,
+            "ingested_at": stats.ingested_at.isoformat() if stats.ingested_at else None,
+            "release": stats.metadata.last_update.isoformat() if stats.metadata else None,
+        }
+    release = await fetcher.check(location, stats.ingested_at if stats else None)
+    return CatalogueCheck(release, current)
 
 
 def lookup(catalogue: Catalogue, reference: str) -> Resolution:

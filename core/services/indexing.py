@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from attrs import field, frozen
 
 from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_fingerprint, lexical_fields
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import CatalogueEntry
-from anime_mcp.core.search import IndexNotBuilt, index_payload
+from anime_mcp.core.search_errors import IndexNotBuilt
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import BulkEmbedder, EmbeddedBatch, Embedder, SparseEncoder
 from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec, IndexWriter, VectorIndexBackend
@@ -73,7 +74,7 @@ def to_points(
             anime_id=e.anime_id,
             dense=vector,
             sparse=encoder.encode_document(lexical_fields(e)),
-            payload=index_payload(e),
+            facts=IndexedFacts.of(e),
             fingerprint=fingerprint,
         )
         for e, vector, fingerprint in zip(entries, dense, fingerprints, strict=True)

@@ -11,30 +11,22 @@ from collections.abc import Callable, Iterable
 from attrs import evolve, frozen
 
 from anime_mcp.core.errors import NotAnAnimeReference
+from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
+from anime_mcp.core.ranking import SearchHit, fuse_weighted, rerank_by_notability
 from anime_mcp.core.references import parse_source_url
-from anime_mcp.core.search import (
-    IndexModelMismatch,
-    IndexNotBuilt,
-    InvalidSearch,
-    SearchFilters,
-    SearchHit,
-    SearchMode,
-    fuse_weighted,
-    rerank_by_notability,
-)
-from anime_mcp.entrypoints.services.catalogue import lookup
+from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
+from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import Embedder, ModelInfo, SparseEncoder
 from anime_mcp.ports.vector_index import IndexManifest, IndexQuery, VectorIndex
 
 MAX_LIMIT = 100
-# The notability prior (core.search.rerank_by_notability) added to the cosine of similar-anime hits,
-# re-ranking a pool of RERANK_POOL candidates (hybrid search has it inside core.search.fuse_weighted).
+# The notability prior (core.ranking.rerank_by_notability) added to the cosine of similar-anime hits,
+# re-ranking a pool of RERANK_POOL candidates (hybrid search has it inside core.ranking.fuse_weighted).
 SIMILAR_NOTABILITY = 0.1
 RERANK_POOL = 50
 HYBRID_CANDIDATES = 50  # per stage; 30 loses recall on the judged queries, 100 or 200 gain nothing
-HIT_FIELDS = ("anime_id", "platforms")  # what ranking needs; the catalogue store supplies the rest
 FRANCHISE_LIMIT = 500  # related entries followed at most when excluding a franchise
 
 
@@ -107,32 +99,18 @@ class SearchService:
         _check_limit(limit)
         filters = filters or SearchFilters()
         if mode is SearchMode.DENSE:
-            return self._hydrate(
-                self.index.search(
-                    IndexQuery(
-                        dense=self.embedder.embed_query(text),
-                        filters=filters,
-                        limit=limit,
-                        payload_fields=HIT_FIELDS,
-                    )
-                )
-            )
+            query = IndexQuery(dense=self.embedder.embed_query(text), filters=filters, limit=limit)
+            return self._hydrate(self.index.search(query))
         sparse = self.encoder.encode_query(text)
         if mode is SearchMode.SPARSE:
-            query = IndexQuery(sparse=sparse, filters=filters, limit=limit, payload_fields=HIT_FIELDS)
+            query = IndexQuery(sparse=sparse, filters=filters, limit=limit)
             return self._hydrate(self.index.search(query))
         pool = max(candidates, limit)
         dense_hits = self.index.search(
-            IndexQuery(
-                dense=self.embedder.embed_query(text), filters=filters, limit=pool, payload_fields=HIT_FIELDS
-            )
+            IndexQuery(dense=self.embedder.embed_query(text), filters=filters, limit=pool)
         )
         sparse_hits = (
-            self.index.search(
-                IndexQuery(sparse=sparse, filters=filters, limit=pool, payload_fields=HIT_FIELDS)
-            )
-            if len(sparse)
-            else []
+            self.index.search(IndexQuery(sparse=sparse, filters=filters, limit=pool)) if len(sparse) else []
         )
         return self._hydrate(fuse_weighted(dense_hits, sparse_hits)[:limit])
 
@@ -159,9 +137,7 @@ class SearchService:
         base = filters or SearchFilters()
         query_filters = evolve(base, exclude_ids=base.exclude_ids | excluded)
         hits = self.index.search(
-            IndexQuery(
-                dense=vector, filters=query_filters, limit=max(limit, RERANK_POOL), payload_fields=HIT_FIELDS
-            )
+            IndexQuery(dense=vector, filters=query_filters, limit=max(limit, RERANK_POOL))
         )
         return entry, self._hydrate(rerank_by_notability(hits, SIMILAR_NOTABILITY)[:limit])
 

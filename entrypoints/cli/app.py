@@ -38,7 +38,8 @@ def get_app(ctx: click.Context) -> App:
     """Build the application once per command, lazily (so `--help` stays instant)."""
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
-        obj["app"] = bootstrap(obj["settings"])
+        # obj["overrides"]: fakes a test hands in through click's ``obj`` (CliRunner.invoke(..., obj=...))
+        obj["app"] = bootstrap(obj["settings"], overrides=obj.get("overrides"))
     app: App = obj["app"]
     return app
 
@@ -58,19 +59,19 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
 
     Start with `anime-mcp ingest`, then `anime-mcp get mal:1535`.
     """
+    level = {0: None, 1: "info"}.get(verbose, "debug")
     try:
-        settings = Settings.load()
+        settings = Settings.load(flags={"log.format": log_format, "log.level": level})
     except AnimeMcpError as exc:
         raise click.ClickException(str(exc)) from None
-    level = {0: settings.log_level, 1: "info"}.get(verbose, "debug")
-    configure_logging(log_format or settings.log_format, level)
+    configure_logging(settings.log.format, settings.log.level)
     ctx.ensure_object(dict)["settings"] = settings
 
 
 def _register_commands() -> None:
-    from anime_mcp.entrypoints.cli import catalogue, models, plugins, search
+    from anime_mcp.entrypoints.cli import catalogue, ingest, models, plugins, search
 
-    cli.add_command(catalogue.ingest)
+    cli.add_command(ingest.ingest)
     cli.add_command(catalogue.get)
     cli.add_command(plugins.plugins)
     cli.add_command(search.search)

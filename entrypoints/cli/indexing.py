@@ -9,7 +9,6 @@ from typing import Any
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     ProgressColumn,
     Task,
     TextColumn,
@@ -18,11 +17,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from anime_mcp.core.search import EmbedderError
+from anime_mcp.core.search_errors import EmbedderError
+from anime_mcp.core.services.indexing import IndexProgress, IndexReport, build_index
 from anime_mcp.entrypoints.bootstrap import App
 from anime_mcp.entrypoints.cli.app import err, out
-from anime_mcp.entrypoints.search_setup import search_components
-from anime_mcp.entrypoints.services.indexing import IndexProgress, IndexReport, build_index
+from anime_mcp.entrypoints.cli.progress import progress_bars
 
 
 class RateColumn(ProgressColumn):
@@ -44,19 +43,14 @@ def entry_progress(description: str) -> Iterator[IndexProgress]:
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    with progress_bars(*columns) as phase:
+        yield phase(description)
 
 
 def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source: str) -> IndexReport | None:
     """Embed and index the ingested catalogue; without a model, skip with a warning unless ``required``."""
     try:
-        components = search_components(app)
+        components = app.search_parts()
     except EmbedderError as exc:
         if required:
             raise
@@ -66,7 +60,7 @@ def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source
     label = f"indexing ({embedder.name}, {components.backend.name})"
     with entry_progress(label) as progress:
         return build_index(
-            app.store,
+            app.catalogue,
             embedder,
             components.encoder,
             components.backend,

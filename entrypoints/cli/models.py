@@ -12,7 +12,6 @@ from rich.table import Table
 
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.cli.app import get_app, out
-from anime_mcp.entrypoints.search_settings import SearchSettings
 from anime_mcp.entrypoints.search_setup import (
     installed_models,
     pick_embedder_provider,
@@ -44,7 +43,7 @@ def _describe(app: Any, model_dir: Path) -> dict[str, Any]:
 
 
 def _listing(app: Any) -> dict[str, Any]:
-    settings = SearchSettings.load(app.settings.home)
+    settings = app.settings.search
     listed = [_describe(app, d) for d in installed_models(settings.models_dir)]
     try:
         configured: dict[str, Any] | None = _describe(app, resolve_model_dir(settings))
@@ -162,7 +161,7 @@ def install(ctx: click.Context, source: Path, name: str | None, link: bool, int8
     from anime_mcp.adapters.onnx_model_tools import find_installed, install_model
 
     app = get_app(ctx)
-    models_dir = SearchSettings.load(app.settings.home).models_dir
+    models_dir = app.settings.search.models_dir
     existing = find_installed(source, models_dir, name=name, int8=int8, link=link)
     if existing is not None:  # running the same install twice (the README's run command) is not an error
         out.print(f"{existing.name} is installed already -> {existing}")

@@ -12,32 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
-from attrs import evolve
 
-from anime_mcp.entrypoints.cli.app import get_app, out
+from anime_mcp.entrypoints.cli.app import out
+from anime_mcp.entrypoints.cli.tooling import call_tool, command_runtime, tool_catalogue
 
 if TYPE_CHECKING:
-    from anime_mcp.entrypoints.runtime import Runtime
-    from anime_mcp.entrypoints.tools import ToolCatalogue, ToolResult
-
-
-def _tools(runtime: Runtime) -> ToolCatalogue:
-    from anime_mcp.entrypoints.tools import build_tools
-
-    return build_tools(runtime)
-
-
-def _runtime(ctx: click.Context, *, warm_up: bool | None = None) -> Runtime:
-    from anime_mcp.entrypoints.observability import configure_tracing
-    from anime_mcp.entrypoints.runtime import Runtime
-    from anime_mcp.entrypoints.serve_settings import ServeSettings
-
-    app = get_app(ctx)
-    settings = ServeSettings.load(app.settings.home)
-    if warm_up is not None:
-        settings = evolve(settings, warm_up=warm_up)
-    configure_tracing(settings.tracing)
-    return Runtime(app, settings)
+    pass
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -79,8 +59,8 @@ def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool) -> None:
 
     from anime_mcp.entrypoints.rest.app import create_app
 
-    runtime = _runtime(ctx, warm_up=False if no_warm_up else None)
-    app = create_app(runtime, _tools(runtime), host=host)
+    runtime = command_runtime(ctx, warm_up=False if no_warm_up else None)
+    app = create_app(runtime, tool_catalogue(runtime), host=host)
     sock = _bind(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -102,8 +82,8 @@ def mcp_stdio(ctx: click.Context) -> None:
     """Serve MCP over stdio (what Claude Desktop and other MCP clients start). Logs go to stderr."""
     from anime_mcp.entrypoints.mcp.server import serve_stdio
 
-    runtime = _runtime(ctx)
-    anyio.run(serve_stdio, runtime, _tools(runtime))
+    runtime = command_runtime(ctx)
+    anyio.run(serve_stdio, runtime, tool_catalogue(runtime))
 
 
 @click.command()
@@ -111,8 +91,8 @@ def mcp_stdio(ctx: click.Context) -> None:
 @click.pass_context
 def tools(ctx: click.Context, as_json: bool) -> None:
     """List the tools (the same set MCP clients and POST /api/tools/NAME get)."""
-    runtime = _runtime(ctx, warm_up=False)
-    catalogue = _tools(runtime)
+    runtime = command_runtime(ctx, warm_up=False)
+    catalogue = tool_catalogue(runtime)
     if as_json:
         click.echo(
             json.dumps(
@@ -184,16 +164,7 @@ def parse_arguments(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.pass_context
 def call(ctx: click.Context, tool: str, arguments: tuple[str, ...], as_json: bool) -> None:
     """Run one tool: anime-mcp call search_anime query="death note" limit=3 filters.types='["TV"]'."""
-    runtime = _runtime(ctx, warm_up=False)
-    catalogue = _tools(runtime)
-
-    async def run() -> ToolResult:
-        try:
-            return await catalogue.call(runtime, tool, parse_arguments(arguments), face="cli")
-        finally:
-            await runtime.aclose()
-
-    result = anyio.run(run)
+    result = call_tool(ctx, tool, parse_arguments(arguments))
     if as_json:
         click.echo(json.dumps(result.output, indent=2, ensure_ascii=False))
     else:

@@ -6,21 +6,17 @@ disabled (403), so a server is never administrable by accident.
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
-from pathlib import Path
-from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from anime_mcp.adapters.catalogue_check import check_release
-from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.catalogue import CatalogueLocation
+from anime_mcp.core.services.catalogue import check_catalogue as check_catalogue_release
+from anime_mcp.entrypoints.rest.jobs import KINDS, ingest_arguments
 from anime_mcp.entrypoints.rest.responses import JSON, endpoint, error_response, read_object
 from anime_mcp.entrypoints.rest.state import State
-from anime_mcp.entrypoints.services.jobs import KINDS, ingest_arguments
 from anime_mcp.entrypoints.tools.base import ToolInputError, check_schema
 from anime_mcp.entrypoints.tools.errors import ErrorInfo
 from anime_mcp.entrypoints.tools.schemas import object_schema
@@ -84,46 +80,15 @@ def _refusal(request: Request) -> Response | None:
 async def check_catalogue(request: Request) -> Response:
     if (refused := _refusal(request)) is not None:
         return refused
-    state = State.of(request)
-    settings = state.runtime.app.settings
-    chosen = settings.catalogue or settings.catalogue_url
-    try:
-        stats = state.runtime.snapshot().store.stats()
-        current: dict[str, Any] = {
-            "source": stats.source,
-            "ingested_at": stats.ingested_at.isoformat() if stats.ingested_at else None,
-            "release": stats.metadata.last_update.isoformat() if stats.metadata else None,
-        }
-    except AnimeMcpError:
-        stats, current = None, {}
-    if not chosen.startswith(("http://", "https://")):
-        path = Path(chosen).expanduser()
-        if not path.is_file():
-            raise ToolInputError("", f"the configured catalogue {chosen} does not exist")
-        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-        newer = None if stats is None or stats.ingested_at is None else modified > stats.ingested_at
-        return JSON(
-            {
-                "source": chosen,
-                "kind": "file",
-                "modified": modified.isoformat(timespec="seconds"),
-                "newer": newer,
-                "current": current,
-            }
-        )
-    async with httpx.AsyncClient(transport=state.http_transport, timeout=15.0) as client:
-        check = await check_release(chosen, settings.download_dir, client)
+    runtime = State.of(request).runtime
+    app = runtime.app
+    check = await check_catalogue_release(
+        CatalogueLocation(app.settings.catalogue.location), app.fetcher, runtime.snapshot().store
+    )
+    release = check.release
     return JSON(
-        {
-            "source": chosen,
-            "kind": "url",
-            "etag": check.etag,
-            "last_modified": check.last_modified,
-            "size": check.size,
-            "downloaded": check.downloaded,
-            "newer": check.newer,
-            "current": current,
-        }
+        {"source": release.location, "kind": release.kind, **release.details, "newer": release.newer}
+        | {"current": check.current}
     )
 
 

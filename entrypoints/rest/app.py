@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,13 +21,13 @@ from starlette.routing import BaseRoute, Route
 
 from anime_mcp.entrypoints.mcp.server import build_server
 from anime_mcp.entrypoints.rest import admin
+from anime_mcp.entrypoints.rest.jobs import JobRunner
 from anime_mcp.entrypoints.rest.middleware import RequestContextMiddleware
 from anime_mcp.entrypoints.rest.openapi import docs_page, openapi_document
 from anime_mcp.entrypoints.rest.query import answer, answer_batch
 from anime_mcp.entrypoints.rest.responses import JSON, correlation_id, endpoint, error_response, read_json
 from anime_mcp.entrypoints.rest.state import State
 from anime_mcp.entrypoints.runtime import Runtime
-from anime_mcp.entrypoints.services.jobs import JobRunner
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools import info as info_tools
 from anime_mcp.entrypoints.tools.errors import ErrorInfo
@@ -134,9 +133,8 @@ def create_app(
     *,
     host: str = "127.0.0.1",
     mcp: bool = True,
-    http_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    state = State(runtime=runtime, tools=tools, http_transport=http_transport)
+    state = State(runtime=runtime, tools=tools)
     document = openapi_document(tools)
     page = docs_page(document)
     routes: list[BaseRoute] = [

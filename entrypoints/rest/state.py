@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 from attrs import define
 from starlette.requests import Request
 
+from anime_mcp.entrypoints.rest.jobs import JobRunner
 from anime_mcp.entrypoints.runtime import Runtime
-from anime_mcp.entrypoints.services.jobs import JobRunner
 from anime_mcp.entrypoints.tools import ToolCatalogue
 
 
@@ -15,7 +14,6 @@ from anime_mcp.entrypoints.tools import ToolCatalogue
 class State:
     runtime: Runtime
     tools: ToolCatalogue
-    http_transport: httpx.AsyncBaseTransport | None = None  # tests replay the catalogue server
     _jobs: JobRunner | None = None
 
     @property
