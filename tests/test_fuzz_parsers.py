@@ -802,3 +802,15 @@ def test_every_public_parser_is_listed() -> None:
             and value not in covered
         )
         assert not missing, f"{platform}: not fuzzed: {missing}"
+
+
+def test_every_built_in_source_is_in_the_table() -> None:
+    """A source added to plugins/sources (one entry-point line) fails here until its parsers are fuzzed."""
+    from importlib.metadata import entry_points
+
+    built_in = {
+        ep.value.split(".")[3]
+        for ep in entry_points(group="anime_mcp")
+        if ep.value.startswith("anime_mcp.plugins.sources.")
+    }
+    assert built_in == set(SOURCES)

@@ -447,3 +447,16 @@ class TestNotifyConformance(SourceConformance):
     source = NotifySource()
     root = FIXTURES
     recordings = notify_recordings()
+
+
+def test_every_built_in_source_runs_the_kit() -> None:
+    """A source added to plugins/sources (one entry-point line) fails here until it has a kit class."""
+    from importlib.metadata import entry_points
+
+    built_in = {ep.name for ep in entry_points(group="anime_mcp") if ".plugins.sources." in ep.value}
+    tested = {
+        cls.source.info.id
+        for cls in globals().values()
+        if isinstance(cls, type) and issubclass(cls, SourceConformance) and cls is not SourceConformance
+    }
+    assert built_in <= tested, f"no conformance class for {sorted(built_in - tested)}"
