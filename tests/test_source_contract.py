@@ -23,7 +23,10 @@ RECORDS = [
     {"id": 5, "title": "Cowboy Bebop: Tengoku no Tobira", "episodes": 1, "year": 2001},
 ]
 FAKE = FakeSource(RECORDS)
-RECORDINGS = Path(tempfile.mkdtemp(prefix="anime-mcp-fake-source-"))
+# One fixed folder, written again at each import: the kit class needs the recordings at collection time,
+# and a module collected but deselected never runs the clean-up fixture below.
+RECORDINGS = Path(tempfile.gettempdir()) / "anime-mcp-fake-source"
+shutil.rmtree(RECORDINGS, ignore_errors=True)
 
 TestFakeSourceConformance = source_suite(FAKE, FAKE.recordings(RECORDINGS))
 
