@@ -52,8 +52,22 @@ FINGERPRINT_PAYLOAD = ["anime_id", "fingerprint"]
 
 
 def index_payload(facts: IndexedFacts) -> dict[str, Any]:
-    """What the index stores beside the vectors: the filterable facts and the ids to show a hit."""
-    return facts.as_plain()
+    """What the index stores beside the vectors: the filterable facts and the ids to show a hit. The layout
+    is this adapter's (the payload indexes above name its keys); the domain hands typed facts."""
+    return {
+        "anime_id": facts.anime_id,
+        "title": facts.title,
+        "type": facts.type.value,
+        "status": facts.status.value,
+        "season": facts.season.value,
+        "year": facts.year,
+        "episodes": facts.episodes,
+        "score": facts.score,
+        "tags": list(facts.tags),
+        "studios": list(facts.studios),
+        "platforms": [p.value for p in facts.platforms],
+        "ids": {p.value: i for p, i in facts.ids.items()},
+    }
 
 
 def point_payload(point: IndexPoint) -> dict[str, Any]:

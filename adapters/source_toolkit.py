@@ -41,7 +41,7 @@ from anime_mcp.adapters.strict_converter import describe_error, make_converter
 from anime_mcp.adapters.xml_safety import MAX_XML_BYTES, Element, parse_xml
 from anime_mcp.core.errors import Blocked, NotAnAnimeReference, ParseError, SourceError
 from anime_mcp.core.models import AnimeType, Season, Status
-from anime_mcp.core.platforms import Platform, PlatformId
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platform, PlatformId, Platforms, PlatformSpec
 from anime_mcp.core.references import canonical_url, parse_source_url
 from anime_mcp.core.sources import SourceRecord
 from anime_mcp.ports.clock import Clock
@@ -86,6 +86,7 @@ __all__ = [
     "status_from_dates",
     "structure_list",
     "wire_converter",
+    "with_platform",
 ]
 
 MAX_JSON_BYTES = 32 * 1024 * 1024  # Kitsu's largest real answer (One Piece, included[]) is ~0.45 MB
@@ -634,13 +635,14 @@ def require_id(platform: Platform, raw: object, *, source: str) -> PlatformId:
     return pid
 
 
-def id_from_url(url: object) -> PlatformId | None:
-    """The anime a platform URL names (``anidb.net/anime/23``, ``//kitsu.io/anime/1``), or None."""
+def id_from_url(url: object, platforms: Platforms = BUILTIN_PLATFORMS) -> PlatformId | None:
+    """The anime a platform URL names (``anidb.net/anime/23``, ``//kitsu.io/anime/1``), or None; pass
+    ``platforms`` (e.g. ``with_platform(spec)``) to read the URLs of a platform your plugin declares."""
     text = clean_str(url)
     if text is None or len(text) > 2000:
         return None
     try:
-        return parse_source_url(text)
+        return parse_source_url(text, platforms)
     except (NotAnAnimeReference, ValueError):
         return None
 
@@ -658,6 +660,11 @@ def _unique_ids(
 # --------------------------------------------------------------------------------------------- records
 
 
+def with_platform(spec: PlatformSpec) -> Platforms:
+    """The built-in platforms plus the one a plugin declares, for ``RecordBuilder`` and ``id_from_url``."""
+    return BUILTIN_PLATFORMS.with_specs([spec])
+
+
 class RecordBuilder:
     """Collects a record's values and remembers which fields the document really stated.
 
@@ -665,8 +672,9 @@ class RecordBuilder:
     source stated, even an empty one (the source said "none"); pass None when the document had no list.
     """
 
-    def __init__(self, pid: PlatformId) -> None:
+    def __init__(self, pid: PlatformId, platforms: Platforms = BUILTIN_PLATFORMS) -> None:
         self.pid = pid
+        self.platforms = platforms  # where the canonical URL comes from (a plugin's platform: with_platform)
         self._values: dict[str, Any] = {}
 
     def set(self, name: str, value: object) -> None:
@@ -701,7 +709,7 @@ class RecordBuilder:
             values["cross_ids"] = _unique_ids(values["cross_ids"], besides=self.pid)
         return SourceRecord(
             platform_id=self.pid,
-            url=url or canonical_url(self.pid),
+            url=url or canonical_url(self.pid, self.platforms),
             fetched_at=fetched_at,
             fields=frozenset(values),
             **values,

@@ -77,3 +77,11 @@ class AuthRequired(SourceError):
 
 class ParseError(SourceError):
     """The document does not have the shape this parser understands."""
+
+
+class JobConflict(AnimeMcpError):
+    """A background job (ingest, reindex) is still running; one runs at a time."""
+
+
+class UnknownJob(AnimeMcpError, LookupError):
+    """No job has this id."""

@@ -43,7 +43,10 @@ class IndexedFacts:
         return tuple(self.ids)
 
     def as_plain(self) -> dict[str, object]:
-        """The facts as plain JSON data: the index payload's layout, and the fingerprint's material."""
+        """The facts as plain JSON data, for the content fingerprint (``documents.content_fingerprint``).
+
+        The layout is frozen: fingerprints stored in existing indexes hash it, so changing it re-embeds the
+        whole catalogue. Index adapters lay out their own payloads."""
         return {
             "anime_id": self.anime_id,
             "title": self.title,

@@ -20,11 +20,11 @@ from anime_mcp.adapters.http import HttpRuntime, make_async_client
 from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
-from anime_mcp.entrypoints.settings import Settings
+from anime_mcp.entrypoints.settings import ConfigError, Settings
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
-from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, stderr_trace
+from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, PluginStatus, stderr_trace
 from anime_mcp.ports.source import Source
 
 log = structlog.get_logger("anime_mcp.plugins")
@@ -88,8 +88,18 @@ def load_plugins(settings: Settings) -> PluginHost:
     chosen = settings.plugins
     host = PluginHost(trace=stderr_trace if chosen.trace else False)
     host.load_entry_points(PluginSelection(allow=chosen.load, deny=chosen.disable))
+    for setting, named, registered in (
+        ("embedder", chosen.embedder, host.embedders()),
+        ("index", chosen.index, host.vector_indexes()),
+    ):
+        names = sorted(p.name for p in registered)
+        if named is not None and named not in names:
+            raise ConfigError(
+                f"[plugins] {setting} (ANIME_MCP_{setting.upper()}) names {named!r}, which no loaded plugin "
+                f"provides; available: {', '.join(names) or 'none'}"
+            )
     for plugin in host.list_plugins():
-        if plugin["status"] not in ("ok", "disabled"):
+        if PluginStatus(plugin["status"]).broken:
             log.warning(
                 "plugin.unavailable", plugin=plugin["name"], status=plugin["status"], detail=plugin["detail"]
             )

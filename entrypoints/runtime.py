@@ -144,7 +144,12 @@ class Runtime:
             generation = index.manifest.generation if index is not None else None
             traced = TracedIndex(index) if index is not None else None
             search = SearchService(
-                store, traced, parts.encoder, lambda: TracedEmbedder(parts.embedder()), parts.model
+                store,
+                traced,
+                parts.encoder,
+                lambda: TracedEmbedder(parts.embedder()),
+                parts.model,
+                platforms=self.app.plugins.platforms(),
             )
         except AnimeMcpError as exc:  # no model, no index, another model: the tools say so when called
             error = exc

@@ -15,7 +15,7 @@ from attrs import define, field
 
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
-from anime_mcp.entrypoints.settings import DEFAULT_MODEL, PluginSettings, SearchSettings
+from anime_mcp.entrypoints.settings import DEFAULT_MODEL, ConfigError, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
 from anime_mcp.ports.plugin_host import PluginHost
 from anime_mcp.ports.providers import EMBEDDER, VECTOR_INDEX, Named, ProviderChoice, choose_provider
@@ -71,7 +71,7 @@ def pick_embedder_provider(
         kind=EMBEDDER,
         name=name,
         setting="ANIME_MCP_EMBEDDER or [plugins] embedder",
-        error=EmbedderError,
+        error=EmbedderError,  # when no provider can load the folder; a bad name is a ConfigError
         nothing=f"no embedder plugin understands {model_dir} (embedders: {names}); a text model "
         "folder needs model.onnx and tokenizer.json",
     )
@@ -104,10 +104,13 @@ def _pick(
     error: Callable[[str], Exception],
     nothing: str,
 ) -> P:
-    """By name, never by load order (``ports.providers``); other capable providers are logged."""
+    """By name, never by load order (``ports.providers``); other capable providers are logged. Nothing
+    capable is ``error`` (no model, no index plugin); a name that cannot be honoured is a ``ConfigError``."""
     if not any(capable(p) for p in providers):
         raise error(nothing)
-    choice = choose_provider(providers, kind=kind, name=name, capable=capable, setting=setting, error=error)
+    choice = choose_provider(
+        providers, kind=kind, name=name, capable=capable, setting=setting, error=ConfigError
+    )
     _log_others(choice)
     return choice.provider
 

@@ -28,7 +28,7 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
 ``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
 ``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
-``ANIME_MCP_EMBEDDER``             ``[plugins] embedder``        embedder provider by name (default ``onnx``)
+``ANIME_MCP_EMBEDDER``             ``[plugins] embedder``        embedder provider by name (``onnx-text``)
 ``ANIME_MCP_INDEX``                ``[plugins] index``           vector index provider by name (default: the
                                                                  one that accepts the location)
 (none)                             ``[sources.<id>]``            HTTP settings of one source (``HttpPolicy``)
@@ -197,10 +197,6 @@ class Settings:
     @property
     def download_dir(self) -> Path:
         return self.home / "downloads"
-
-    @property
-    def config_path(self) -> Path:
-        return self.home / "config.toml"
 
     @classmethod
     def load(

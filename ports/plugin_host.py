@@ -56,10 +56,6 @@ class PluginStatus(enum.StrEnum):
     INVALID = "invalid"  # loaded, but does not fit: unknown hook, bad signature, conflicting platform
 
     @property
-    def usable(self) -> bool:
-        return self is PluginStatus.OK
-
-    @property
     def broken(self) -> bool:
         """Failed or invalid: worth a warning (a disabled plugin is not)."""
         return self in (PluginStatus.FAILED, PluginStatus.INVALID)
@@ -77,11 +73,6 @@ class PluginRecord:
     detail: str | None = None  # why it is disabled, failed or invalid
     hooks: list[str] = field(factory=list)
     registered: dict[str, list[str]] = field(factory=dict)
-
-    @property
-    def summary(self) -> str:
-        """``"ok"``, or the status and its detail: ``"failed: failed to load: RuntimeError: boom"``."""
-        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -175,7 +175,6 @@ def test_an_unknown_endpoint_is_not_echoed_whole(client: TestClient) -> None:
         (["get", "\udcff"], "anime_id: '\\udcff' is not valid Unicode text"),
         (["search", HUGE[:5000]], "… (5000 characters) is too long"),
         (["search", "x", "--tag", HUGE[:5000]], "filters.tags.0: 'xxx"),
-        (["similar", "mal:1535", "--limit", "0"], "limit: 0 is less than the minimum of 1"),
     ],
 )
 def test_the_cli_gets_the_same_errors_in_one_short_line(home: Path, args: list[str], message: str) -> None:
@@ -184,3 +183,9 @@ def test_the_cli_gets_the_same_errors_in_one_short_line(home: Path, args: list[s
     assert result.exit_code == 1, result.output
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 400
+
+
+def test_the_cli_names_its_own_option_for_an_out_of_range_limit(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["similar", "mal:1535", "--limit", "0"], env=environment(home))
+    assert result.exit_code == 2  # a usage error, before any tool runs
+    assert "Invalid value for '--limit'" in result.output and "1<=x<=100" in result.output

@@ -237,6 +237,16 @@ def test_catalogue_check_compares_the_release_with_the_last_download(
         assert admin.post("/api/admin/catalogue/check", headers=auth).json()["newer"] is True
 
 
+def test_catalogue_check_of_a_missing_configured_file_is_a_422(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ANIME_MCP_CATALOGUE", str(tmp_path / "nowhere.jsonl.zst"))
+    with make_client(home, admin_token="t0ken") as admin:
+        response = admin.post("/api/admin/catalogue/check", headers={"Authorization": "Bearer t0ken"})
+    assert response.status_code == 422, response.text
+    assert "nowhere.jsonl.zst" in response.json()["error"]["message"]
+
+
 def test_spans_nest_request_tool_index_and_embedder(client: TestClient) -> None:
     SPANS.clear()
     client.post("/api/query", json={"query": "death note"}, headers={"X-Correlation-ID": "traced-1"})

@@ -100,7 +100,7 @@ def test_the_providers_named_in_the_settings_are_the_ones_used(tmp_path: Path) -
     base["ANIME_MCP_LOAD_PLUGINS"] = "onnx_text,qdrant"
     parts = bootstrap(Settings.load({**base, "ANIME_MCP_INDEX": "qdrant-edge"})).search_parts()
     assert (parts.embedder_provider.name, parts.backend.name) == ("onnx-text", "qdrant-edge")
-    with pytest.raises(EmbedderError, match="no embedder provider is named 'nope'; available: onnx-text"):
-        bootstrap(Settings.load({**base, "ANIME_MCP_EMBEDDER": "nope"})).search_parts()
-    with pytest.raises(SearchError, match="provider 'qdrant-server' cannot serve this"):
+    with pytest.raises(ConfigError, match=r"\(ANIME_MCP_EMBEDDER\) names 'nope', .* available: onnx-text"):
+        bootstrap(Settings.load({**base, "ANIME_MCP_EMBEDDER": "nope"}))  # at start-up, not at first search
+    with pytest.raises(ConfigError, match="provider 'qdrant-server' cannot serve this"):
         bootstrap(Settings.load({**base, "ANIME_MCP_INDEX": "qdrant-server"})).search_parts()

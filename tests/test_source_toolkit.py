@@ -359,3 +359,20 @@ def test_wire_converter_is_strict() -> None:
         converter.structure({"startDate": "2026", "tags": "ab"}, Wire)
     with pytest.raises(Exception):  # noqa: B017
         converter.structure(["2026"], Wire)
+
+
+def test_records_and_urls_of_a_platform_a_plugin_declares() -> None:
+    from anime_mcp.core.platforms import PlatformSpec
+
+    spec = PlatformSpec(
+        "animeflix", "AnimeFlix", r"[1-9][0-9]{0,9}", "https://animeflix.example/anime/{}",
+        hosts=("animeflix.example",), url_paths=("/anime/{id}",),
+    )  # fmt: skip
+    platforms = toolkit.with_platform(spec)
+    pid = PlatformId(spec.id, "42")
+    builder = toolkit.RecordBuilder(pid, platforms)
+    builder.set("title", "Flix")
+    record = builder.build(fetched_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert record.url == "https://animeflix.example/anime/42"
+    assert toolkit.id_from_url("https://animeflix.example/anime/42", platforms) == pid
+    assert toolkit.id_from_url("https://animeflix.example/anime/42") is None  # unknown to the built-ins

@@ -43,3 +43,21 @@ def test_other_references_go_through_the_catalogue(catalogue: SqliteCatalogueSto
 def test_a_platform_the_entry_is_not_on_is_unknown(catalogue: SqliteCatalogueStore) -> None:
     with pytest.raises(UnknownAnime, match="has no notify page"):
         page_on("mal:1535", Platform.NOTIFY, catalogue)
+
+
+def test_lookups_read_the_references_of_platforms_plugins_declare(catalogue: SqliteCatalogueStore) -> None:
+    from anime_mcp.core.errors import NotAnAnimeReference
+    from anime_mcp.core.platforms import BUILTIN_PLATFORMS, PlatformSpec
+    from anime_mcp.core.services.catalogue import lookup
+
+    spec = PlatformSpec(
+        "animeflix", "AnimeFlix", r"[1-9][0-9]{0,9}", "https://animeflix.example/anime/{}",
+        hosts=("animeflix.example",), url_paths=("/anime/{id}",),
+    )  # fmt: skip
+    platforms = BUILTIN_PLATFORMS.with_specs([spec])
+    url = "https://animeflix.example/anime/42"
+    with pytest.raises(NotAnAnimeReference):  # the built-in platforms do not know the site
+        lookup(catalogue, url)
+    with pytest.raises(UnknownAnime, match="animeflix:42"):  # read as that platform's page
+        lookup(catalogue, url, platforms)
+    assert lookup(catalogue, "mal:1535", platforms).entry.title == "Death Note"

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from anime_mcp.core.catalogue import CatalogueLocation, CatalogueStats, ReleaseCheck, SkippedLine
 from anime_mcp.core.errors import AnimeMcpError, CatalogueFormatError
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
 from anime_mcp.core.references import parse_reference
 from anime_mcp.core.resolution import Resolution, resolve
 from anime_mcp.ports.catalogue import (
@@ -114,9 +115,10 @@ async def check_catalogue(
     return CatalogueCheck(release, current)
 
 
-def lookup(catalogue: Catalogue, reference: str) -> Resolution:
-    """Any reference form (``mal:1535``, a URL, ``mal-1535``, a title) to its catalogue entry."""
-    return resolve(parse_reference(reference), catalogue)
+def lookup(catalogue: Catalogue, reference: str, platforms: Platforms = BUILTIN_PLATFORMS) -> Resolution:
+    """Any reference form (``mal:1535``, a URL, ``mal-1535``, a title) to its catalogue entry; ``platforms``
+    adds the platforms plugins declare (``PluginHost.platforms()``)."""
+    return resolve(parse_reference(reference, platforms), catalogue, platforms)
 
 
 ProgressFactory = Callable[[str], ByteProgress]

@@ -13,6 +13,7 @@ from attrs import evolve, frozen
 from anime_mcp.core.errors import NotAnAnimeReference
 from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
 from anime_mcp.core.ranking import SearchHit, fuse_weighted, rerank_by_notability
 from anime_mcp.core.references import parse_source_url
 from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
@@ -62,6 +63,8 @@ class SearchService:
         encoder: SparseEncoder,
         embedder: Callable[[], Embedder],
         model: ModelInfo,
+        *,
+        platforms: Platforms = BUILTIN_PLATFORMS,
     ) -> None:
         if index is None:
             raise IndexNotBuilt(
@@ -77,6 +80,7 @@ class SearchService:
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self.model = model
+        self.platforms = platforms
 
     @property
     def embedder(self) -> Embedder:
@@ -124,7 +128,7 @@ class SearchService:
     ) -> tuple[CatalogueEntry, list[SearchResult]]:
         """Entries nearest to the stored vector of REFERENCE (never itself; optionally not its franchise)."""
         _check_limit(limit)
-        entry = lookup(self.catalogue, reference).entry
+        entry = lookup(self.catalogue, reference, self.platforms).entry
         vector = self.index.dense_vector(entry.anime_id)
         if vector is None:
             raise IndexNotBuilt(
@@ -133,7 +137,7 @@ class SearchService:
             )
         excluded = {entry.anime_id}
         if exclude_franchise:
-            excluded |= franchise(entry, self.catalogue)
+            excluded |= franchise(entry, self.catalogue, platforms=self.platforms)
         base = filters or SearchFilters()
         query_filters = evolve(base, exclude_ids=base.exclude_ids | excluded)
         hits = self.index.search(
@@ -155,7 +159,13 @@ def _check_limit(limit: int) -> None:
         raise InvalidSearch(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
 
 
-def franchise(entry: CatalogueEntry, catalogue: Catalogue, *, limit: int = FRANCHISE_LIMIT) -> set[str]:
+def franchise(
+    entry: CatalogueEntry,
+    catalogue: Catalogue,
+    *,
+    limit: int = FRANCHISE_LIMIT,
+    platforms: Platforms = BUILTIN_PLATFORMS,
+) -> set[str]:
     """Internal ids of the entries reachable through related-anime links (sequels, side stories, ...)."""
     found: set[str] = set()
     queue = list(entry.related_anime)
@@ -166,7 +176,7 @@ def franchise(entry: CatalogueEntry, catalogue: Catalogue, *, limit: int = FRANC
             continue
         visited_urls.add(url)
         try:
-            related = catalogue.by_platform_id(parse_source_url(url))
+            related = catalogue.by_platform_id(parse_source_url(url, platforms))
         except NotAnAnimeReference:
             continue
         if related is None or related.anime_id in found or related.anime_id == entry.anime_id:

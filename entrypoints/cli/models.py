@@ -15,7 +15,6 @@ from anime_mcp.entrypoints.cli.app import get_app, out
 from anime_mcp.entrypoints.search_setup import (
     installed_models,
     pick_embedder_provider,
-    pick_index_provider,
     resolve_model_dir,
 )
 
@@ -27,7 +26,7 @@ def models() -> None:
 
 def _describe(app: Any, model_dir: Path) -> dict[str, Any]:
     try:
-        provider = pick_embedder_provider(app.plugins.embedders(), model_dir)
+        provider = pick_embedder_provider(app.plugins.embedders(), model_dir, app.settings.plugins.embedder)
         info = provider.describe(model_dir)
     except AnimeMcpError as exc:
         return {"path": str(model_dir), "error": str(exc)}
@@ -51,10 +50,7 @@ def _listing(app: Any) -> dict[str, Any]:
         configured = {"error": str(exc)}
     index: dict[str, Any] | None = None
     try:
-        backend = pick_index_provider(app.plugins.vector_indexes(), settings.index_location).connect(
-            settings.index_location, hnsw=settings.hnsw, options=settings.index_options
-        )
-        manifest = backend.manifest()
+        manifest = app.search_parts().backend.manifest()
         if manifest is not None:
             index = {
                 "model": manifest.spec.model,

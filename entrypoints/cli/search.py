@@ -15,6 +15,7 @@ import click
 from rich.table import Table
 
 from anime_mcp.core.filters import SearchMode
+from anime_mcp.core.services.search import MAX_LIMIT
 from anime_mcp.entrypoints.cli.app import out
 from anime_mcp.entrypoints.cli.tooling import call_tool
 from anime_mcp.entrypoints.presenters import BRIEF_FIELDS
@@ -50,7 +51,12 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--min-score", type=float, help=FILTER_HELP["min_score"]),
         click.option("--platform", "platforms", multiple=True, help=FILTER_HELP["platform"]),
         click.option(
-            "--limit", "-n", type=int, default=DEFAULT_LIMIT, show_default=True, help="How many results."
+            "--limit",
+            "-n",
+            type=click.IntRange(1, MAX_LIMIT),
+            default=DEFAULT_LIMIT,
+            show_default=True,
+            help="How many results.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON list."),
     ]

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import click
 
 from anime_mcp.entrypoints.cli.app import out
 from anime_mcp.entrypoints.cli.tooling import call_tool, command_runtime, tool_catalogue
-
-if TYPE_CHECKING:
-    pass
 
 
 def _bind(host: str, port: int) -> socket.socket:

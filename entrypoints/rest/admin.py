@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from anime_mcp.core.catalogue import CatalogueLocation
+from anime_mcp.core.errors import CatalogueFormatError
 from anime_mcp.core.services.catalogue import check_catalogue as check_catalogue_release
 from anime_mcp.entrypoints.rest.jobs import KINDS, ingest_arguments
 from anime_mcp.entrypoints.rest.responses import JSON, endpoint, error_response, read_object
@@ -82,9 +83,12 @@ async def check_catalogue(request: Request) -> Response:
         return refused
     runtime = State.of(request).runtime
     app = runtime.app
-    check = await check_catalogue_release(
-        CatalogueLocation(app.settings.catalogue.location), app.fetcher, runtime.snapshot().store
-    )
+    try:
+        check = await check_catalogue_release(
+            CatalogueLocation(app.settings.catalogue.location), app.fetcher, runtime.snapshot().store
+        )
+    except CatalogueFormatError as exc:  # the configured file is missing: the request cannot be served
+        raise ToolInputError("", str(exc)) from None
     release = check.release
     return JSON(
         {"source": release.location, "kind": release.kind, **release.details, "newer": release.newer}

@@ -19,19 +19,11 @@ import anyio.to_thread
 import structlog
 from attrs import define
 
-from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.errors import JobConflict, UnknownJob
 
 KINDS = ("ingest", "reindex")
 KEEP = 20  # finished jobs remembered
 log = structlog.get_logger("anime_mcp.jobs")
-
-
-class JobConflict(AnimeMcpError):
-    """Another job is still running."""
-
-
-class UnknownJob(AnimeMcpError, LookupError):
-    """No job has this id."""
 
 
 def _now() -> str:

@@ -113,7 +113,7 @@ SEARCH_ANIME = Tool(
 async def get_anime_by_id(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         with reference_field("anime_id"):
-            resolution = lookup(runtime.snapshot().store, args["anime_id"])
+            resolution = lookup(runtime.snapshot().store, args["anime_id"], runtime.app.plugins.platforms())
         return {
             "anime": entry_to_dict(resolution.entry, args["detail"]),
             "also_matches": [

@@ -13,7 +13,6 @@ from attrs import frozen
 
 from anime_mcp.core import errors as core
 from anime_mcp.core.search_errors import EmbedderError, IndexModelMismatch, IndexNotBuilt, InvalidSearch
-from anime_mcp.entrypoints.rest.jobs import JobConflict, UnknownJob
 from anime_mcp.entrypoints.tools.base import ToolInputError, UnknownTool
 from anime_mcp.entrypoints.tools.echo import cap_message
 
@@ -40,8 +39,8 @@ _KINDS: tuple[tuple[type[BaseException], int, str], ...] = (
     (InvalidSearch, 422, "invalid_input"),
     (core.NotAnAnimeReference, 422, "invalid_input"),
     (UnknownTool, 404, "unknown_tool"),
-    (UnknownJob, 404, "unknown_job"),
-    (JobConflict, 409, "job_running"),
+    (core.UnknownJob, 404, "unknown_job"),
+    (core.JobConflict, 409, "job_running"),
     (core.UnknownAnime, 404, "not_found"),
     (core.NotFound, 404, "not_found"),
     (core.RateLimited, 429, "rate_limited"),
