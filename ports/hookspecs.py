@@ -43,7 +43,9 @@ def register_vector_indexes(register: Register) -> None:
 
 @hookspec
 def register_caches(register: Register) -> None:
-    """Register ``Cache`` layers."""
+    """Register ``CacheProvider`` objects (``ports.cache``): each makes one kind of response cache layer
+    from the ``[cache]`` settings (built in: ``memory``, the in-process L1; ``redis``, the shared L2). The
+    composition root puts ``memory`` in front of ``redis`` when a Redis URL is configured."""
 
 
 @hookspec

@@ -23,7 +23,7 @@ from attrs import define, field, frozen
 
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms, PlatformSpec
 from anime_mcp.ports import hookspecs
-from anime_mcp.ports.cache import Cache
+from anime_mcp.ports.cache import CacheProvider
 from anime_mcp.ports.catalogue import CatalogueReader
 from anime_mcp.ports.embedder import EmbedderProvider
 from anime_mcp.ports.source import Source
@@ -42,7 +42,7 @@ REGISTER_HOOKS: dict[str, type] = {
     "register_sources": Source,
     "register_embedders": EmbedderProvider,
     "register_vector_indexes": VectorIndexProvider,
-    "register_caches": Cache,
+    "register_caches": CacheProvider,
     "register_platforms": PlatformSpec,
 }
 
@@ -359,8 +359,8 @@ class PluginHost:
     def vector_indexes(self) -> list[VectorIndexProvider]:
         return cast(list[VectorIndexProvider], self.registered("register_vector_indexes"))
 
-    def caches(self) -> list[Cache]:
-        return cast(list[Cache], self.registered("register_caches"))
+    def caches(self) -> list[CacheProvider]:
+        return cast(list[CacheProvider], self.registered("register_caches"))
 
     def platforms(self) -> Platforms:
         """The built-in platforms plus those declared by plugins (``register_platforms`` hooks and

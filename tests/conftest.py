@@ -37,6 +37,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 INTEGRATION = frozenset(
     {
         "test_catalogue_contract",  # the SQLite store filled from a real catalogue slice
+        "test_cache_redis",  # a real redis-server (tests/redis_support.py)
         "test_catalogue_download",  # a local HTTP server
         "test_cli_catalogue",  # ingests real catalogue slices
         "test_cli_plugins",  # anime-mcp in subprocesses

@@ -13,6 +13,8 @@ import pytest
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpPolicy, HttpRuntime, SourceHttpClient, make_async_client
+from anime_mcp.adapters.http.client import CacheLifetimes, cache_kind_of
+from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.core.errors import (
     AuthRequired,
     Blocked,
@@ -382,7 +384,8 @@ async def test_cached_answers_do_not_go_upstream_again() -> None:
     first = await http.get(URL)
     second = await http.get(URL)
     assert calls == 1 and second.from_cache and second.content == first.content
-    assert second.content_type == "text/xml" and cache.ttls == [86400]
+    # fresh for a day (AniDB's cap on the 3-day metadata lifetime), then kept 7 days for stale-while-error
+    assert second.content_type == "text/xml" and cache.ttls == [86400 + 7 * 86400]
 
 
 async def test_policy_overrides_apply_per_source() -> None:
@@ -402,3 +405,138 @@ async def test_invalid_urls_are_typed_errors() -> None:
     http, _ = make(lambda request: httpx.Response(200))
     with pytest.raises(SourceError):
         await http.get("not a url at all://")
+
+
+# --- cache lifetimes per kind, not-found answers, stale-while-error (virtual clock) ----------------------
+def cached_runtime(handler: Any, clock: VirtualClock, **lifetimes: float) -> tuple[HttpRuntime, MemoryCache]:
+    cache = MemoryCache(clock)
+    runtime = HttpRuntime(
+        client=make_async_client(httpx.MockTransport(handler)),
+        clock=clock,
+        env={},
+        cache=cache,
+        cache_lifetimes=CacheLifetimes(**lifetimes),
+        rng=random.Random(7),
+    )
+    return runtime, cache
+
+
+def test_cache_kind_is_read_from_the_request() -> None:
+    assert cache_kind_of("https://api.test/v1/schedules/2026-09-12") == "schedule"
+    assert (
+        cache_kind_of("https://graphql.test/", b'{"query":"{ Media { nextAiringEpisode } }"}') == "schedule"
+    )
+    assert cache_kind_of("https://api.test/anime/1/streaming-links") == "streaming"
+    assert cache_kind_of("https://api.test/anime/1") == "metadata"
+    lifetimes = CacheLifetimes()
+    assert lifetimes.fresh_for("metadata", 86400) == 86400  # the source's shorter cap wins
+    assert lifetimes.fresh_for("schedule", 86400) == 900
+    assert lifetimes.fresh_for("not_found", 7 * 86400) == 86400
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "fresh_for"),
+    [
+        ("https://api.test/anime/1", None, 3 * 3600),  # metadata: the source's cap (3 h) < 3 days
+        ("https://api.test/schedule/today", None, 900),
+        ("https://api.test/anime/1/streaming", None, 2 * 3600),  # streaming lifetime set to 2 h
+        ("https://api.test/anime/1", "schedule", 900),  # the caller's kind wins over the URL
+    ],
+)
+async def test_each_kind_stays_fresh_for_its_lifetime(url: str, kind: Any, fresh_for: float) -> None:
+    clock = VirtualClock()
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, content=b"%d" % calls)
+
+    runtime, _ = cached_runtime(handler, clock, streaming=2 * 3600)
+    http = runtime.http("src", HttpPolicy(cache_ttl=3 * 3600))
+    await http.get(url, cache_kind=kind)
+    await clock.sleep(fresh_for - 1)
+    hit = await http.get(url, cache_kind=kind)
+    assert calls == 1 and hit.from_cache and not hit.stale and hit.age_seconds == fresh_for - 1
+    await clock.sleep(1)
+    fresh = await http.get(url, cache_kind=kind)
+    assert calls == 2 and not fresh.from_cache and fresh.content == b"2"
+
+
+async def test_not_found_is_cached_briefly_and_other_errors_not_at_all() -> None:
+    clock = VirtualClock()
+    statuses = iter([404, 404, 500, 200])
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(next(statuses))
+
+    runtime, _ = cached_runtime(handler, clock, not_found=3600)
+    http = runtime.http("src", HttpPolicy(cache_ttl=86400, max_retries=0))
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            await http.get(URL)
+    assert calls == 1  # the second NotFound came from the cache
+    await clock.sleep(3600)
+    with pytest.raises(NotFound):
+        await http.get(URL)
+    assert calls == 2
+    await clock.sleep(3600)
+    with pytest.raises(Unavailable):
+        await http.get(URL)  # a 500 is not cached ...
+    assert (await http.get(URL)).status == 200 and calls == 4  # ... so the next call goes upstream
+
+
+async def test_an_upstream_failure_after_expiry_serves_the_stale_answer_with_its_age() -> None:
+    clock = VirtualClock()
+    answers = iter(
+        [httpx.Response(200, content=b"old"), httpx.Response(503), httpx.Response(200, content=b"new")]
+    )
+    runtime, _ = cached_runtime(lambda request: next(answers), clock, stale_grace=86400)
+    http = runtime.http("src", HttpPolicy(cache_ttl=3600, max_retries=0))
+    await http.get(URL)
+    await clock.sleep(5000)
+    stale = await http.get(URL)
+    assert stale.content == b"old" and stale.from_cache and stale.stale and stale.age_seconds == 5000
+    assert http.state()["stale_served"] == 1
+    fresh = await http.get(URL)
+    assert fresh.content == b"new" and not fresh.from_cache and not fresh.stale
+
+
+async def test_stale_answers_cover_timeouts_and_an_open_breaker_but_expire_after_the_grace() -> None:
+    clock = VirtualClock()
+    mode = "ok"
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if mode == "slow":
+            await clock.sleep(100)
+        if mode == "down":
+            return httpx.Response(502)
+        return httpx.Response(200, content=b"body")
+
+    runtime, _ = cached_runtime(handler, clock, stale_grace=1000)
+    http = runtime.http("src", HttpPolicy(cache_ttl=60, max_retries=0, total_timeout=5, failure_threshold=1))
+    await http.get(URL)
+    await clock.sleep(61)
+    mode = "slow"
+    assert (await http.get(URL)).stale  # a timeout
+    mode = "down"
+    assert (await http.get(URL)).stale  # breaker open (threshold 1) after the timeout
+    await clock.sleep(1000)
+    with pytest.raises(Unavailable):
+        await http.get(URL)  # the grace is over: the error is the answer
+
+
+async def test_a_live_not_found_is_never_masked_by_a_stale_value() -> None:
+    clock = VirtualClock()
+    answers = iter([httpx.Response(200, content=b"was there"), httpx.Response(404)])
+    runtime, _ = cached_runtime(lambda request: next(answers), clock)
+    http = runtime.http("src", HttpPolicy(cache_ttl=60, max_retries=0))
+    await http.get(URL)
+    await clock.sleep(61)
+    with pytest.raises(NotFound):
+        await http.get(URL)
+    with pytest.raises(NotFound):  # and the not-found answer is now what the cache holds
+        await http.get(URL)

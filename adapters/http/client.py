@@ -3,6 +3,14 @@ rate limiter -> deadline -> httpx (shared, injected client) -> size cap -> typed
 
 Only idempotent calls (GET/HEAD, or a POST the source marks idempotent, e.g. a GraphQL query) are
 coalesced, cached and retried. Nothing but ``SourceError`` subclasses ever leaves this module.
+
+Response cache (a source opts in with ``HttpPolicy.cache_ttl > 0``; see ``CacheLifetimes.fresh_for`` for
+how long an answer stays fresh): 2xx answers and "not found" answers (404/410, raised ``NotFound`` or an
+allowed 404 status) are cached; no other error ever is. An entry outlives its freshness by
+``stale_grace``; while stale it is served only when the upstream then fails with ``Unavailable`` (5xx,
+timeouts, transport errors, breaker open) or ``RateLimited``, as ``from_cache=True, stale=True`` with its
+``age_seconds``. A fresh "not found" is raised again from the cache; a live ``NotFound`` is never masked by
+a stale value.
 """
 
 from __future__ import annotations
@@ -13,10 +21,12 @@ import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
+import attrs
 import httpx
+from attrs import field, frozen
 
 from anime_mcp.adapters.http.breaker import CircuitBreaker, CircuitOpen
 from anime_mcp.adapters.http.coalesce import Coalescer
@@ -24,16 +34,65 @@ from anime_mcp.adapters.http.errors import error_for_status, map_transport_error
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.adapters.http.ratelimit import MultiWindowRateLimiter
 from anime_mcp.adapters.http.response import HttpResponse
-from anime_mcp.core.errors import Blocked, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.errors import Blocked, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
 
-__all__ = ["SourceHttpClient"]
+__all__ = ["CacheKind", "CacheLifetimes", "SourceHttpClient", "cache_kind_of"]
 
 T = TypeVar("T")
 # A source's own reading of an answer (status, body, headers) -> the typed error it stands for, or None.
 ErrorDetector = Callable[[int, bytes, Mapping[str, str]], SourceError | None]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CacheKind = Literal["metadata", "streaming", "schedule"]
+_CACHE_FORMAT = 2
+
+
+def _non_negative(_: object, attribute: Any, value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, not {value}")
+
+
+@frozen
+class CacheLifetimes:
+    """How long a cached answer stays fresh, per kind of data (seconds; ``[cache]`` settings)."""
+
+    metadata: float = field(default=3 * 86400.0, validator=_non_negative)
+    streaming: float = field(default=6 * 3600.0, validator=_non_negative)
+    schedule: float = field(default=15 * 60.0, validator=_non_negative)
+    not_found: float = field(default=86400.0, validator=_non_negative)
+    stale_grace: float = field(default=7 * 86400.0, validator=_non_negative)  # kept past freshness
+
+    def fresh_for(self, kind: CacheKind | Literal["not_found"], source_ttl: float) -> float:
+        """The rule: the kind's lifetime, capped by the source's own ``HttpPolicy.cache_ttl`` (a source
+        that asks for a day, as AniDB does, gets at most a day even for metadata). ``source_ttl`` 0 means
+        the source is not cached at all (the client then has no cache), so it never reaches here."""
+        lifetime: float = getattr(self, kind)
+        return min(lifetime, source_ttl) if source_ttl > 0 else lifetime
+
+
+_SCHEDULE_WORDS = (b"schedule", b"airing", b"broadcast", b"calendar")
+_STREAMING_WORDS = (b"stream", b"episode-sources", b"watch")
+
+
+def cache_kind_of(url: str, body: bytes | None = None) -> CacheKind:
+    """The kind of data a request asks for, read from its URL and body (a GraphQL query) when the source
+    does not say: schedules and airing status, streaming links, or (anything else) metadata. Schedule words
+    win, since an answer that carries airing status goes out of date soonest."""
+    text = url.lower().encode() + b" " + (body or b"").lower()
+    if any(word in text for word in _SCHEDULE_WORDS):
+        return "schedule"
+    if any(word in text for word in _STREAMING_WORDS):
+        return "streaming"
+    return "metadata"
+
+
+@frozen
+class _Entry:
+    response: HttpResponse | None  # None: a cached "not found"
+    message: str
+    age: float
+    fresh: bool
 
 
 class SourceHttpClient:
@@ -46,6 +105,7 @@ class SourceHttpClient:
         *,
         rng: random.Random | None = None,
         cache: Cache | None = None,
+        lifetimes: CacheLifetimes | None = None,
     ) -> None:
         self.source = source
         self.policy = policy
@@ -53,6 +113,7 @@ class SourceHttpClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._cache = cache if policy.cache_ttl > 0 else None
+        self.lifetimes = lifetimes or CacheLifetimes()
         self.limiter = MultiWindowRateLimiter(policy.rate_limits, clock, header_window=policy.header_window)
         self.breaker = CircuitBreaker(
             clock,
@@ -66,6 +127,7 @@ class SourceHttpClient:
         self.requests_sent = 0
         self.retries = 0
         self.cache_hits = 0
+        self.stale_served = 0
 
     # --- public API --------------------------------------------------------------------------------
     async def get(
@@ -76,6 +138,7 @@ class SourceHttpClient:
         headers: Mapping[str, str] | None = None,
         allow_statuses: frozenset[int] = frozenset(),
         detect_error: ErrorDetector | None = None,
+        cache_kind: CacheKind | None = None,
     ) -> HttpResponse:
         return await self.request(
             "GET",
@@ -84,6 +147,7 @@ class SourceHttpClient:
             headers=headers,
             allow_statuses=allow_statuses,
             detect_error=detect_error,
+            cache_kind=cache_kind,
         )
 
     async def post_json(
@@ -95,6 +159,7 @@ class SourceHttpClient:
         idempotent: bool = False,
         allow_statuses: frozenset[int] = frozenset(),
         detect_error: ErrorDetector | None = None,
+        cache_kind: CacheKind | None = None,
     ) -> HttpResponse:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
         merged = {"content-type": "application/json", "accept": "application/json", **(headers or {})}
@@ -106,6 +171,7 @@ class SourceHttpClient:
             idempotent=idempotent,
             allow_statuses=allow_statuses,
             detect_error=detect_error,
+            cache_kind=cache_kind,
         )
 
     async def request(
@@ -119,11 +185,13 @@ class SourceHttpClient:
         idempotent: bool | None = None,
         allow_statuses: frozenset[int] = frozenset(),
         detect_error: ErrorDetector | None = None,
+        cache_kind: CacheKind | None = None,
     ) -> HttpResponse:
         """Send one request through the whole pipeline.
 
         ``allow_statuses``: non-2xx statuses the caller reads itself (their body is returned, not raised).
         ``detect_error``: the source's own reading of error answers, consulted before the generic mapping.
+        ``cache_kind``: what kind of data this is, for its cache lifetime (default: ``cache_kind_of``).
         """
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -142,13 +210,26 @@ class SourceHttpClient:
             return await self._attempt(request, allow_statuses, detect_error)
         body_hash = hashlib.sha256(content or b"").hexdigest()
         key = (method, str(request.url), body_hash, tuple(sorted(allow_statuses)))
-        cached = await self._cached(key)
-        if cached is not None:
-            return cached
-        response = await self._coalescer.run(
-            key, lambda: self._with_retries(request, allow_statuses, detect_error)
-        )
-        await self._store(key, response)
+        entry = await self._cached(key)
+        if entry is not None and entry.fresh:
+            self.cache_hits += 1
+            if entry.response is None:
+                raise NotFound(entry.message, source=self.source)
+            return entry.response
+        try:
+            response = await self._coalescer.run(
+                key, lambda: self._with_retries(request, allow_statuses, detect_error)
+            )
+        except NotFound as exc:
+            await self._store_not_found(key, str(exc))
+            raise
+        except (Unavailable, RateLimited):
+            if entry is None or entry.response is None or entry.response.status in (404, 410):
+                raise
+            self.stale_served += 1
+            return attrs.evolve(entry.response, stale=True)
+        kind = cache_kind or cache_kind_of(str(request.url), content)
+        await self._store(key, response, kind)
         return response
 
     def state(self) -> dict[str, Any]:
@@ -161,6 +242,7 @@ class SourceHttpClient:
             "retries": self.retries,
             "coalesced": self._coalescer.shared,
             "cache_hits": self.cache_hits,
+            "stale_served": self.stale_served,
         }
 
     @property
@@ -304,7 +386,8 @@ class SourceHttpClient:
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:40]
         return f"anime-mcp:http:{self.source}:{digest}"
 
-    async def _cached(self, key: tuple[Any, ...]) -> HttpResponse | None:
+    async def _cached(self, key: tuple[Any, ...]) -> _Entry | None:
+        """The stored entry, fresh or stale (None: none, unreadable, or the cache failed)."""
         if self._cache is None:
             return None
         try:
@@ -312,20 +395,50 @@ class SourceHttpClient:
             if raw is None:
                 return None
             data = json.loads(raw)
+            if data.get("v") != _CACHE_FORMAT:
+                return None
+            age = max(0.0, self._clock.now().timestamp() - float(data["stored_at"]))
+            fresh = age < float(data["fresh_for"])
+            if data.get("not_found") is not None:
+                return _Entry(None, str(data["not_found"]), age, fresh) if fresh else None
             response = HttpResponse(
                 status=data["status"],
                 url=data["url"],
                 headers=data["headers"],
                 content=base64.b64decode(data["content"]),
                 from_cache=True,
+                age_seconds=age,
             )
-        except Exception:  # noqa: BLE001 - a broken cache entry is a miss, never an error
+        except Exception:  # noqa: BLE001 - a broken cache entry (or a failing cache) is a miss, never an error
             return None
-        self.cache_hits += 1
-        return response
+        return _Entry(response, "", age, fresh)
 
-    async def _store(self, key: tuple[Any, ...], response: HttpResponse) -> None:
-        if self._cache is None or response.from_cache or not 200 <= response.status < 300:
+    async def _put(
+        self, key: tuple[Any, ...], data: dict[str, Any], fresh_for: float, keep_for: float
+    ) -> None:
+        if self._cache is None or fresh_for <= 0:
+            return
+        data = {
+            "v": _CACHE_FORMAT,
+            "stored_at": self._clock.now().timestamp(),
+            "fresh_for": fresh_for,
+            **data,
+        }
+        try:
+            await self._cache.set(self._cache_key(key), json.dumps(data).encode(), ttl_seconds=keep_for)
+        except Exception:  # noqa: BLE001 - caching is best effort
+            return
+
+    async def _store(self, key: tuple[Any, ...], response: HttpResponse, kind: CacheKind) -> None:
+        if response.from_cache:
+            return
+        if response.status in (404, 410):  # an allowed "not found" status, read by the caller
+            fresh_for = self.lifetimes.fresh_for("not_found", self.policy.cache_ttl)
+            keep_for = fresh_for
+        elif 200 <= response.status < 300:
+            fresh_for = self.lifetimes.fresh_for(kind, self.policy.cache_ttl)
+            keep_for = fresh_for + self.lifetimes.stale_grace
+        else:
             return
         data = {
             "status": response.status,
@@ -333,9 +446,8 @@ class SourceHttpClient:
             "headers": dict(response.headers),
             "content": base64.b64encode(response.content).decode(),
         }
-        try:
-            await self._cache.set(
-                self._cache_key(key), json.dumps(data).encode(), ttl_seconds=self.policy.cache_ttl
-            )
-        except Exception:  # noqa: BLE001 - caching is best effort
-            return
+        await self._put(key, data, fresh_for, keep_for)
+
+    async def _store_not_found(self, key: tuple[Any, ...], message: str) -> None:
+        fresh_for = self.lifetimes.fresh_for("not_found", self.policy.cache_ttl)
+        await self._put(key, {"not_found": message}, fresh_for, fresh_for)

@@ -24,6 +24,10 @@ class HttpResponse:
     content: bytes
     headers: Mapping[str, str] = field(factory=dict, converter=_lower_keys)  # lower-case names
     from_cache: bool = False
+    # Served from the cache: how old the stored answer is (seconds), and whether it was past its lifetime
+    # (stale-while-error: served only because the upstream failed). Provenance can carry both.
+    age_seconds: float | None = None
+    stale: bool = False
 
     @property
     def content_type(self) -> str:

@@ -1,6 +1,7 @@
 """The HTTP runtime sources are bound to: one shared ``httpx.AsyncClient``, a clock, the environment,
-per-source policy overrides and an optional response cache. One ``SourceHttpClient`` per source id, so
-breaker and rate-limit state is shared by every bound copy of a source."""
+per-source policy overrides and an optional response cache (with its lifetimes per kind of data). One
+``SourceHttpClient`` per source id, so breaker and rate-limit state is shared by every bound copy of a
+source."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from anime_mcp.adapters.http.client import SourceHttpClient
+from anime_mcp.adapters.http.client import CacheLifetimes, SourceHttpClient
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
@@ -34,12 +35,14 @@ class HttpRuntime:
         env: Mapping[str, str],
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         cache: Cache | None = None,
+        cache_lifetimes: CacheLifetimes | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
         self.env = env
         self.cache = cache
+        self.cache_lifetimes = cache_lifetimes or CacheLifetimes()
         self._overrides = dict(overrides or {})
         self._rng = rng or random.Random()
         self._clients: dict[str, SourceHttpClient] = {}
@@ -56,6 +59,7 @@ class HttpRuntime:
                 self.clock,
                 rng=random.Random(self._rng.random()),
                 cache=self.cache,
+                lifetimes=self.cache_lifetimes,
             )
             self._clients[source_id] = found
         return found

@@ -83,6 +83,9 @@ def health(runtime: Runtime) -> dict[str, Any]:
     sources = runtime.source_health()
     if sources is not None:
         components["sources"] = sources
+    cache = runtime.app.cache_health()
+    if cache is not None:  # made with the first live-source call
+        components["cache"] = {key: cache[key] for key in ("status", "layers", "l2") if key in cache}
     if components["catalogue"]["status"] != "ok":
         status = "down"
     elif all(c.get("status") == "ok" for c in components.values()):
