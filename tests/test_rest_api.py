@@ -93,6 +93,8 @@ def test_every_tool_answers_its_output_schema(client: TestClient) -> None:
         "get_anime_by_id": {"anime_id": "mal:1"},
         "find_similar_anime": {"anime_id": "Cowboy Bebop", "exclude_franchise": True},
         "get_anime_from_source": {"anime_id": "mal:1535", "source": "kitsu"},
+        "get_anime_details": {"anime_id": "mal:1535", "fields": ["synopsis", "score"]},
+        "compare_ratings": {"anime_id": "mal:1535"},
     }
     for tool in client.get("/api/tools").json()["tools"]:
         if tool["name"] == "broken":

@@ -5,12 +5,14 @@ from __future__ import annotations
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.base import Tool, ToolCatalogue, ToolInputError, ToolResult, UnknownTool
 from anime_mcp.entrypoints.tools.catalogue_tools import CATALOGUE_TOOLS
+from anime_mcp.entrypoints.tools.enrichment_tools import enrichment_tools
 from anime_mcp.entrypoints.tools.source_tools import source_tool
 
 __all__ = ["Tool", "ToolCatalogue", "ToolInputError", "ToolResult", "UnknownTool", "build_tools"]
 
 
 def build_tools(runtime: Runtime) -> ToolCatalogue:
-    """The tools that work in this installation: the live tool only when source plugins are installed."""
+    """The tools that work in this installation: the live tools only when source plugins are installed."""
     sources = runtime.app.plugins.sources()
-    return ToolCatalogue([*CATALOGUE_TOOLS, *([source_tool(sources)] if sources else [])])
+    live = [source_tool(sources), *enrichment_tools(sources)] if sources else []
+    return ToolCatalogue([*CATALOGUE_TOOLS, *live])

@@ -141,3 +141,86 @@ def object_schema(properties: dict[str, Any], required: list[str] | None = None)
     if required:
         schema["required"] = required
     return schema
+
+
+# --- enrichment: provenance, degradation, ratings (get_anime_details, compare_ratings) ---------------------
+PROVENANCE: dict[str, Any] = {
+    "type": "object",
+    "description": "Where a value came from: the source ('catalogue' or a platform), its page, when.",
+    "properties": {
+        "source": {"type": "string"},
+        "url": nullable("string"),
+        "fetched_at": nullable("string", description="ISO 8601; null for a catalogue of unknown date."),
+        "from_cache": {"type": "boolean"},
+    },
+    "required": ["source", "url", "fetched_at", "from_cache"],
+}
+SOURCE_OUTCOME: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "source": {"type": "string"},
+        "status": {"type": "string", "enum": ["contributed", "skipped", "failed"]},
+        "reason": nullable(
+            "string",
+            description="Why it did not contribute: 'no credentials', 'rate limited, retry in 30 s', "
+            "'breaker open', 'timed out after 3 s', 'blocked by a challenge page', 'not on that platform', "
+            "'malformed answer', 'does not provide ...'; null when it contributed.",
+        ),
+        "retry_after": nullable("number", description="Seconds until the source may be asked again."),
+        "from_cache": {"type": "boolean"},
+    },
+    "required": ["source", "status", "reason", "retry_after", "from_cache"],
+}
+DEGRADATION: dict[str, Any] = {
+    "type": "object",
+    "description": "How complete the answer is. level: full (every source wanted answered live), partial "
+    "(some did), cache_only (only cached answers), offline (the catalogue alone); outcomes: one per source "
+    "considered.",
+    "properties": {
+        "level": {"type": "string", "enum": ["full", "partial", "cache_only", "offline"]},
+        "outcomes": {"type": "array", "items": SOURCE_OUTCOME},
+        "deadline_seconds": {"type": "number"},
+    },
+    "required": ["level", "outcomes", "deadline_seconds"],
+}
+RATING_ROW: dict[str, Any] = {
+    "type": "object",
+    "description": "One platform's own score: native value and scale, 0-10 value, votes, provenance.",
+    "properties": {
+        "source": {"type": "string", "description": "The platform id, or 'catalogue' (its aggregate)."},
+        "value": {"type": "number", "description": "The score in the platform's own scale."},
+        "scale": {
+            "type": "object",
+            "properties": {"low": {"type": "number"}, "high": {"type": "number"}},
+            "required": ["low", "high"],
+        },
+        "normalised": {"type": "number", "description": "value * 10 / scale.high, on 0-10."},
+        "votes": nullable("integer"),
+        "kind": nullable("string", description="Which of the site's scores this is, where it has several."),
+        "provenance": PROVENANCE,
+    },
+    "required": ["source", "value", "scale", "normalised", "votes", "kind", "provenance"],
+}
+MISSING_RATING: dict[str, Any] = {
+    "type": "object",
+    "properties": {"platform": {"type": "string"}, "reason": {"type": "string"}},
+    "required": ["platform", "reason"],
+}
+RATING_SUMMARY: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Statistics over the platforms' normalised values (the catalogue's aggregate excluded); "
+    "null when no platform has a score.",
+    "properties": {
+        "count": {"type": "integer"},
+        "mean": {"type": "number"},
+        "median": {"type": "number"},
+        "minimum": {"type": "number"},
+        "maximum": {"type": "number"},
+        "spread": {"type": "number"},
+        "stdev": {"type": "number", "description": "Population standard deviation."},
+        "weighted_mean": nullable("number", description="Weighted by vote count, where known."),
+        "weighted_votes": {"type": "integer"},
+        "outliers": {"type": "array", "items": {"type": "string"}},
+        "outlier_distance": {"type": "number"},
+    },
+}

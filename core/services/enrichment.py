@@ -1,0 +1,220 @@
+"""Enrichment use case: the catalogue entry first, then the live sources that can add what it lacks, all at
+once under one deadline, merged with provenance, rated side by side and honest about what is missing.
+
+``enrich`` resolves the reference in the catalogue (through ``run_sync`` so a synchronous store does not
+block the event loop), then plans which sources to ask:
+
+- **named**: with ``only``, the sources not named are left out (not even listed);
+- **capability**: a source is asked when it declares (``SourceInfo.fields``) a wanted field the catalogue
+  does not give; a source named in ``only`` is asked for any wanted field it declares. ``score`` is never
+  taken as given by the catalogue: its score is an aggregate, every platform's own is wanted;
+- **credentials**: ``ready(source)`` false -> skipped, "no credentials" (the caller decides from its
+  environment, e.g. ``SourceInfo.missing_credentials``);
+- **a page**: the catalogue entry lists no page of the anime on the source's platform -> skipped, "not on
+  that platform".
+
+The chosen sources are asked concurrently; every request shares one absolute deadline (``deadline`` seconds
+from the start of the fan-out). Whatever arrived in time is kept; every source that did not contribute gets a
+``SourceOutcome`` with its reason (``core.degradation``). Records do not say whether they came from a cache,
+so every record counts as live.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Collection, Mapping, Set
+from typing import Any, TypeVar
+
+import anyio
+import structlog
+from attrs import frozen
+
+from anime_mcp.core.degradation import (
+    NO_CREDENTIALS,
+    NOT_ON_PLATFORM,
+    Level,
+    SourceOutcome,
+    contributed,
+    degradation_level,
+    outcome_for_error,
+    skipped,
+    timed_out,
+)
+from anime_mcp.core.errors import SourceError
+from anime_mcp.core.merging import MERGED_FIELDS, Fetched, MergedAnime, merge
+from anime_mcp.core.models import CatalogueEntry
+from anime_mcp.core.platforms import BUILTIN_PLATFORMS, PlatformId, Platforms
+from anime_mcp.core.ratings import Missing, RatingTable, rating_table
+from anime_mcp.core.resolution import Resolution
+from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.ports.catalogue import Catalogue
+from anime_mcp.ports.source import RECORD_FIELDS, Source
+
+T = TypeVar("T")
+RunSync = Callable[..., Awaitable[Any]]
+DEFAULT_DEADLINE = 3.0  # seconds, for all the sources of one request together
+# What ``fields`` may name: the merged fields and each platform's own score.
+ENRICHABLE_FIELDS = frozenset(MERGED_FIELDS) | {"score"}
+NO_SOURCE_INSTALLED = "no source for that platform installed"
+log = structlog.get_logger("anime_mcp.enrichment")
+
+
+@frozen
+class Enrichment:
+    """One enriched answer: the entry, what the sources gave, what each source did and the merged views."""
+
+    entry: CatalogueEntry
+    fields: frozenset[str]  # the fields wanted (every enrichable field when none were named)
+    records: tuple[Fetched, ...]
+    outcomes: tuple[SourceOutcome, ...]  # one per source considered, by source id
+    level: Level
+    merged: MergedAnime
+    ratings: RatingTable
+    deadline: float
+    alternatives: tuple[CatalogueEntry, ...] = ()  # other entries a title reference also names
+
+    def outcome(self, source: str) -> SourceOutcome | None:
+        return next((o for o in self.outcomes if o.source == source), None)
+
+
+def catalogue_fields(entry: CatalogueEntry) -> frozenset[str]:
+    """The merged fields the catalogue entry fills by itself."""
+    alone = merge((), entry)
+    return frozenset(name for name in MERGED_FIELDS if alone.get(name) is not None)
+
+
+def _declared(source: Source) -> frozenset[str]:
+    return source.info.fields & RECORD_FIELDS
+
+
+def plan(
+    entry: CatalogueEntry,
+    sources: Mapping[str, Source],
+    fields: Set[str],
+    *,
+    only: Collection[str] | None = None,
+    ready: Callable[[Source], bool] | None = None,
+) -> tuple[dict[str, tuple[Source, PlatformId, frozenset[str]]], list[SourceOutcome]]:
+    """Which sources to ask (id -> source, page, fields to ask for) and the outcomes of those skipped."""
+    wanted = frozenset(fields) or ENRICHABLE_FIELDS
+    lacking = wanted - catalogue_fields(entry)
+    pages = entry.ids()
+    asked: dict[str, tuple[Source, PlatformId, frozenset[str]]] = {}
+    left: list[SourceOutcome] = []
+    for source_id in sorted(sources):
+        source = sources[source_id]
+        named = only is not None and source_id in only
+        if only is not None and not named:
+            continue
+        useful = _declared(source) & (wanted if named else lacking)
+        if not useful:
+            missing = ", ".join(sorted(wanted if named else lacking)) or "anything the catalogue lacks"
+            left.append(skipped(source_id, f"does not provide {missing}"))
+            continue
+        page = pages.get(source.info.platform)
+        if page is None:
+            left.append(skipped(source_id, NOT_ON_PLATFORM))
+            continue
+        if ready is not None and not ready(source):
+            left.append(skipped(source_id, NO_CREDENTIALS))
+            continue
+        ask_for = _declared(source) & wanted if fields else frozenset[str]()  # none named: its default set
+        asked[source_id] = (source, PlatformId(source.info.platform, page), ask_for)
+    return asked, left
+
+
+async def enrich(
+    reference: str,
+    catalogue: Catalogue,
+    sources: Mapping[str, Source],
+    *,
+    fields: Set[str] = frozenset(),
+    only: Collection[str] | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    platforms: Platforms = BUILTIN_PLATFORMS,
+    ready: Callable[[Source], bool] | None = None,
+    run_sync: RunSync | None = None,
+    enhance: bool = True,
+) -> Enrichment:
+    """The catalogue entry of ``reference`` enriched by the sources (see the module's rules).
+
+    ``only``: the source ids to consider (``None``: all). ``enhance=False`` asks no source: the catalogue's
+    answer alone, at level ``full`` (nothing was wanted from the sources). Raises what ``lookup`` raises for
+    a reference the catalogue does not know.
+    """
+    if deadline <= 0 or not math.isfinite(deadline):
+        raise ValueError(f"the deadline must be a positive number of seconds, not {deadline}")
+    resolution: Resolution = (
+        await run_sync(lookup, catalogue, reference, platforms)
+        if run_sync is not None
+        else lookup(catalogue, reference, platforms)
+    )
+    entry = resolution.entry
+    wanted = frozenset(fields) or ENRICHABLE_FIELDS
+    records: dict[str, Fetched] = {}
+    outcomes: dict[str, SourceOutcome] = {}
+    if enhance:
+        asked, left = plan(entry, sources, fields, only=only, ready=ready)
+        outcomes.update((o.source, o) for o in left)
+        await _fan_out(asked, deadline, records, outcomes)
+    ordered = tuple(outcomes[s] for s in sorted(outcomes))
+    kept = tuple(records[s] for s in sorted(records))
+    return Enrichment(
+        entry=entry,
+        fields=wanted,
+        records=kept,
+        outcomes=ordered,
+        level=degradation_level(ordered),
+        merged=merge(kept, entry),
+        ratings=rating_table(kept, entry, missing=_missing(entry, sources, ordered, only)),
+        deadline=deadline,
+        alternatives=resolution.alternatives,
+    )
+
+
+async def _fan_out(
+    asked: Mapping[str, tuple[Source, PlatformId, frozenset[str]]],
+    deadline: float,
+    records: dict[str, Fetched],
+    outcomes: dict[str, SourceOutcome],
+) -> None:
+    if not asked:
+        return
+    until = anyio.current_time() + deadline
+
+    async def ask(source_id: str, source: Source, pid: PlatformId, wanted: frozenset[str]) -> None:
+        with anyio.CancelScope(deadline=until) as scope:
+            try:
+                record = await source.fetch(pid, wanted)
+            except SourceError as error:
+                outcomes[source_id] = outcome_for_error(source_id, error)
+                return
+            except Exception as error:  # a plugin broke its promise of typed errors: one source lost
+                log.exception("enrichment.source_crashed", source=source_id)
+                outcomes[source_id] = SourceOutcome(
+                    source_id, "failed", f"failed ({type(error).__name__})", detail=str(error) or None
+                )
+                return
+            records[source_id] = Fetched(record)
+            outcomes[source_id] = contributed(source_id)
+        if scope.cancelled_caught and source_id not in outcomes:
+            outcomes[source_id] = timed_out(source_id, deadline)
+
+    async with anyio.create_task_group() as group:
+        for source_id, (source, pid, wanted) in asked.items():
+            group.start_soon(ask, source_id, source, pid, wanted)
+
+
+def _missing(
+    entry: CatalogueEntry,
+    sources: Mapping[str, Source],
+    outcomes: tuple[SourceOutcome, ...],
+    only: Collection[str] | None,
+) -> list[Missing]:
+    """Each platform without a rating of its own, and why: the source's reason, or no source installed."""
+    platform_of = {s: sources[s].info.platform.value for s in sources}
+    missing = [Missing(platform_of.get(o.source, o.source), o.reason) for o in outcomes if o.reason]
+    if only is None:
+        installed = {source.info.platform for source in sources.values()}
+        missing += [Missing(p.value, NO_SOURCE_INSTALLED) for p in entry.ids() if p not in installed]
+    return missing

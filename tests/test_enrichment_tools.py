@@ -1,0 +1,92 @@
+"""get_anime_details and compare_ratings over REST, in process, with Kitsu's Death Note recording replayed
+(tests/test_rest_api.py's client: every other platform is offline, no credentials are set)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from serve_support import ingested_home
+from starlette.testclient import TestClient
+from test_rest_api import home, make_client
+
+# ``home`` is the ingested, indexed home of test_rest_api (MiniLM): ``ingested_home`` here marks the module
+# integration (tests/conftest.py).
+__all__ = ["home", "ingested_home"]
+
+
+@pytest.fixture(scope="module")
+def client(home: Path) -> Iterator[TestClient]:
+    with make_client(home) as test_client:
+        yield test_client
+
+
+def tool(client: TestClient, name: str) -> dict[str, Any]:
+    return next(t for t in client.get("/api/tools").json()["tools"] if t["name"] == name)
+
+
+def call(client: TestClient, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"/api/tools/{name}", json=arguments)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    Draft202012Validator(tool(client, name)["output_schema"]).validate(answer)
+    return answer
+
+
+def test_compare_ratings_shows_kitsu_in_its_scale_with_provenance(client: TestClient) -> None:
+    answer = call(client, "compare_ratings", {"anime_id": "Death Note"})
+    assert answer["anime_id"] == "mal-1535"
+    (kitsu,) = [r for r in answer["ratings"] if r["source"] == "kitsu"]
+    assert kitsu["value"] == 83.29 and kitsu["scale"] == {"low": 0.0, "high": 100.0}
+    assert kitsu["normalised"] == 8.329 and kitsu["votes"] > 0
+    assert kitsu["provenance"]["source"] == "kitsu" and "kitsu.app" in kitsu["provenance"]["url"]
+    assert answer["catalogue"]["source"] == "catalogue" and answer["summary"]["count"] == len(
+        answer["ratings"]
+    )
+    missing = {m["platform"]: m["reason"] for m in answer["missing"]}
+    assert missing["anidb"] == "no credentials" and missing["simkl"] == "no credentials"
+    assert missing["animeplanet"] == "no source for that platform installed"
+    outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
+    assert outcomes["kitsu"]["status"] == "contributed" and outcomes["anidb"]["reason"] == "no credentials"
+    assert answer["degradation"]["level"] == "partial"
+    text = client.post("/api/tools/compare_ratings?format=text", json={"anime_id": "mal:1535"}).text
+    assert text.startswith("Death Note (mal-1535) — ratings") and "83.29 / 100" in text and "8.33" in text
+    assert "anidb (no credentials)" in text and "answer: partial" in text
+
+
+def test_get_anime_details_merges_catalogue_and_kitsu_with_provenance(client: TestClient) -> None:
+    answer = call(
+        client, "get_anime_details", {"anime_id": "mal:1535", "fields": ["synopsis", "score", "episodes"]}
+    )
+    fields = answer["fields"]
+    assert set(fields) == {"synopsis", "episodes"} and answer["missing"] == []
+    assert (
+        fields["synopsis"]["provenance"]["source"] == "kitsu" and "shinigami" in fields["synopsis"]["value"]
+    )
+    assert fields["episodes"] == {
+        "value": 37,
+        "provenance": {"source": "catalogue", "url": None, "fetched_at": None, "from_cache": False},
+        "alternatives": [fields["episodes"]["alternatives"][0]],
+    }
+    assert fields["episodes"]["alternatives"][0]["provenance"]["source"] == "kitsu"
+    assert [r["source"] for r in answer["ratings"]["ratings"]] == ["kitsu"]
+    outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
+    assert outcomes["anidb"]["reason"] == "no credentials" and outcomes["kitsu"]["status"] == "contributed"
+    text = client.post(
+        "/api/tools/get_anime_details?format=text",
+        json={"anime_id": "mal:1535", "fields": ["synopsis", "episodes"], "sources": ["kitsu"]},
+    ).text
+    assert text.startswith("Death Note (mal-1535)") and "episodes: 37 [catalogue]" in text
+    assert "[kitsu]" in text and "answer: full" in text
+
+
+def test_enhance_false_answers_from_the_catalogue_alone(client: TestClient) -> None:
+    answer = call(
+        client, "get_anime_details", {"anime_id": "mal:1535", "enhance": False, "fields": ["episodes"]}
+    )
+    assert answer["fields"]["episodes"]["value"] == 37 and answer["degradation"]["outcomes"] == []
+    refused = client.post("/api/tools/compare_ratings", json={"anime_id": "mal:1535", "sources": ["nope"]})
+    assert refused.status_code == 422 and refused.json()["error"]["field"].startswith("sources")
