@@ -7,9 +7,13 @@ never concrete classes, so tests hand in fakes through ``Overrides`` and the fac
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+import anyio
+import attrs
 import httpx
 import structlog
 from attrs import define, field, frozen
@@ -17,10 +21,24 @@ from attrs import define, field, frozen
 from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
+from anime_mcp.adapters.http.client import CacheLifetimes
+from anime_mcp.adapters.http.replay import (
+    CapturingTransport,
+    RecordingTransport,
+    ReplayTransport,
+    add_recording,
+    perform_call,
+    read_recordings,
+    replay_env,
+    request_recording,
+)
+from anime_mcp.adapters.layered_cache import LayeredCache
 from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
+from anime_mcp.core.errors import SourceError
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
-from anime_mcp.entrypoints.settings import ConfigError, Settings
+from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, ReplaySettings, Settings
+from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
@@ -56,8 +74,11 @@ class App:
     _open_catalogue: Callable[[], CatalogueStore] = field(alias="open_catalogue")
     _catalogue_version: Callable[[], object] = field(alias="catalogue_version")
     _search: Callable[[], SearchComponents] = field(alias="search")
-    _source_runtime: Callable[[], ManagedSourceRuntime] = field(alias="source_runtime")
+    _source_runtime: Callable[[httpx.AsyncBaseTransport | None], ManagedSourceRuntime] = field(
+        alias="source_runtime"
+    )
     _search_parts: SearchComponents | None = field(default=None, alias="_search_parts")
+    _cache_health: Callable[[], dict[str, Any] | None] = field(default=lambda: None, alias="cache_health")
 
     def open_catalogue(self) -> CatalogueStore:
         """A fresh handle on the catalogue (after another process swapped in a new one)."""
@@ -76,9 +97,16 @@ class App:
     def search_parts_loaded(self) -> SearchComponents | None:
         return self._search_parts
 
-    def source_runtime(self) -> ManagedSourceRuntime:
-        """A new HTTP runtime for live sources: one client, rate limits, breakers, cache (close it)."""
-        return self._source_runtime()
+    def source_runtime(self, transport: httpx.AsyncBaseTransport | None = None) -> ManagedSourceRuntime:
+        """A new HTTP runtime for live sources: one client, rate limits, breakers, cache (close it).
+
+        ``transport``: every request goes there instead (``sources recording add`` finds the request a
+        call makes this way); such a runtime has no response cache and does not retry."""
+        return self._source_runtime(transport)
+
+    def cache_health(self) -> dict[str, Any] | None:
+        """The response cache's layers and L2 connection, or None before any source runtime made it."""
+        return self._cache_health()
 
     def bound_sources(self, runtime: ManagedSourceRuntime) -> dict[str, Source]:
         return {source.info.id: source.bind(runtime) for source in self.plugins.sources()}
@@ -112,6 +140,10 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
     host = given.plugins or load_plugins(settings)
     clock = given.clock or SystemClock()
     env = dict(os.environ if given.env is None else given.env)
+    replay = settings.replay
+    if replay.dir is not None:
+        # Nothing leaves the machine: a missing required credential is a placeholder, not AuthRequired.
+        env = replay_env(env, host.sources())
 
     def open_store() -> CatalogueStore:
         return SqliteCatalogueStore(settings.store_dir)
@@ -122,10 +154,59 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
     def catalogue_version() -> object:
         return _inode(store_file)
 
-    def source_runtime() -> ManagedSourceRuntime:
+    caches: list[Cache] = []  # the one response cache, made on first use, shared by every source runtime
+    # Replayed answers never reach a shared Redis cache (live processes would be served recordings).
+    cache_settings = settings.cache if replay.dir is None else attrs.evolve(settings.cache, redis_url=None)
+
+    def response_cache() -> Cache:
+        if not caches:
+            caches.append(build_cache(cache_settings, host, clock))
+        return caches[0]
+
+    lifetimes = CacheLifetimes(
+        metadata=settings.cache.ttl_metadata,
+        streaming=settings.cache.ttl_streaming,
+        schedule=settings.cache.ttl_schedule,
+        not_found=settings.cache.ttl_not_found,
+        stale_grace=settings.cache.stale_grace,
+    )
+
+    source_ids = [source.info.id for source in host.sources()]
+
+    def source_runtime(transport: httpx.AsyncBaseTransport | None = None) -> ManagedSourceRuntime:
+        if transport is not None:  # never the network: missing credentials are placeholders
+            return HttpRuntime(
+                client=make_async_client(transport),
+                clock=clock,
+                env=replay_env(env, host.sources()),
+                overrides=_no_retries(settings.sources, source_ids),
+            )
+        if replay.dir is not None:
+            return HttpRuntime(
+                client=make_async_client(replay_transport(replay)),
+                clock=clock,
+                env=env,
+                overrides=_no_retries(settings.sources, source_ids),
+                cache=response_cache(),
+                cache_lifetimes=lifetimes,
+            )
         client = given.http_client() if given.http_client else make_async_client()
+        if replay.record is not None:
+            secrets = frozenset(
+                value
+                for source in host.sources()
+                for credential in source.info.credentials
+                if (value := env.get(credential.env))
+            )
+            inner = client._transport  # the client's own transport (pool, TLS); only the folder is added
+            client = make_async_client(RecordingTransport(inner, replay.record, secrets))
         return HttpRuntime(
-            client=client, clock=clock, env=env, overrides=settings.sources, cache=MemoryCache(clock)
+            client=client,
+            clock=clock,
+            env=env,
+            overrides=settings.sources,
+            cache=response_cache(),
+            cache_lifetimes=lifetimes,
         )
 
     def search() -> SearchComponents:
@@ -142,7 +223,117 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         catalogue_version=catalogue_version,
         search=given.search or search,
         source_runtime=source_runtime,
+        cache_health=lambda: caches[0].health() if caches else None,
     )
+
+
+def build_cache(settings: CacheSettings, host: PluginHost, clock: Clock) -> Cache:
+    """The response cache from the registered cache providers: L1 = ``memory``, then L2 = ``redis`` when
+    ``redis_url`` is set. Without a ``memory`` provider (the ``caches`` plugin disabled) a plain bounded
+    memory cache stands in, so live sources are never uncached by accident."""
+    providers = {provider.name: provider for provider in host.caches()}
+    memory = providers.get("memory")
+    layers: list[Cache] = [
+        memory.create(settings, clock)
+        if memory is not None
+        else MemoryCache(clock, max_entries=settings.l1_entries, max_bytes=settings.l1_bytes)
+    ]
+    if settings.redis_url:
+        redis = providers.get("redis")
+        if redis is None:
+            raise ConfigError(
+                "[cache] redis_url (ANIME_MCP_REDIS_URL) is set but no loaded plugin provides the 'redis' "
+                f"cache; available: {', '.join(sorted(providers)) or 'none'}"
+            )
+        layers.append(redis.create(settings, clock))
+    # L1 refills from L2 keep L2's remaining lifetime; the default covers layers that cannot say.
+    return LayeredCache(layers, fill_ttl=settings.ttl_schedule)
+
+
+def replay_transport(replay: ReplaySettings) -> ReplayTransport:
+    """The transport of replay mode: the folder's recordings, and ``NoRecording`` for anything else."""
+    assert replay.dir is not None
+    if not replay.dir.is_dir():
+        raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY) {replay.dir} is not a folder")
+    try:
+        recordings = read_recordings(replay.dir)
+    except ValueError as exc:
+        raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY): {exc}") from None
+    return ReplayTransport(recordings, root=replay.dir, strict=True)
+
+
+@frozen
+class AddedRecording:
+    """What ``add_recorded_answer`` did: the request line and file it recorded (None: the call's requests
+    all had answers already), the error the call ended with, and a further request the call made."""
+
+    request: str | None
+    file: str | None
+    error: SourceError | None = None
+    also_asks: str | None = None
+
+
+def add_recorded_answer(
+    app: App, source: Source, call: str, document: Path, folder: Path, *, status: int = 200
+) -> AddedRecording:
+    """Record ``document`` as the answer ``source`` gets for ``call`` (the conformance kit's grammar) in
+    ``folder``. The source computes the request: ``call`` runs against the folder's recordings, and the
+    first request none answers is answered with ``document`` and recorded (credentials left out, missing
+    ones are placeholders). Adding the same call again changes nothing. ``ValueError``: a bad call."""
+    try:
+        existing = read_recordings(folder)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    transport = CapturingTransport(existing, root=folder, answer=document.read_bytes(), answer_status=status)
+    env = replay_env(app.source_env, [source])
+
+    async def run() -> None:
+        runtime = app.source_runtime(transport)
+        try:
+            await perform_call(source.bind(runtime), call)
+        finally:
+            await runtime.aclose()
+
+    error: SourceError | None = None
+    try:
+        anyio.run(run)
+    except SourceError as exc:
+        error = exc  # the document may be an error page: the request is what counts
+    if transport.captured is None:
+        return AddedRecording(None, None, error)
+    secrets = {value for c in source.info.credentials if (value := env.get(c.env))}
+    name = _copy_into(folder, document)
+    recorded = request_recording(transport.captured, name, secrets=secrets, call=call, status=status)
+    add_recording(folder, recorded)
+    also = str(transport.unmatched[0]) if transport.unmatched else None
+    return AddedRecording(recorded.request, name, error, also)
+
+
+def _copy_into(folder: Path, file: Path) -> str:
+    """``file``'s name inside ``folder`` (copied unless it is there already); another file of that name
+    gets a numbered name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if file.resolve().parent == folder.resolve():
+        return file.name
+    target = folder / file.name
+    number = 1
+    while target.exists() and target.read_bytes() != file.read_bytes():
+        number += 1
+        target = folder / f"{file.stem}-{number}{file.suffix}"
+    if not target.exists():
+        shutil.copyfile(file, target)
+    return target.name
+
+
+def _no_retries(
+    overrides: Mapping[str, Mapping[str, Any]], source_ids: list[str]
+) -> dict[str, Mapping[str, Any]]:
+    """Recorded answers are the same every time: retrying one only waits (a ``[sources.<id>]``
+    ``max_retries`` still wins)."""
+    merged: dict[str, Mapping[str, Any]] = {sid: {"max_retries": 0} for sid in source_ids}
+    for sid, values in overrides.items():
+        merged[sid] = {"max_retries": 0, **values}
+    return merged
 
 
 def _inode(path: Path) -> int | None:

@@ -31,7 +31,18 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_EMBEDDER``             ``[plugins] embedder``        embedder provider by name (``onnx-text``)
 ``ANIME_MCP_INDEX``                ``[plugins] index``           vector index provider by name (default: the
                                                                  one that accepts the location)
+``ANIME_MCP_CACHE_L1_ENTRIES``     ``[cache] l1_entries``        in-process cache: most entries (10000)
+``ANIME_MCP_CACHE_L1_BYTES``       ``[cache] l1_bytes``          in-process cache: most bytes (64 MiB)
+``ANIME_MCP_REDIS_URL``            ``[cache] redis_url``         shared Redis L2 cache (unset: L1 only)
+(none)                             ``[cache] ttl_metadata``,     freshness of cached answers: metadata (days,
+                                   ``ttl_streaming``,            3), streaming links (hours, 6), schedules and
+                                   ``ttl_schedule``,             airing (minutes, 15), not found (days, 1);
+                                   ``ttl_not_found``,            stale answers kept for errors (days, 7)
+                                   ``stale_grace``
 (none)                             ``[sources.<id>]``            HTTP settings of one source (``HttpPolicy``)
+``ANIME_MCP_REPLAY``               ``[replay] dir``              live sources answer from this recordings
+                                                                 folder, never the network
+``ANIME_MCP_RECORD``               ``[replay] record``           live answers are also written to this folder
 =================================  ============================  =============================================
 """
 
@@ -56,6 +67,7 @@ UPSTREAM_CATALOGUE_URL = (
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
+DAY = 86400.0
 
 
 class ConfigError(AnimeMcpError):
@@ -82,6 +94,26 @@ def _text(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, not {value!r}")
     return value
+
+
+def _non_negative_number(value: object, name: str) -> float:
+    """A setting that is a number >= 0 (a whole or decimal number in TOML or the environment)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a number, not {value!r}")
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not number >= 0 or number == float("inf"):
+        raise ConfigError(f"{name} must be a finite number >= 0, not {value!r}")
+    return number
+
+
+def _path(value: object, name: str) -> Path:
+    text = _text(value, name).strip()
+    if not text:
+        raise ConfigError(f"{name} must name a folder, not an empty string")
+    return Path(text).expanduser()
 
 
 def _flag(value: object, name: str) -> bool:
@@ -178,6 +210,28 @@ class PluginSettings:
 
 
 @frozen
+class CacheSettings:
+    """The response cache: L1 bounds, the optional Redis L2, lifetimes per kind of data (all in seconds)."""
+
+    l1_entries: int = 10_000
+    l1_bytes: int = 64 * 1024 * 1024
+    redis_url: str | None = None
+    ttl_metadata: float = 3 * DAY
+    ttl_streaming: float = 6 * 3600.0
+    ttl_schedule: float = 15 * 60.0
+    ttl_not_found: float = DAY
+    stale_grace: float = 7 * DAY
+
+
+@frozen
+class ReplaySettings:
+    """Record and replay of the live sources' HTTP answers (``recordings.jsonl`` and files in a folder)."""
+
+    dir: Path | None = None  # replay: every live source answers from this folder; nothing leaves the machine
+    record: Path | None = None  # record: live answers are written into this folder as they arrive
+
+
+@frozen
 class Settings:
     home: Path
     catalogue: CatalogueSettings = field(factory=CatalogueSettings)
@@ -187,6 +241,8 @@ class Settings:
     )
     serve: ServeSettings = field(factory=ServeSettings)
     plugins: PluginSettings = field(factory=PluginSettings)
+    cache: CacheSettings = field(factory=CacheSettings)
+    replay: ReplaySettings = field(factory=ReplaySettings)
     # [sources.<id>] tables, checked against HttpPolicy (entrypoints/source_settings.py)
     sources: Mapping[str, Mapping[str, Any]] = field(factory=dict)
 
@@ -244,6 +300,17 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "embedder": ("ANIME_MCP_EMBEDDER", _text),
         "index": ("ANIME_MCP_INDEX", _text),
     },
+    "cache": {
+        "l1_entries": ("ANIME_MCP_CACHE_L1_ENTRIES", positive_int),
+        "l1_bytes": ("ANIME_MCP_CACHE_L1_BYTES", positive_int),
+        "redis_url": ("ANIME_MCP_REDIS_URL", _text),
+        "ttl_metadata": (None, _non_negative_number),  # days
+        "ttl_streaming": (None, _non_negative_number),  # hours
+        "ttl_schedule": (None, _non_negative_number),  # minutes
+        "ttl_not_found": (None, _non_negative_number),  # days
+        "stale_grace": (None, _non_negative_number),  # days
+    },
+    "replay": {"dir": ("ANIME_MCP_REPLAY", _path), "record": ("ANIME_MCP_RECORD", _path)},
 }
 # Environment variables whose empty value means something (an empty allow-list loads no plugin).
 _EMPTY_MEANS_SOMETHING = {"ANIME_MCP_LOAD_PLUGINS"}
@@ -302,6 +369,8 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
     )
     serve = raw["serve"]
     plugins = raw["plugins"]
+    cache = raw["cache"]
+    default_cache = CacheSettings()
     return Settings(
         home=home,
         catalogue=CatalogueSettings(
@@ -332,6 +401,25 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             embedder=plugins.get("embedder") or None,
             index=plugins.get("index") or None,
         ),
+        cache=CacheSettings(
+            l1_entries=cache.get("l1_entries", default_cache.l1_entries),
+            l1_bytes=cache.get("l1_bytes", default_cache.l1_bytes),
+            redis_url=cache.get("redis_url") or None,
+            ttl_metadata=cache["ttl_metadata"] * DAY
+            if "ttl_metadata" in cache
+            else default_cache.ttl_metadata,
+            ttl_streaming=(
+                cache["ttl_streaming"] * 3600 if "ttl_streaming" in cache else default_cache.ttl_streaming
+            ),
+            ttl_schedule=cache["ttl_schedule"] * 60
+            if "ttl_schedule" in cache
+            else default_cache.ttl_schedule,
+            ttl_not_found=(
+                cache["ttl_not_found"] * DAY if "ttl_not_found" in cache else default_cache.ttl_not_found
+            ),
+            stale_grace=cache["stale_grace"] * DAY if "stale_grace" in cache else default_cache.stale_grace,
+        ),
+        replay=ReplaySettings(dir=raw["replay"].get("dir"), record=raw["replay"].get("record")),
         sources=parse_source_overrides(sources, where=where),
     )
 

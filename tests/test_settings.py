@@ -94,3 +94,56 @@ def test_a_bad_setting_stops_every_command_with_its_name(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["plugins"], env={"ANIME_MCP_HOME": str(tmp_path)})
     assert result.exit_code != 0
     assert "[serve] workers must be positive" in result.output
+
+
+def test_cache_settings_defaults_units_and_environment(tmp_path: Path) -> None:
+    defaults = load(tmp_path).cache
+    assert (defaults.l1_entries, defaults.l1_bytes, defaults.redis_url) == (10_000, 64 << 20, None)
+    assert (defaults.ttl_metadata, defaults.ttl_streaming, defaults.ttl_schedule) == (
+        3 * 86400,
+        6 * 3600,
+        900,
+    )
+    assert (defaults.ttl_not_found, defaults.stale_grace) == (86400, 7 * 86400)
+    config = (
+        '[cache]\nl1_entries = 5\nl1_bytes = 1000\nredis_url = "redis://config:1/0"\n'
+        "ttl_metadata = 2\nttl_streaming = 1.5\nttl_schedule = 5\nttl_not_found = 0.5\nstale_grace = 0\n"
+    )
+    cache = load(
+        tmp_path, config, ANIME_MCP_REDIS_URL="redis://env:2/0", ANIME_MCP_CACHE_L1_ENTRIES="7"
+    ).cache
+    assert (cache.l1_entries, cache.l1_bytes, cache.redis_url) == (7, 1000, "redis://env:2/0")
+    assert (cache.ttl_metadata, cache.ttl_streaming, cache.ttl_schedule) == (2 * 86400, 5400, 300)
+    assert (cache.ttl_not_found, cache.stale_grace) == (43200, 0)
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ("[cache]\nttl_metadata = -1\n", "ttl_metadata"),
+        ('[cache]\nttl_schedule = "soon"\n', "ttl_schedule"),
+        ("[cache]\nl1_bytes = 0\n", "l1_bytes"),
+        ("[cache]\nredis = 1\n", "redis"),
+    ],
+)
+def test_bad_cache_settings_name_the_key(tmp_path: Path, config: str, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load(tmp_path, config)
+
+
+def test_replay_settings_from_config_or_environment(tmp_path: Path) -> None:
+    defaults = load(tmp_path).replay
+    assert (defaults.dir, defaults.record) == (None, None)
+    config = '[replay]\ndir = "/config/recordings"\nrecord = "~/captured"\n'
+    replay = load(tmp_path, config).replay
+    assert replay.dir == Path("/config/recordings") and replay.record == Path("~/captured").expanduser()
+    assert load(tmp_path, config, ANIME_MCP_REPLAY="/env/recordings").replay.dir == Path("/env/recordings")
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [('[replay]\ndir = ""\n', "dir"), ("[replay]\ndir = 1\n", "dir"), ('[replay]\nfolder = "x"\n', "folder")],
+)
+def test_bad_replay_settings_name_the_key(tmp_path: Path, config: str, named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load(tmp_path, config)

@@ -7,7 +7,10 @@ Exit codes: 0 ok, 1 other errors, 2 usage errors, 3 the document or the platform
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,7 +21,9 @@ from rich.text import Text
 from anime_mcp.core.errors import AnimeMcpError, SourceError
 from anime_mcp.core.platforms import PlatformId, Platforms
 from anime_mcp.core.services.sources import page_on
+from anime_mcp.entrypoints.bootstrap import add_recorded_answer
 from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.entrypoints.source_presenters import (
     SUMMARY_FIELDS,
     describe_source,
@@ -165,6 +170,83 @@ def fetch_command(
         _fail(SourceError(f"no answer within {timeout:g}s (offline?)", source=platform), as_json)
         return
     _print(parsed_to_json(record), as_json)
+
+
+@sources.group("recording")
+def recording() -> None:
+    """Recordings folders for replay (ANIME_MCP_REPLAY=DIR): recordings.jsonl and the answer files."""
+
+
+@recording.command("add")
+@click.option(
+    "--into",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The recordings folder (made when missing).",
+)
+@click.option("--status", default=200, show_default=True, help="The HTTP status the answer comes with.")
+@click.argument("platform")
+@click.argument("call")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def recording_add(
+    ctx: click.Context, *, folder: Path, status: int, platform: str, call: str, file: Path
+) -> None:
+    """Add FILE as the answer PLATFORM's source gets for CALL (`fetch mal:1535`, `search death note`,
+    `schedule 2026-09-12 sub`, `episodes anidb:4563`, ...).
+
+    The source itself computes the request: CALL runs against the folder's recordings, and the first
+    request none of them answers is answered with FILE and recorded (credentials left out). Run it again
+    with the next document when a call needs several requests; adding the same call twice changes nothing.
+    """
+    app = get_app(ctx)
+    source = _source(app.plugins, platform)
+    try:
+        added = add_recorded_answer(app, source, call, file, folder, status=status)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ValueError as exc:  # a call outside the grammar, or one the source cannot make
+        raise click.BadParameter(str(exc), param_hint="CALL") from None
+    if added.request is None:
+        if added.error is not None:
+            _fail(added.error, as_json=False)
+        click.echo(f"already recorded: every request of {call!r} has an answer in {folder}")
+        return
+    click.echo(f"{added.request} -> {added.file}")
+    if added.error is not None:
+        err.print(Text.assemble(("note:", "yellow"), f" with this answer {call!r} gives ", str(added.error)))
+    if added.also_asks is not None:
+        err.print(
+            Text.assemble(
+                ("note:", "yellow"), f" {call!r} also asks {added.also_asks}; add its answer the same way"
+            )
+        )
+
+
+@sources.command(
+    "record", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
+)
+@click.option(
+    "--into",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The recordings folder (made when missing).",
+)
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def record_command(folder: Path, command: tuple[str, ...]) -> None:
+    """Run COMMAND (after `--`) with ANIME_MCP_RECORD=DIR: every live answer it gets is written into the
+    folder, ready for ANIME_MCP_REPLAY=DIR. Example: `anime-mcp sources record --into rec -- anime-mcp
+    sources fetch kitsu 1376`. Exits with COMMAND's exit code."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "ANIME_MCP_RECORD": str(folder.resolve())}
+    env.pop("ANIME_MCP_REPLAY", None)
+    try:
+        completed = subprocess.run(list(command), env=env, check=False)
+    except OSError as exc:
+        raise click.UsageError(f"cannot run {command[0]!r}: {exc}") from None
+    sys.exit(completed.returncode)
 
 
 def _platform_id(ref: str, source: Source, catalogue: Catalogue, platforms: Platforms) -> PlatformId:

@@ -4,7 +4,6 @@ message that says what the source did wrong; the pytest suite (``suite.py``) run
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import re
 import socket
@@ -19,6 +18,7 @@ from attrs import define, field, fields
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
+from anime_mcp.adapters.http.replay import CallError, perform_call
 from anime_mcp.core.errors import (
     AuthRequired,
     Blocked,
@@ -27,9 +27,8 @@ from anime_mcp.core.errors import (
     SourceError,
     Unavailable,
 )
-from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import ID_PATTERNS, PlatformId
-from anime_mcp.core.schedule import AiringSlot, AirKind
+from anime_mcp.core.schedule import AiringSlot
 from anime_mcp.core.sources import Page, SearchCandidate, SourceRecord
 from anime_mcp.ports.source import (
     KNOWN_FIELDS,
@@ -188,35 +187,10 @@ def validate_parsed(parsed: object, kind: str, config: KitConfig, where: str) ->
 
 # ------------------------------------------------------------------------------------------- calling
 async def perform(source: Source, call: str) -> object:
-    verb, _, arg = call.partition(" ")
-    arg = arg.strip()
-    if verb == "fetch":
-        ident, _, wanted = arg.partition(" ")
-        return await source.fetch(_pid(ident), frozenset(f for f in wanted.split(",") if f))
-    if verb == "fetch_many":
-        if not isinstance(source, BatchFetcher):
-            raise CheckFailed(f"call {call!r}: the source has no fetch_many() method")
-        return await source.fetch_many([_pid(p) for p in arg.split()])
-    if verb == "search":
-        return await source.search(arg)
-    if verb == "ping":
-        await source.ping()
-        return None
-    if verb == "season":
-        if not isinstance(source, SeasonLister):
-            raise CheckFailed(f"call {call!r}: the source has no season() method")
-        year, _, season = arg.partition(" ")
-        return await source.season(int(year), Season(season.strip().upper()))
-    if verb == "schedule":
-        if not isinstance(source, ScheduleProvider):
-            raise CheckFailed(f"call {call!r}: the source has no schedule() method")
-        day, _, kind = arg.partition(" ")
-        return await source.schedule(day=dt.date.fromisoformat(day), kind=AirKind(kind.strip() or "sub"))
-    if verb == "episodes":
-        if not isinstance(source, EpisodeLister):
-            raise CheckFailed(f"call {call!r}: the source has no episodes() method")
-        return await source.episodes(_pid(arg))
-    raise CheckFailed(f"unknown call {call!r}")
+    try:
+        return await perform_call(source, call)
+    except CallError as exc:
+        raise CheckFailed(str(exc)) from None
 
 
 def validate_result(result: object, call: str, config: KitConfig) -> None:
