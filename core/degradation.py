@@ -37,15 +37,7 @@ from collections.abc import Iterable
 
 from attrs import field, frozen
 
-from anime_mcp.core.errors import (
-    AuthRequired,
-    Blocked,
-    NotFound,
-    ParseError,
-    RateLimited,
-    SourceError,
-    Unavailable,
-)
+from anime_mcp.core import errors
 
 
 class Level(enum.StrEnum):
@@ -120,21 +112,21 @@ def timed_out(source: str, seconds: float) -> SourceOutcome:
     return SourceOutcome(source, OutcomeStatus.FAILED, f"timed out after {_seconds(seconds)}")
 
 
-def reason_for(error: SourceError) -> tuple[str, float | None]:
+def reason_for(error: errors.SourceError) -> tuple[str, float | None]:
     """The reason (and retry time in seconds, when known) a typed source error stands for."""
     message = str(error)
-    if isinstance(error, AuthRequired):
+    if isinstance(error, errors.AuthRequired):
         return NO_CREDENTIALS, None
-    if isinstance(error, RateLimited):
+    if isinstance(error, errors.RateLimited):
         wait = error.retry_after
         return ("rate limited, retry in " + _seconds(wait) if wait is not None else "rate limited"), wait
-    if isinstance(error, Blocked):
+    if isinstance(error, errors.Blocked):
         return BLOCKED, None
-    if isinstance(error, NotFound):
+    if isinstance(error, errors.NotFound):
         return NOT_ON_PLATFORM, None
-    if isinstance(error, ParseError):
+    if isinstance(error, errors.ParseError):
         return MALFORMED, None
-    if isinstance(error, Unavailable):
+    if isinstance(error, errors.Unavailable):
         retry_in = getattr(error, "retry_in", None)  # the HTTP adapter's CircuitOpen
         if isinstance(retry_in, int | float) or "circuit open" in message:
             wait = float(retry_in) if isinstance(retry_in, int | float) else None
@@ -146,11 +138,11 @@ def reason_for(error: SourceError) -> tuple[str, float | None]:
     return f"failed ({type(error).__name__})", None
 
 
-def outcome_for_error(source: str, error: SourceError) -> SourceOutcome:
+def outcome_for_error(source: str, error: errors.SourceError) -> SourceOutcome:
     """The outcome of a source that answered ``error``; "not on that platform" is a skip, not a failure."""
     reason, retry_after = reason_for(error)
-    status = OutcomeStatus.SKIPPED if isinstance(error, NotFound) else OutcomeStatus.FAILED
-    if isinstance(error, AuthRequired):
+    status = OutcomeStatus.SKIPPED if isinstance(error, errors.NotFound) else OutcomeStatus.FAILED
+    if isinstance(error, errors.AuthRequired):
         status = OutcomeStatus.SKIPPED  # asked, but the answer is "credentials needed": same as not asking
     return SourceOutcome(source, status, reason, retry_after, detail=message_of(error))
 

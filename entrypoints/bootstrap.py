@@ -7,12 +7,10 @@ never concrete classes, so tests hand in fakes through ``Overrides`` and the fac
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import anyio
 import attrs
 import httpx
 import structlog
@@ -23,21 +21,15 @@ from anime_mcp.adapters.clock import SystemClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
 from anime_mcp.adapters.http.client import CacheLifetimes
 from anime_mcp.adapters.http.replay import (
-    CapturingTransport,
     RecordingTransport,
-    ReplayTransport,
-    add_recording,
-    perform_call,
-    read_recordings,
     replay_env,
-    request_recording,
 )
 from anime_mcp.adapters.layered_cache import LayeredCache
 from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
-from anime_mcp.core.errors import SourceError
+from anime_mcp.entrypoints.replay_setup import no_retries, replay_transport
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
-from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, ReplaySettings, Settings
+from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
@@ -179,14 +171,14 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
                 client=make_async_client(transport),
                 clock=clock,
                 env=replay_env(env, host.sources()),
-                overrides=_no_retries(settings.sources, source_ids),
+                overrides=no_retries(settings.sources, source_ids),
             )
         if replay.dir is not None:
             return HttpRuntime(
                 client=make_async_client(replay_transport(replay)),
                 clock=clock,
                 env=env,
-                overrides=_no_retries(settings.sources, source_ids),
+                overrides=no_retries(settings.sources, source_ids),
                 cache=response_cache(),
                 cache_lifetimes=lifetimes,
             )
@@ -248,92 +240,6 @@ def build_cache(settings: CacheSettings, host: PluginHost, clock: Clock) -> Cach
         layers.append(redis.create(settings, clock))
     # L1 refills from L2 keep L2's remaining lifetime; the default covers layers that cannot say.
     return LayeredCache(layers, fill_ttl=settings.ttl_schedule)
-
-
-def replay_transport(replay: ReplaySettings) -> ReplayTransport:
-    """The transport of replay mode: the folder's recordings, and ``NoRecording`` for anything else."""
-    assert replay.dir is not None
-    if not replay.dir.is_dir():
-        raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY) {replay.dir} is not a folder")
-    try:
-        recordings = read_recordings(replay.dir)
-    except ValueError as exc:
-        raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY): {exc}") from None
-    return ReplayTransport(recordings, root=replay.dir, strict=True)
-
-
-@frozen
-class AddedRecording:
-    """What ``add_recorded_answer`` did: the request line and file it recorded (None: the call's requests
-    all had answers already), the error the call ended with, and a further request the call made."""
-
-    request: str | None
-    file: str | None
-    error: SourceError | None = None
-    also_asks: str | None = None
-
-
-def add_recorded_answer(
-    app: App, source: Source, call: str, document: Path, folder: Path, *, status: int = 200
-) -> AddedRecording:
-    """Record ``document`` as the answer ``source`` gets for ``call`` (the conformance kit's grammar) in
-    ``folder``. The source computes the request: ``call`` runs against the folder's recordings, and the
-    first request none answers is answered with ``document`` and recorded (credentials left out, missing
-    ones are placeholders). Adding the same call again changes nothing. ``ValueError``: a bad call."""
-    try:
-        existing = read_recordings(folder)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    transport = CapturingTransport(existing, root=folder, answer=document.read_bytes(), answer_status=status)
-    env = replay_env(app.source_env, [source])
-
-    async def run() -> None:
-        runtime = app.source_runtime(transport)
-        try:
-            await perform_call(source.bind(runtime), call)
-        finally:
-            await runtime.aclose()
-
-    error: SourceError | None = None
-    try:
-        anyio.run(run)
-    except SourceError as exc:
-        error = exc  # the document may be an error page: the request is what counts
-    if transport.captured is None:
-        return AddedRecording(None, None, error)
-    secrets = {value for c in source.info.credentials if (value := env.get(c.env))}
-    name = _copy_into(folder, document)
-    recorded = request_recording(transport.captured, name, secrets=secrets, call=call, status=status)
-    add_recording(folder, recorded)
-    also = str(transport.unmatched[0]) if transport.unmatched else None
-    return AddedRecording(recorded.request, name, error, also)
-
-
-def _copy_into(folder: Path, file: Path) -> str:
-    """``file``'s name inside ``folder`` (copied unless it is there already); another file of that name
-    gets a numbered name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if file.resolve().parent == folder.resolve():
-        return file.name
-    target = folder / file.name
-    number = 1
-    while target.exists() and target.read_bytes() != file.read_bytes():
-        number += 1
-        target = folder / f"{file.stem}-{number}{file.suffix}"
-    if not target.exists():
-        shutil.copyfile(file, target)
-    return target.name
-
-
-def _no_retries(
-    overrides: Mapping[str, Mapping[str, Any]], source_ids: list[str]
-) -> dict[str, Mapping[str, Any]]:
-    """Recorded answers are the same every time: retrying one only waits (a ``[sources.<id>]``
-    ``max_retries`` still wins)."""
-    merged: dict[str, Mapping[str, Any]] = {sid: {"max_retries": 0} for sid in source_ids}
-    for sid, values in overrides.items():
-        merged[sid] = {"max_retries": 0, **values}
-    return merged
 
 
 def _inode(path: Path) -> int | None:

@@ -20,6 +20,7 @@ CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["import
 MAY_IMPORT_ADAPTERS = {
     "entrypoints/bootstrap.py": "the composition root",
     "entrypoints/search_setup.py": "the search half of the composition root, called only by bootstrap",
+    "entrypoints/replay_setup.py": "the replay/record half of the composition root",
     "entrypoints/source_settings.py": "checks [sources.<id>] tables against HttpPolicy's fields",
     "entrypoints/cli/models.py": "model files tools (install, quantise, export) run by the command itself",
 }

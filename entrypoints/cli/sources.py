@@ -21,8 +21,8 @@ from rich.text import Text
 from anime_mcp.core.errors import AnimeMcpError, SourceError
 from anime_mcp.core.platforms import PlatformId, Platforms
 from anime_mcp.core.services.sources import page_on
-from anime_mcp.entrypoints.bootstrap import add_recorded_answer
 from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.replay_setup import add_recorded_answer
 from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.entrypoints.source_presenters import (
     SUMMARY_FIELDS,
