@@ -27,8 +27,8 @@ from anime_mcp.core.models import CatalogueEntry
 SLICE_ENTRIES = 200
 
 # Hypothesis: "ci" (the default) keeps property tests without their own example count fast in the unit layer;
-# HYPOTHESIS_PROFILE=thorough runs them ten times longer. Tests that set max_examples themselves keep it.
-settings.register_profile("ci", max_examples=50)
+# HYPOTHESIS_PROFILE=thorough runs 500 examples each. Tests that set max_examples themselves keep it.
+settings.register_profile("ci", max_examples=30)
 settings.register_profile("thorough", max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -52,7 +52,7 @@ from anime_mcp.entrypoints.tools.schemas import FILTERS
 from anime_mcp.ports.catalogue import ReadResult
 
 FILTERS_SCHEMA = Draft202012Validator(FILTERS)
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "35"))  # per parser; FUZZ_EXAMPLES=500 for a long run
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # per parser; FUZZ_EXAMPLES=500 for a long run
 FETCHED_AT = dt.datetime(2026, 6, 26, 12, 0, tzinfo=dt.UTC)
 SCRATCH = Path(tempfile.mkdtemp(prefix="anime-mcp-fuzz-"))  # files for the parsers that read paths
 

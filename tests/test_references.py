@@ -363,19 +363,19 @@ def test_length_limit_is_on_the_stripped_text() -> None:
         parse_reference("x" * 1001)
 
 
-@settings(max_examples=500)
+@settings(max_examples=250)
 @given(st.text())
 def test_any_text_is_a_reference_or_a_clean_refusal(text: str) -> None:
     assert_refused_cleanly(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60))
 def test_any_unicode_including_lone_surrogates_is_answered_cleanly(text: str) -> None:
     assert_refused_cleanly(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.binary(max_size=200))
 def test_binaryish_text_is_answered_cleanly(data: bytes) -> None:
     assert_refused_cleanly(data.decode("latin-1"))
@@ -407,7 +407,7 @@ url_like = st.builds(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(url_like)
 def test_url_shaped_junk_is_answered_cleanly(url: str) -> None:
     assert_refused_cleanly(url)
