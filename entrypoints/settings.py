@@ -25,6 +25,7 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_WORKERS``              ``[serve] workers``           threads running searches and lookups (4)
 ``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
 ``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
+``ANIME_MCP_DEADLINE``             ``[serve] deadline``          seconds live sources get per question (3)
 ``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
 ``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
 ``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
@@ -67,6 +68,7 @@ UPSTREAM_CATALOGUE_URL = (
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
+DEFAULT_DEADLINE = 3.0
 DAY = 86400.0
 
 
@@ -88,6 +90,19 @@ def positive_int(value: object, name: str) -> int:
     if number <= 0:
         raise ConfigError(f"{name} must be positive, not {number}")
     return number
+
+
+def _seconds(value: object, name: str) -> float:
+    """A positive number of seconds (at most an hour), from TOML or an environment string."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}")
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{name} must be above 0 and at most 3600 seconds, not {value!r}")
+    return seconds
 
 
 def _text(value: object, name: str) -> str:
@@ -198,6 +213,7 @@ class ServeSettings:
     workers: int = DEFAULT_WORKERS
     tracing: str = "off"
     warm_up: bool = True
+    deadline: float = DEFAULT_DEADLINE  # seconds the live sources get, together, to answer one question
 
 
 @frozen
@@ -292,6 +308,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "workers": ("ANIME_MCP_WORKERS", positive_int),
         "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
         "warm_up": ("ANIME_MCP_WARM_UP", _flag),
+        "deadline": ("ANIME_MCP_DEADLINE", _seconds),
     },
     "plugins": {
         "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
@@ -393,6 +410,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             workers=serve.get("workers", DEFAULT_WORKERS),
             tracing=serve.get("tracing", "off"),
             warm_up=serve.get("warm_up", True),
+            deadline=serve.get("deadline", DEFAULT_DEADLINE),
         ),
         plugins=PluginSettings(
             load=plugins.get("load"),

@@ -20,7 +20,7 @@ __all__ = ["home", "ingested_home"]
 
 @pytest.fixture(scope="module")
 def client(home: Path) -> Iterator[TestClient]:
-    with make_client(home) as test_client:
+    with make_client(home, deadline=2.5) as test_client:  # [serve] deadline / ANIME_MCP_DEADLINE
         yield test_client
 
 
@@ -52,6 +52,7 @@ def test_compare_ratings_shows_kitsu_in_its_scale_with_provenance(client: TestCl
     outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
     assert outcomes["kitsu"]["status"] == "contributed" and outcomes["anidb"]["reason"] == "no credentials"
     assert answer["degradation"]["level"] == "partial"
+    assert answer["degradation"]["deadline_seconds"] == 2.5  # the configured deadline, not the default
     text = client.post("/api/tools/compare_ratings?format=text", json={"anime_id": "mal:1535"}).text
     assert text.startswith("Death Note (mal-1535) — ratings") and "83.29 / 100" in text and "8.33" in text
     assert "anidb (no credentials)" in text and "answer: partial" in text

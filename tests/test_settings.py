@@ -46,6 +46,7 @@ def test_environment_wins_over_config_and_flags_win_over_both(tmp_path: Path) ->
     )
     assert load(tmp_path, ANIME_MCP_ADMIN_TOKEN="env").serve.admin_token == "env"
     assert load(tmp_path, ANIME_MCP_WARM_UP="0").serve.warm_up is False
+    assert load(tmp_path, ANIME_MCP_DEADLINE="1.5").serve.deadline == 1.5
     assert load(tmp_path, ANIME_MCP_MODEL="").search.model == "cfg"  # an empty variable is unset
     flagged = Settings.load(
         {"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_LOG_LEVEL": "error"}, flags={"log.level": "debug"}
@@ -76,6 +77,8 @@ def test_plugin_lists_from_environment_or_config(tmp_path: Path) -> None:
         ("", {"ANIME_MCP_WORKERS": "0"}, r"ANIME_MCP_WORKERS must be positive"),
         ("", {"ANIME_MCP_MAX_BODY_BYTES": "lots"}, r"ANIME_MCP_MAX_BODY_BYTES must be a whole number"),
         ("", {"ANIME_MCP_WARM_UP": "perhaps"}, r"ANIME_MCP_WARM_UP must be true or false"),
+        ("", {"ANIME_MCP_DEADLINE": "0"}, r"ANIME_MCP_DEADLINE must be above 0 and at most 3600 seconds"),
+        ("[serve]\ndeadline = 'soon'\n", {}, r"\[serve\] deadline must be a number of seconds"),
         ("[sources.kitsu]\nread_timout = 5\n", {}, r"\[sources.kitsu\]: unknown setting\(s\) read_timout"),
         ("[search\n", {}, r"config\.toml is not valid TOML"),
     ],

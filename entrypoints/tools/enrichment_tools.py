@@ -12,7 +12,7 @@ from typing import Any
 from anime_mcp.core.degradation import SourceOutcome
 from anime_mcp.core.merging import MERGED_FIELDS, MergedField, Provenance
 from anime_mcp.core.ratings import PlatformRating, RatingTable
-from anime_mcp.core.services.enrichment import DEFAULT_DEADLINE, ENRICHABLE_FIELDS, Enrichment, enrich
+from anime_mcp.core.services.enrichment import ENRICHABLE_FIELDS, Enrichment, enrich
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.source_presenters import jsonable
 from anime_mcp.entrypoints.tools.base import Tool
@@ -57,7 +57,7 @@ async def run_enrichment(
             sources,
             fields=fields,
             only=only,
-            deadline=DEFAULT_DEADLINE,
+            deadline=runtime.settings.deadline,
             platforms=runtime.app.plugins.platforms(),
             ready=ready,
             run_sync=runtime.run_sync,
@@ -222,7 +222,8 @@ def details_tool(sources: list[Source]) -> Tool:
         description=(
             "Everything known about one anime: the offline catalogue's entry, enriched live by every "
             "installed platform that can add what the catalogue lacks (synopsis, genres, streaming links, "
-            "airing dates, each platform's score), asked at once under a 3-second deadline. Every field "
+            "airing dates, each platform's score), asked at once under one deadline (3 s unless the "
+            "server sets another). Every field "
             "says where its value came from (source, page URL, time fetched) and lists the other sources' "
             "values when they differ. 'degradation' says how complete the answer is (full, partial, "
             "cache_only, offline) and why each source that did not contribute is missing (no credentials, "
@@ -362,7 +363,8 @@ def ratings_tool(sources: list[Source]) -> Tool:
             "score apart; statistics (mean, median, spread, vote-weighted mean, outliers). A platform that "
             "gave no score is listed as missing with the reason (no credentials, timed out, not on that "
             "platform, ...): values are never invented or copied between platforms. Live: asks the platforms "
-            "at once under a 3-second deadline; 'degradation' says how complete the table is."
+            "at once under one deadline (3 s unless the server sets another); 'degradation' says how "
+            "complete the table is."
         ),
         input_schema=object_schema(
             {
