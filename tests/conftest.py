@@ -43,6 +43,7 @@ INTEGRATION = frozenset(
         "test_cli_plugins",  # anime-mcp in subprocesses
         "test_embedder_contract",  # the real MiniLM model
         "test_embedder_onnx",  # the real MiniLM model
+        "test_enrichment_mcp",  # the MCP SDK server and client (in process)
         "test_example_source",  # a virtual environment
         "test_index_contract",  # two Qdrant engines
         "test_inspector",  # Node and the MCP Inspector
