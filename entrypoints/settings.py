@@ -53,7 +53,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 from attrs import Factory, field, frozen
@@ -76,17 +76,25 @@ class ConfigError(AnimeMcpError):
     """The configuration file, an environment variable or a flag has an unusable value."""
 
 
+N = TypeVar("N", int, float)
+
+
 # --- value checks: each takes the raw value (TOML value or environment string) and the setting's name ---
+
+
+def _number(value: object, name: str, convert: Callable[[str], N], what: str) -> N:
+    """``value`` (TOML or an environment string) read by ``convert``; booleans and junk name ``what``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be {what}, not {value!r}")
+    try:
+        return convert(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be {what}, not {value!r}") from None
 
 
 def positive_int(value: object, name: str) -> int:
     """A setting that must be a whole number above zero, from TOML or from an environment string."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a whole number, not {value!r}")
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    number = _number(value, name, int, "a whole number")
     if number <= 0:
         raise ConfigError(f"{name} must be positive, not {number}")
     return number
@@ -94,34 +102,24 @@ def positive_int(value: object, name: str) -> int:
 
 def _seconds(value: object, name: str) -> float:
     """A positive number of seconds (at most an hour), from TOML or an environment string."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number of seconds, not {value!r}")
-    try:
-        seconds = float(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+    seconds = _number(value, name, float, "a number of seconds")
     if not 0 < seconds <= 3600:
         raise ConfigError(f"{name} must be above 0 and at most 3600 seconds, not {value!r}")
     return seconds
+
+
+def _non_negative_number(value: object, name: str) -> float:
+    """A setting that is a number >= 0 (a whole or decimal number in TOML or the environment)."""
+    number = _number(value, name, float, "a number")
+    if not number >= 0 or number == float("inf"):
+        raise ConfigError(f"{name} must be a finite number >= 0, not {value!r}")
+    return number
 
 
 def _text(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, not {value!r}")
     return value
-
-
-def _non_negative_number(value: object, name: str) -> float:
-    """A setting that is a number >= 0 (a whole or decimal number in TOML or the environment)."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a number, not {value!r}")
-    try:
-        number = float(str(value))
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
-    if not number >= 0 or number == float("inf"):
-        raise ConfigError(f"{name} must be a finite number >= 0, not {value!r}")
-    return number
 
 
 def _path(value: object, name: str) -> Path:
