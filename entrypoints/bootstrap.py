@@ -165,39 +165,35 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
 
     source_ids = [source.info.id for source in host.sources()]
 
-    def source_runtime(transport: httpx.AsyncBaseTransport | None = None) -> ManagedSourceRuntime:
-        if transport is not None:  # never the network: missing credentials are placeholders
-            return HttpRuntime(
-                client=make_async_client(transport),
-                clock=clock,
-                env=replay_env(env, host.sources()),
-                overrides=no_retries(settings.sources, source_ids),
-            )
-        if replay.dir is not None:
-            return HttpRuntime(
-                client=make_async_client(replay_transport(replay)),
-                clock=clock,
-                env=env,
-                overrides=no_retries(settings.sources, source_ids),
-                cache=response_cache(),
-                cache_lifetimes=lifetimes,
-            )
+    def live_client() -> httpx.AsyncClient:
         client = given.http_client() if given.http_client else make_async_client()
-        if replay.record is not None:
-            secrets = frozenset(
-                value
-                for source in host.sources()
-                for credential in source.info.credentials
-                if (value := env.get(credential.env))
-            )
-            inner = client._transport  # the client's own transport (pool, TLS); only the folder is added
-            client = make_async_client(RecordingTransport(inner, replay.record, secrets))
+        if replay.record is None:
+            return client
+        secrets = frozenset(
+            value
+            for source in host.sources()
+            for credential in source.info.credentials
+            if (value := env.get(credential.env))
+        )
+        inner = client._transport  # the client's own transport (pool, TLS); only the folder is added
+        return make_async_client(RecordingTransport(inner, replay.record, secrets))
+
+    def source_runtime(transport: httpx.AsyncBaseTransport | None = None) -> ManagedSourceRuntime:
+        # A transport handed in (`sources recording add`) or the replay folder: never the network, and a
+        # recorded answer is the same every time, so no retries. Only the handed-in one skips the cache.
+        replayed = transport is not None or replay.dir is not None
+        if transport is not None:
+            client = make_async_client(transport)
+        elif replay.dir is not None:
+            client = make_async_client(replay_transport(replay))
+        else:
+            client = live_client()
         return HttpRuntime(
             client=client,
             clock=clock,
-            env=env,
-            overrides=settings.sources,
-            cache=response_cache(),
+            env=replay_env(env, host.sources()) if transport is not None else env,
+            overrides=no_retries(settings.sources, source_ids) if replayed else settings.sources,
+            cache=None if transport is not None else response_cache(),
             cache_lifetimes=lifetimes,
         )
 

@@ -172,19 +172,22 @@ def fetch_command(
     _print(parsed_to_json(record), as_json)
 
 
-@sources.group("recording")
-def recording() -> None:
-    """Recordings folders for replay (ANIME_MCP_REPLAY=DIR): recordings.jsonl and the answer files."""
-
-
-@recording.command("add")
-@click.option(
+into_option = click.option(
     "--into",
     "folder",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="The recordings folder (made when missing).",
 )
+
+
+@sources.group("recording")
+def recording() -> None:
+    """Recordings folders for replay (ANIME_MCP_REPLAY=DIR): recordings.jsonl and the answer files."""
+
+
+@recording.command("add")
+@into_option
 @click.option("--status", default=200, show_default=True, help="The HTTP status the answer comes with.")
 @click.argument("platform")
 @click.argument("call")
@@ -227,13 +230,7 @@ def recording_add(
 @sources.command(
     "record", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
 )
-@click.option(
-    "--into",
-    "folder",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The recordings folder (made when missing).",
-)
+@into_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def record_command(folder: Path, command: tuple[str, ...]) -> None:
     """Run COMMAND (after `--`) with ANIME_MCP_RECORD=DIR: every live answer it gets is written into the
