@@ -54,6 +54,49 @@ class RelatedEntry:
 
 
 @frozen
+class PersonCredit:
+    """A person credited on an anime: staff with their positions, or a voice actor with a language."""
+
+    name: str
+    roles: tuple[str, ...] = ()  # "Director", "Music", ... (empty for a voice actor)
+    language: str | None = None  # the dub language, for voice actors
+    person_id: str | None = None  # the platform's own id of the person
+    url: str | None = None
+    picture: str | None = None
+
+
+@frozen
+class CharacterCredit:
+    """A character of an anime with its voice actors."""
+
+    name: str
+    role: str | None = None  # "main", "supporting", ... in the site's words, lower case
+    character_id: str | None = None
+    url: str | None = None
+    picture: str | None = None
+    voice_actors: tuple[PersonCredit, ...] = ()
+
+
+@frozen
+class LocalizedText:
+    """A title or synopsis in one language: ``language`` is a BCP 47 tag (``en``, ``ja``, ``ja-Latn`` for
+    romaji, ``zh-Hans``) or ``und`` when the source does not say."""
+
+    language: str
+    text: str
+    kind: str | None = None  # for titles: "main", "official", "synonym", "short", as the source ranks it
+
+
+@frozen
+class CacheInfo:
+    """How a record was served when it came from a response cache rather than live: its age, and whether it
+    was stale (past its freshness, served because the platform failed)."""
+
+    age_seconds: float
+    stale: bool = False
+
+
+@frozen
 class SourceRecord:
     """One platform's answer about one anime.
 
@@ -86,6 +129,12 @@ class SourceRecord:
     cross_ids: tuple[PlatformId, ...] = ()  # the same anime on other platforms, as the source states it
     tags: tuple[str, ...] = ()  # themes, categories, tags beyond the genres (AniList tags, Kitsu categories)
     relations: tuple[RelatedEntry, ...] = ()
+    characters: tuple[CharacterCredit, ...] = ()
+    staff: tuple[PersonCredit, ...] = ()
+    localized_titles: tuple[LocalizedText, ...] = ()  # titles with their languages, when the source says
+    synopses: tuple[LocalizedText, ...] = ()  # synopses with their languages, when the source says
+    # How this record was served, not data about the anime: None = live (set by the HTTP source base).
+    cache: CacheInfo | None = None
 
 
 @frozen
@@ -121,30 +170,6 @@ class Episode:
     recap: bool | None = None
     url: str | None = None
     episode_id: str | None = None  # the platform's own id of the episode, when it has one
-
-
-@frozen
-class PersonCredit:
-    """A person credited on an anime: staff with their positions, or a voice actor with a language."""
-
-    name: str
-    roles: tuple[str, ...] = ()  # "Director", "Music", ... (empty for a voice actor)
-    language: str | None = None  # the dub language, for voice actors
-    person_id: str | None = None  # the platform's own id of the person
-    url: str | None = None
-    picture: str | None = None
-
-
-@frozen
-class CharacterCredit:
-    """A character of an anime with its voice actors."""
-
-    name: str
-    role: str | None = None  # "main", "supporting", ... in the site's words, lower case
-    character_id: str | None = None
-    url: str | None = None
-    picture: str | None = None
-    voice_actors: tuple[PersonCredit, ...] = ()
 
 
 T = TypeVar("T")

@@ -48,9 +48,8 @@ class Capability(enum.StrEnum):
 # Field names a source may declare, and the names a ``SourceRecord.fields`` may contain: every data
 # attribute of ``SourceRecord`` (derived, so additions to the record are known at once), plus richer data
 # that capabilities or later record versions carry.
-RECORD_FIELDS = frozenset(
-    a.name for a in attrs.fields(SourceRecord) if a.name not in {"platform_id", "url", "fetched_at", "fields"}
-)
+_NOT_DATA = frozenset({"platform_id", "url", "fetched_at", "fields", "cache"})  # about the record
+RECORD_FIELDS = frozenset(a.name for a in attrs.fields(SourceRecord) if a.name not in _NOT_DATA)
 # What the detail page of every anime platform gives; a source declares these plus its own extras.
 ESSENTIAL_FIELDS = frozenset(
     {"title", "titles", "type", "episodes", "status", "start_date", "season", "year", "score"}

@@ -32,9 +32,8 @@ from anime_mcp.core.sources import (
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 FETCHED_AT = dt.datetime(2026, 6, 26, 12, 0, tzinfo=dt.UTC)
 
-RECORD_FIELDS = frozenset(
-    a.name for a in attrs.fields(SourceRecord) if a.name not in {"platform_id", "url", "fetched_at", "fields"}
-)
+_NOT_DATA = frozenset({"platform_id", "url", "fetched_at", "fields", "cache"})  # about the record
+RECORD_FIELDS = frozenset(a.name for a in attrs.fields(SourceRecord) if a.name not in _NOT_DATA)
 
 
 def require_fixtures() -> None:
