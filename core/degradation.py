@@ -15,6 +15,10 @@ from the typed errors of ``core.errors``:
 the request's deadline      "timed out after N s" (``timed_out``)
 ==========================  ==================================================================
 
+A source that contributed from a cache carries the answer's age and whether it was stale (past its
+freshness, served only because the platform failed); ``note`` says so in words ("served from cache, 2 h old,
+platform failing"). It is not a ``reason``: the source did contribute.
+
 A skipped source is not asked because it cannot help ("not on that platform": the catalogue knows no page
 of the anime there; "does not provide synopsis": the source does not declare the fields wanted; "not
 named") or because it cannot be asked ("no credentials"). Only the latter degrades the answer.
@@ -78,6 +82,8 @@ class SourceOutcome:
     retry_after: float | None = None  # seconds, when the source said when to come back
     from_cache: bool = False  # a contribution served from a cache
     detail: str | None = None  # the error's own message, for logs and curious users
+    age_seconds: float | None = None  # a cached contribution: how old the answer is
+    stale: bool = False  # a cached contribution past its freshness, served because the platform failed
 
     def __attrs_post_init__(self) -> None:
         if self.status is not OutcomeStatus.CONTRIBUTED and not self.reason:
@@ -88,6 +94,18 @@ class SourceOutcome:
         return self.status is OutcomeStatus.CONTRIBUTED
 
     @property
+    def note(self) -> str | None:
+        """How a contribution was served, when not live: "served from cache, 2 h old[, platform failing]"."""
+        if not (self.contributed and self.from_cache):
+            return None
+        parts = ["served from cache"]
+        if self.age_seconds is not None:
+            parts.append(f"{age_text(self.age_seconds)} old")
+        if self.stale:
+            parts.append("platform failing")
+        return ", ".join(parts)
+
+    @property
     def degrades(self) -> bool:
         """Whether this source's absence makes the answer less than full."""
         if self.status is OutcomeStatus.FAILED:
@@ -95,8 +113,17 @@ class SourceOutcome:
         return self.status is OutcomeStatus.SKIPPED and self.reason in DEGRADING_SKIPS
 
 
-def contributed(source: str, *, from_cache: bool = False) -> SourceOutcome:
-    return SourceOutcome(source, OutcomeStatus.CONTRIBUTED, from_cache=from_cache)
+def contributed(
+    source: str, *, from_cache: bool = False, age_seconds: float | None = None, stale: bool = False
+) -> SourceOutcome:
+    """A source that answered: live, or from a cache (``age_seconds`` old, ``stale`` past its freshness)."""
+    return SourceOutcome(
+        source,
+        OutcomeStatus.CONTRIBUTED,
+        from_cache=from_cache,
+        age_seconds=age_seconds if from_cache else None,
+        stale=stale and from_cache,
+    )
 
 
 def skipped(source: str, reason: str) -> SourceOutcome:
@@ -105,6 +132,17 @@ def skipped(source: str, reason: str) -> SourceOutcome:
 
 def _seconds(value: float) -> str:
     return f"{math.ceil(value)} s" if value >= 1 else f"{value:g} s"
+
+
+_AGE_UNITS = ((86400.0, "d"), (3600.0, "h"), (60.0, "min"))
+
+
+def age_text(seconds: float) -> str:
+    """An age in the largest whole unit: "40 s", "12 min", "2 h", "3 d" (whole units, rounded down)."""
+    for size, unit in _AGE_UNITS:
+        if seconds >= size:
+            return f"{math.floor(seconds / size)} {unit}"
+    return f"{math.floor(max(seconds, 0.0))} s"
 
 
 def timed_out(source: str, seconds: float) -> SourceOutcome:

@@ -10,12 +10,15 @@ ordering ends with the source id, the URL and the value's ``repr``.
 
 What is merged: the fields below in ``MERGED_FIELDS``. What is not: ``score``, ``rank`` and ``popularity``
 are each platform's own figure (``core.ratings.RatingTable`` compares the scores side by side);
-``cross_ids`` and ``relations`` are references, not facts to arbitrate.
+``cross_ids`` and ``relations`` are references, not facts to arbitrate. Characters and staff are merged like
+any field: the list of the best source by ``CREDITS_PRIORITY`` (AniDB, then AniList, then MAL ...), the
+other sources' lists as alternatives.
 
-Titles and synopses are kept *per source*, not per language: ``SourceRecord`` has ``title``, ``titles``
-and ``synopsis`` without a language, so ``MergedAnime.titles`` and ``MergedAnime.synopses`` list each
-source's texts with their provenance (the catalogue's ``synonyms`` count as its titles) and leave the
-language to the caller.
+Titles and synopses are kept *per language* (``MergedAnime.titles``, ``MergedAnime.synopses``): one
+``LanguageTexts`` per BCP 47 tag, each text once with every source that gave it in that language (best
+first, by the title or synopsis priority). Texts come from the records' ``localized_titles`` and
+``synopses``; a record that states no languages (and the catalogue's title and synonyms) adds its texts
+under ``und``, unless the same text is already known in some language.
 """
 
 from __future__ import annotations
@@ -27,32 +30,49 @@ from typing import Any, Generic, TypeVar
 
 from attrs import field, frozen
 
+from anime_mcp.core.languages import UNDETERMINED
 from anime_mcp.core.models import CatalogueEntry, Season
 from anime_mcp.core.sources import SourceRecord
 
 T = TypeVar("T")
 
 CATALOGUE = "catalogue"  # the source id of the catalogue entry (anime-offline-database)
+TEXT_FIELDS = ("titles", "synopses")  # kept per language, not merged into one value
 
 _EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 
 
 @frozen
 class Provenance:
-    """Where a value came from: the source id (a platform id, or ``"catalogue"``), the page, when."""
+    """Where a value came from: the source id (a platform id, or ``"catalogue"``), the page, when; from a
+    cache: how old the answer was and whether it was stale (served because the platform failed)."""
 
     source: str
     url: str | None = None
     fetched_at: dt.datetime | None = None
     from_cache: bool = False
+    age_seconds: float | None = None
+    stale: bool = False
 
 
 @frozen
 class Fetched:
-    """A ``SourceRecord`` and whether it was served from a cache (``SourceRecord`` does not say)."""
+    """A ``SourceRecord`` and whether it was served from a cache (also when the record says so itself, in
+    ``SourceRecord.cache``, which gives the age)."""
 
     record: SourceRecord
     from_cache: bool = False
+
+    def provenance(self) -> Provenance:
+        r, cache = self.record, self.record.cache
+        return Provenance(
+            r.platform_id.platform.value,
+            r.url,
+            r.fetched_at,
+            self.from_cache or cache is not None,
+            cache.age_seconds if cache else None,
+            cache.stale if cache else False,
+        )
 
 
 @frozen
@@ -98,15 +118,24 @@ class MergedField(Generic[T]):
 
 
 @frozen
-class SourceTexts:
-    """One source's texts for a field kept per source (titles, a synopsis), with provenance."""
+class SourcedText:
+    """One text in one language, every source that gave it (best first) and how they rank it."""
 
-    provenance: Provenance
-    texts: tuple[str, ...]
+    text: str
+    provenance: tuple[Provenance, ...]
+    kinds: tuple[str, ...] = ()  # "main", "official", "synonym", "short" ..., as the sources say, best first
 
     @property
-    def source(self) -> str:
-        return self.provenance.source
+    def sources(self) -> tuple[str, ...]:
+        return tuple(p.source for p in self.provenance)
+
+
+@frozen
+class LanguageTexts:
+    """The texts of one field (titles, synopses) in one language (a BCP 47 tag; ``und``: not stated)."""
+
+    language: str
+    texts: tuple[SourcedText, ...]
 
 
 @frozen
@@ -152,6 +181,8 @@ IDENTITY_PRIORITY = (CATALOGUE, "mal", "anilist", "kitsu", "anidb", "ann", "noti
 SYNOPSIS_PRIORITY = ("anilist", "kitsu", "mal", "anidb", "ann", "simkl", "notify", "animeschedule")
 # Genres: the sites with a curated genre list first.
 GENRE_PRIORITY = ("anilist", "mal", "kitsu", "notify", "simkl", "animeschedule")
+# Characters and staff: AniDB's credits are the most complete, then the big databases.
+CREDITS_PRIORITY = ("anidb", "anilist", "mal", "ann", "kitsu", "notify", "simkl", "animeschedule")
 # Live fields: the newest answer wins; ties go to the sites that follow airing closely.
 LIVE_PRIORITY = ("animeschedule", "anilist", "mal", "kitsu", "simkl", "anidb", "notify", CATALOGUE)
 
@@ -170,6 +201,8 @@ DEFAULT_POLICY = MergePolicy(
         ("tags", FieldRule(IDENTITY_PRIORITY)),
         ("genres", FieldRule(GENRE_PRIORITY)),
         ("synopsis", FieldRule(SYNOPSIS_PRIORITY)),
+        ("characters", FieldRule(CREDITS_PRIORITY)),
+        ("staff", FieldRule(CREDITS_PRIORITY)),
         ("status", FieldRule(LIVE_PRIORITY, newest_wins=True)),
         ("streaming", FieldRule(LIVE_PRIORITY, newest_wins=True)),
     ),
@@ -210,6 +243,8 @@ MERGED_FIELDS = (
     "picture",
     "duration_seconds",
     "streaming",
+    "characters",
+    "staff",
 )
 
 
@@ -232,8 +267,10 @@ class MergedAnime:
     picture: MergedField[Any] | None = None
     duration_seconds: MergedField[Any] | None = None
     streaming: MergedField[Any] | None = None
-    titles: tuple[SourceTexts, ...] = ()  # every source's titles (title first), per source: no language known
-    synopses: tuple[SourceTexts, ...] = ()  # every source's synopsis, per source: no language known
+    characters: MergedField[Any] | None = None
+    staff: MergedField[Any] | None = None
+    titles: tuple[LanguageTexts, ...] = ()  # every title per language (tags sorted, ``und`` last)
+    synopses: tuple[LanguageTexts, ...] = ()  # every synopsis per language
     sources: tuple[Provenance, ...] = ()  # every input, contributing or not
 
     def get(self, name: str) -> MergedField[Any] | None:
@@ -247,6 +284,11 @@ class MergedAnime:
         """The chosen value of ``name``, or ``None``."""
         merged = self.get(name)
         return merged.value if merged is not None else None
+
+
+def catalogue_filled(entry: CatalogueEntry) -> frozenset[str]:
+    """The merged fields the catalogue entry fills by itself (what ``merge((), entry)`` would fill)."""
+    return frozenset(name for name in MERGED_FIELDS if not _empty(_catalogue_value(name)(entry)))
 
 
 def _empty(value: object) -> bool:
@@ -269,25 +311,43 @@ def _rank(rule: FieldRule, source: str) -> int:
 def _order(rule: FieldRule, candidate: Alternative[Any]) -> tuple[Any, ...]:
     p = candidate.provenance
     by_priority = (_rank(rule, p.source), p.source, p.url or "", -_timestamp(p.fetched_at))
-    tail = (p.from_cache, repr(candidate.value))  # live before cached, then the value: a total order
+    tail = (p.from_cache,)  # live before cached; ties then go by the value's repr (``_total``)
     return ((-_timestamp(p.fetched_at), *by_priority) if rule.newest_wins else by_priority) + tail
 
 
+def _total(items: Iterable[T], key: Callable[[T], Any], tie: Callable[[T], str]) -> list[T]:
+    """``items`` sorted by ``key``, items with equal keys by ``tie``: a total order that does not depend on
+    the input order. ``tie`` (a ``repr``, costly for a record with 60 characters) runs only on ties."""
+    listed = list(items)
+    if len(listed) < 2:
+        return listed
+    keyed = sorted(((key(item), index) for index, item in enumerate(listed)), key=lambda pair: pair[0])
+    result: list[T] = []
+    start = 0
+    while start < len(keyed):
+        end = start + 1
+        while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+            end += 1
+        group = [listed[index] for _, index in keyed[start:end]]
+        result.extend(sorted(group, key=tie) if len(group) > 1 else group)
+        start = end
+    return result
+
+
 def _provenance(item: Fetched) -> Provenance:
-    r = item.record
-    return Provenance(r.platform_id.platform.value, r.url, r.fetched_at, item.from_cache)
+    return item.provenance()
 
 
 def _inputs(records: Iterable[SourceRecord | Fetched]) -> list[Fetched]:
     items = [r if isinstance(r, Fetched) else Fetched(r) for r in records]
-    return sorted(
-        items, key=lambda i: (_order(FieldRule(), Alternative(None, _provenance(i))), repr(i.record))
+    return _total(
+        items, lambda i: _order(FieldRule(), Alternative(None, _provenance(i))), lambda i: repr(i.record)
     )
 
 
 def merge_field(candidates: Iterable[Alternative[Any]], rule: FieldRule) -> MergedField[Any] | None:
     """The winner of ``candidates`` under ``rule`` with the others as alternatives; ``None`` if none."""
-    ranked = sorted(candidates, key=lambda c: _order(rule, c))
+    ranked = _total(candidates, lambda c: _order(rule, c), lambda c: repr(c.value))
     if not ranked:
         return None
     best, *rest = ranked
@@ -300,8 +360,12 @@ def merge(
     *,
     policy: MergePolicy = DEFAULT_POLICY,
     catalogue: CatalogueOrigin | None = None,
+    texts: bool = True,
 ) -> MergedAnime:
-    """Merge the records (``Fetched`` to say one came from a cache) and the catalogue entry."""
+    """Merge the records (``Fetched`` to say one came from a cache) and the catalogue entry.
+
+    ``texts=False`` leaves ``titles`` and ``synopses`` (per language) empty: grouping every title of every
+    source costs more than all the other fields together, and most answers do not show them."""
     items = _inputs(records)
     origin = (catalogue or CatalogueOrigin()).provenance()
     merged: dict[str, MergedField[Any] | None] = {}
@@ -317,24 +381,82 @@ def merge(
                 candidates.append(Alternative(value, _provenance(item)))
         merged[name] = merge_field(candidates, policy.rule(name))
 
-    titles: list[SourceTexts] = []
-    synopses: list[SourceTexts] = []
-    if entry is not None:
-        titles.append(SourceTexts(origin, _unique((entry.title, *entry.synonyms))))
-    for item in items:
-        record = item.record
-        texts = _unique((record.title, *record.titles))
-        if texts:
-            titles.append(SourceTexts(_provenance(item), texts))
-        if record.synopsis:
-            synopses.append(SourceTexts(_provenance(item), (record.synopsis,)))
     sources = ((origin,) if entry is not None else ()) + tuple(_provenance(i) for i in items)
-    return MergedAnime(**merged, titles=tuple(titles), synopses=tuple(synopses), sources=sources)
+    if not texts:
+        return MergedAnime(**merged, titles=(), synopses=(), sources=sources)
+    titles: list[_Said] = []
+    synopses: list[_Said] = []
+    if entry is not None:
+        titles.append(_Said(origin, UNDETERMINED, entry.title, "main"))
+        titles += [_Said(origin, UNDETERMINED, s, "synonym") for s in entry.synonyms]
+    for item in items:
+        titles += _record_titles(item.record, _provenance(item))
+        synopses += _record_synopses(item.record, _provenance(item))
+    return MergedAnime(
+        **merged,
+        titles=by_language(titles, policy.rule("title")),
+        synopses=by_language(synopses, policy.rule("synopsis")),
+        sources=sources,
+    )
 
 
-def _unique(texts: Iterable[str | None]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for text in texts:
-        if text:
-            seen.setdefault(text, None)
-    return tuple(seen)
+# --- titles and synopses per language ----------------------------------------------------------------------
+# How the sources rank a title, best first; other words come after these, by name.
+KIND_ORDER = ("main", "official", "synonym", "short")
+
+
+@frozen
+class _Said:
+    """One source said ``text`` in ``language`` (``und``: it did not say which)."""
+
+    provenance: Provenance
+    language: str
+    text: str
+    kind: str | None = None
+
+
+def _record_titles(record: SourceRecord, provenance: Provenance) -> list[_Said]:
+    if "localized_titles" in record.fields and record.localized_titles:
+        return [_Said(provenance, t.language, t.text, t.kind) for t in record.localized_titles]
+    said = [_Said(provenance, UNDETERMINED, record.title, "main")] if record.title else []
+    return said + [_Said(provenance, UNDETERMINED, t, "synonym") for t in record.titles if t]
+
+
+def _record_synopses(record: SourceRecord, provenance: Provenance) -> list[_Said]:
+    if "synopses" in record.fields and record.synopses:
+        return [_Said(provenance, t.language, t.text, t.kind) for t in record.synopses]
+    return [_Said(provenance, UNDETERMINED, record.synopsis)] if record.synopsis else []
+
+
+def _kind_rank(kind: str | None) -> tuple[int, str]:
+    return (KIND_ORDER.index(kind), "") if kind in KIND_ORDER else (len(KIND_ORDER), kind or "~")
+
+
+def by_language(said: Iterable[_Said], rule: FieldRule) -> tuple[LanguageTexts, ...]:
+    """Texts grouped by language, each text once with its sources best first (by ``rule``); a text said
+    without a language is dropped when some source gave it a language. Languages sorted, ``und`` last."""
+    said = [s for s in said if s.text.strip()]
+    known = {s.text for s in said if s.language != UNDETERMINED}
+    grouped: dict[tuple[str, str], list[_Said]] = {}
+    for item in said:
+        if item.language == UNDETERMINED and item.text in known:
+            continue
+        grouped.setdefault((item.language, item.text), []).append(item)
+    languages: dict[str, list[SourcedText]] = {}
+    for (language, text), items in grouped.items():
+        ranked = sorted(
+            items, key=lambda s: (_order(rule, Alternative(None, s.provenance)), _kind_rank(s.kind))
+        )
+        provenance = tuple(dict.fromkeys(s.provenance for s in ranked))
+        kinds = tuple(dict.fromkeys(s.kind for s in ranked if s.kind))
+        languages.setdefault(language, []).append(SourcedText(text, provenance, kinds))
+    return tuple(
+        LanguageTexts(language, tuple(sorted(texts, key=lambda t: _text_order(rule, t))))
+        for language, texts in sorted(languages.items(), key=lambda pair: (pair[0] == UNDETERMINED, pair[0]))
+    )
+
+
+def _text_order(rule: FieldRule, text: SourcedText) -> tuple[Any, ...]:
+    """The main title first, then official ones ...; within a kind, the best source's text first."""
+    best_kind = min((_kind_rank(k) for k in text.kinds), default=_kind_rank(None))
+    return (best_kind, _order(rule, Alternative(text.text, text.provenance[0])), text.text)

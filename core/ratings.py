@@ -167,7 +167,7 @@ def platform_rating(item: SourceRecord | Fetched) -> PlatformRating | Missing:
     scale = known if known is not None and known.high == rating.scale else _scale_of(rating.scale)
     if scale is None or not scale.contains(rating.value):
         return Missing(source, f"score {rating.value} outside its scale (up to {rating.scale})")
-    provenance = Provenance(source, record.url, record.fetched_at, fetched.from_cache)
+    provenance = fetched.provenance()
     votes = rating.votes if rating.votes is not None and rating.votes >= 0 else None
     return PlatformRating(
         source, rating.value, scale, scale.normalise(rating.value), provenance, votes, KINDS.get(source)

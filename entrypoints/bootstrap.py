@@ -20,20 +20,24 @@ from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
 from anime_mcp.adapters.http.client import CacheLifetimes
+from anime_mcp.adapters.http.coordination import Coordination
 from anime_mcp.adapters.http.replay import (
     RecordingTransport,
     replay_env,
 )
 from anime_mcp.adapters.layered_cache import LayeredCache
 from anime_mcp.adapters.memory_cache import MemoryCache
+from anime_mcp.adapters.redis_coordination import RedisCoordination
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
-from anime_mcp.entrypoints.replay_setup import no_retries, replay_transport
+from anime_mcp.adapters.title_spotter import CatalogueVocabulary
+from anime_mcp.entrypoints.replay_setup import no_retries, replay_namespace, replay_transport
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
+from anime_mcp.ports.planning import PlannerVocabulary
 from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, PluginStatus, stderr_trace
 from anime_mcp.ports.source import Source
 
@@ -71,6 +75,7 @@ class App:
     )
     _search_parts: SearchComponents | None = field(default=None, alias="_search_parts")
     _cache_health: Callable[[], dict[str, Any] | None] = field(default=lambda: None, alias="cache_health")
+    _vocabulary: tuple[object, PlannerVocabulary] | None = field(default=None, alias="_vocabulary")
 
     def open_catalogue(self) -> CatalogueStore:
         """A fresh handle on the catalogue (after another process swapped in a new one)."""
@@ -97,11 +102,20 @@ class App:
         return self._source_runtime(transport)
 
     def cache_health(self) -> dict[str, Any] | None:
-        """The response cache's layers and L2 connection, or None before any source runtime made it."""
+        """The response cache's layers, L2 connection and shared coordination (budgets, in-flight requests:
+        ``"connected"`` or ``"unreachable: ..."``), or None before any source runtime made them."""
         return self._cache_health()
 
     def bound_sources(self, runtime: ManagedSourceRuntime) -> dict[str, Source]:
         return {source.info.id: source.bind(runtime) for source in self.plugins.sources()}
+
+    def planner_vocabulary(self) -> PlannerVocabulary:
+        """What the query planner knows of the catalogue (titles, tags, studios): built on first use (seconds
+        for the full catalogue) and again after another process replaced the catalogue."""
+        version = self.catalogue_version()
+        if self._vocabulary is None or self._vocabulary[0] != version:
+            self._vocabulary = (version, CatalogueVocabulary.from_catalogue(self.catalogue))
+        return self._vocabulary[1]
 
 
 def load_plugins(settings: Settings) -> PluginHost:
@@ -147,13 +161,35 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         return _inode(store_file)
 
     caches: list[Cache] = []  # the one response cache, made on first use, shared by every source runtime
-    # Replayed answers never reach a shared Redis cache (live processes would be served recordings).
-    cache_settings = settings.cache if replay.dir is None else attrs.evolve(settings.cache, redis_url=None)
+    shared: list[Coordination | None] = []  # budgets and in-flight requests shared through Redis, or not
+    # Replayed answers live under their own Redis keys: live processes are never served recordings.
+    cache_settings = settings.cache
+    if replay.dir is not None:
+        cache_settings = attrs.evolve(
+            settings.cache, namespace=settings.cache.namespace + replay_namespace(replay)
+        )
 
     def response_cache() -> Cache:
         if not caches:
             caches.append(build_cache(cache_settings, host, clock))
         return caches[0]
+
+    def coordination() -> Coordination | None:
+        if not shared:
+            url = cache_settings.redis_url
+            shared.append(RedisCoordination(url, prefix=cache_settings.namespace) if url else None)
+        return shared[0]
+
+    def cache_health() -> dict[str, Any] | None:
+        if not caches:
+            return None
+        health = caches[0].health()
+        if shared and shared[0] is not None:
+            together = shared[0].health()
+            health["coordination"] = together.get("connection", together.get("status", "unknown"))
+            if together.get("status") != "ok":
+                health["status"] = "degraded"
+        return health
 
     lifetimes = CacheLifetimes(
         metadata=settings.cache.ttl_metadata,
@@ -195,6 +231,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
             overrides=no_retries(settings.sources, source_ids) if replayed else settings.sources,
             cache=None if transport is not None else response_cache(),
             cache_lifetimes=lifetimes,
+            coordination=None if transport is not None else coordination(),
         )
 
     def search() -> SearchComponents:
@@ -211,7 +248,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         catalogue_version=catalogue_version,
         search=given.search or search,
         source_runtime=source_runtime,
-        cache_health=lambda: caches[0].health() if caches else None,
+        cache_health=cache_health,
     )
 
 

@@ -5,6 +5,8 @@ saved document is recorded as the answer to a call, the source computing its own
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +16,7 @@ import anyio
 from attrs import frozen
 
 from anime_mcp.adapters.http.replay import (
+    RECORDINGS_FILE,
     CapturingTransport,
     ReplayTransport,
     add_recording,
@@ -39,7 +42,18 @@ def replay_transport(replay: ReplaySettings) -> ReplayTransport:
         recordings = read_recordings(replay.dir)
     except ValueError as exc:
         raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY): {exc}") from None
-    return ReplayTransport(recordings, root=replay.dir, strict=True)
+    return ReplayTransport(recordings, root=replay.dir, strict=True, latency=replay.latency, log=replay.log)
+
+
+def replay_namespace(replay: ReplaySettings) -> str:
+    """The Redis key prefix of processes replaying ``replay.dir``: the folder and its recordings, hashed.
+    Replayed answers then never reach live processes (nor another folder's), while processes replaying the
+    same folder share their cache, budgets and in-flight requests as live ones do."""
+    assert replay.dir is not None
+    digest = hashlib.sha256(str(replay.dir.resolve()).encode())
+    with contextlib.suppress(OSError):  # no recordings.jsonl yet: the folder alone names it
+        digest.update((replay.dir / RECORDINGS_FILE).read_bytes())
+    return f"replay:{digest.hexdigest()[:16]}:"
 
 
 @frozen

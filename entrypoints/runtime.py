@@ -8,9 +8,11 @@ old one. The embedding model is loaded once and kept across snapshots.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -19,11 +21,15 @@ import anyio.to_thread
 import structlog
 from attrs import define, field, frozen
 
+from anime_mcp.core.degradation import SourceOutcome
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.resolution import Resolution
+from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bootstrap import App
 from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
 from anime_mcp.entrypoints.settings import ServeSettings
+from anime_mcp.entrypoints.source_activity import SourceActivity
 from anime_mcp.entrypoints.source_presenters import describe_source
 from anime_mcp.ports.catalogue import CatalogueStore
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
@@ -32,6 +38,7 @@ from anime_mcp.ports.vector_index import IndexManifest
 
 T = TypeVar("T")
 RECHECK_SECONDS = 2.0
+RESOLUTIONS_KEPT = 4096  # remembered lookups per snapshot (references people and tools repeat)
 log = structlog.get_logger("anime_mcp.runtime")
 
 
@@ -90,6 +97,8 @@ class Runtime:
         self._checked = 0.0
         self._limiter: anyio.CapacityLimiter | None = None
         self._catalogue_source: tuple[Snapshot, dict[str, Any]] | None = None
+        self._resolutions: tuple[Snapshot, OrderedDict[str, Resolution]] | None = None
+        self.activity = SourceActivity(self._now)
 
     @property
     def settings(self) -> ServeSettings:
@@ -103,6 +112,30 @@ class Runtime:
         return await anyio.to_thread.run_sync(partial(function, *args, **kwargs), limiter=self._limiter)
 
     # --- the current snapshot -----------------------------------------------------------------------
+    def recent_snapshot(self) -> Snapshot | None:
+        """The snapshot if it was checked within ``RECHECK_SECONDS`` (no I/O, no lock: safe on the event
+        loop), else None (then ``snapshot`` in a worker thread)."""
+        current = self._snapshot
+        if current is not None and time.monotonic() - self._checked < RECHECK_SECONDS:
+            return current
+        return None
+
+    async def resolve(self, reference: str) -> Resolution:
+        """The catalogue's resolution of ``reference`` in the current snapshot. A store never changes under a
+        snapshot, so an answer is remembered (up to ``RESOLUTIONS_KEPT``, per snapshot): a repeat costs no
+        worker thread. Unknown references raise every time (nothing is remembered for them)."""
+        snapshot = self.recent_snapshot() or await self.run_sync(self.snapshot)
+        kept = self._resolutions
+        if kept is None or kept[0] is not snapshot:
+            kept = self._resolutions = (snapshot, OrderedDict())
+        found = kept[1].get(reference)
+        if found is None:
+            found = await self.run_sync(lookup, snapshot.store, reference, self.app.plugins.platforms())
+            kept[1][reference] = found
+            if len(kept[1]) > RESOLUTIONS_KEPT:
+                kept[1].popitem(last=False)
+        return found
+
     def snapshot(self) -> Snapshot:
         with self._lock:
             now = time.monotonic()
@@ -206,6 +239,13 @@ class Runtime:
             self._sources = self.app.bound_sources(self._http)
         return self._sources
 
+    def _now(self) -> dt.datetime:
+        return self._http.clock.now() if self._http is not None else dt.datetime.now(dt.UTC)
+
+    def note_outcomes(self, outcomes: Iterable[SourceOutcome]) -> None:
+        """Remember what the sources of one answer did (health shows each one's last outcome and failure)."""
+        self.activity.note(outcomes)
+
     def describe_sources(self) -> list[dict[str, Any]]:
         """Each installed source: what it declares (fields, capabilities, limits, credentials), its state."""
         states = self._http.states() if self._http is not None else {}
@@ -213,13 +253,18 @@ class Runtime:
         registered = sorted(self.app.plugins.sources(), key=lambda s: s.info.id)
         return [
             describe_source(
-                source, env, states.get(source.info.id), self.app.settings.sources.get(source.info.id)
+                source,
+                env,
+                states.get(source.info.id),
+                self.app.settings.sources.get(source.info.id),
+                self.activity.of(source.info.id),
             )
             for source in registered
         ]
 
     def source_health(self) -> dict[str, Any] | None:
-        """Each live source's readiness and circuit breaker, or None when no source is installed."""
+        """Each live source's readiness and state (credentials, breaker with its retry time, rate limit,
+        requests and cache hits, last outcome and failure with times), or None when none is installed."""
         described_all = self.describe_sources()
         if not described_all:
             return None
@@ -234,6 +279,7 @@ class Runtime:
                 "status": status,
                 "breaker": described["breaker"],
                 "ready": described["ready"],
+                **source_health_details(described),
             }
         degraded = any(s["status"].startswith("breaker") for s in each.values())
         return {"status": "degraded" if degraded else "ok", "sources": each}
@@ -256,3 +302,27 @@ class Runtime:
             seconds=round(time.perf_counter() - started, 3),
             search=snapshot.search is not None,
         )
+
+
+def source_health_details(described: dict[str, Any]) -> dict[str, Any]:
+    """The health page's view of one described source: credentials by name, then its state."""
+    credentials = {
+        c["env"]: "set" if c["set"] else ("missing" if c["required"] else "not set")
+        for c in described["credentials"]
+    }
+    return {
+        "credentials": credentials,
+        **{
+            key: described[key]
+            for key in (
+                "breaker_retry_in",
+                "breaker_last_error",
+                "rate_limit",
+                "requests_sent",
+                "cache_hits",
+                "stale_served",
+                "last_outcome",
+                "last_error",
+            )
+        },
+    }

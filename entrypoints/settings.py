@@ -34,7 +34,10 @@ environment                        config.toml                   meaning
                                                                  one that accepts the location)
 ``ANIME_MCP_CACHE_L1_ENTRIES``     ``[cache] l1_entries``        in-process cache: most entries (10000)
 ``ANIME_MCP_CACHE_L1_BYTES``       ``[cache] l1_bytes``          in-process cache: most bytes (64 MiB)
-``ANIME_MCP_REDIS_URL``            ``[cache] redis_url``         shared Redis L2 cache (unset: L1 only)
+``ANIME_MCP_REDIS_URL``            ``[cache] redis_url``         shared Redis: L2 cache, rate-limit budgets,
+                                                                 in-flight requests (unset: this process only)
+``ANIME_MCP_CACHE_NAMESPACE``      ``[cache] namespace``         prefix of every Redis key (deployments that
+                                                                 share one Redis but not their answers)
 (none)                             ``[cache] ttl_metadata``,     freshness of cached answers: metadata (days,
                                    ``ttl_streaming``,            3), streaming links (hours, 6), schedules and
                                    ``ttl_schedule``,             airing (minutes, 15), not found (days, 1);
@@ -44,6 +47,9 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_REPLAY``               ``[replay] dir``              live sources answer from this recordings
                                                                  folder, never the network
 ``ANIME_MCP_RECORD``               ``[replay] record``           live answers are also written to this folder
+``ANIME_MCP_REPLAY_LATENCY``       ``[replay] latency``          seconds every replayed answer takes (0)
+``ANIME_MCP_REPLAY_LOG``           ``[replay] log``              file that gets one JSON line per replayed
+                                                                 request (counts upstream requests)
 =================================  ============================  =============================================
 """
 
@@ -230,6 +236,7 @@ class CacheSettings:
     l1_entries: int = 10_000
     l1_bytes: int = 64 * 1024 * 1024
     redis_url: str | None = None
+    namespace: str = ""  # prefix of every Redis key (replay adds its own, see bootstrap)
     ttl_metadata: float = 3 * DAY
     ttl_streaming: float = 6 * 3600.0
     ttl_schedule: float = 15 * 60.0
@@ -243,6 +250,8 @@ class ReplaySettings:
 
     dir: Path | None = None  # replay: every live source answers from this folder; nothing leaves the machine
     record: Path | None = None  # record: live answers are written into this folder as they arrive
+    latency: float = 0.0  # seconds every replayed answer takes (an upstream's round trip, for benchmarks)
+    log: Path | None = None  # one JSON line per replayed request (upstream counts across processes)
 
 
 @frozen
@@ -319,13 +328,19 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "l1_entries": ("ANIME_MCP_CACHE_L1_ENTRIES", positive_int),
         "l1_bytes": ("ANIME_MCP_CACHE_L1_BYTES", positive_int),
         "redis_url": ("ANIME_MCP_REDIS_URL", _text),
+        "namespace": ("ANIME_MCP_CACHE_NAMESPACE", _text),
         "ttl_metadata": (None, _non_negative_number),  # days
         "ttl_streaming": (None, _non_negative_number),  # hours
         "ttl_schedule": (None, _non_negative_number),  # minutes
         "ttl_not_found": (None, _non_negative_number),  # days
         "stale_grace": (None, _non_negative_number),  # days
     },
-    "replay": {"dir": ("ANIME_MCP_REPLAY", _path), "record": ("ANIME_MCP_RECORD", _path)},
+    "replay": {
+        "dir": ("ANIME_MCP_REPLAY", _path),
+        "record": ("ANIME_MCP_RECORD", _path),
+        "latency": ("ANIME_MCP_REPLAY_LATENCY", _non_negative_number),  # seconds
+        "log": ("ANIME_MCP_REPLAY_LOG", _path),
+    },
 }
 # Environment variables whose empty value means something (an empty allow-list loads no plugin).
 _EMPTY_MEANS_SOMETHING = {"ANIME_MCP_LOAD_PLUGINS"}
@@ -421,6 +436,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             l1_entries=cache.get("l1_entries", default_cache.l1_entries),
             l1_bytes=cache.get("l1_bytes", default_cache.l1_bytes),
             redis_url=cache.get("redis_url") or None,
+            namespace=cache.get("namespace", ""),
             ttl_metadata=cache["ttl_metadata"] * DAY
             if "ttl_metadata" in cache
             else default_cache.ttl_metadata,
@@ -435,7 +451,12 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             ),
             stale_grace=cache["stale_grace"] * DAY if "stale_grace" in cache else default_cache.stale_grace,
         ),
-        replay=ReplaySettings(dir=raw["replay"].get("dir"), record=raw["replay"].get("record")),
+        replay=ReplaySettings(
+            dir=raw["replay"].get("dir"),
+            record=raw["replay"].get("record"),
+            latency=raw["replay"].get("latency", 0.0),
+            log=raw["replay"].get("log"),
+        ),
         sources=parse_source_overrides(sources, where=where),
     )
 

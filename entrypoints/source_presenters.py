@@ -93,8 +93,10 @@ def describe_source(
     env: Mapping[str, str],
     state: Mapping[str, Any] | None,
     overrides: Mapping[str, Any] | None = None,
+    activity: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What ``anime-mcp sources`` shows for one source (rate limits as configured, if overridden)."""
+    """What ``anime-mcp sources`` shows for one source (rate limits as configured, if overridden), with its
+    state in this process (``state``: the HTTP client's; ``activity``: its last outcome and failure)."""
     info = source.info
     overrides = overrides or {}
     breaker = (state or {}).get("breaker", {})
@@ -114,4 +116,53 @@ def describe_source(
         ],
         "ready": not info.missing_credentials(env),
         "breaker": breaker.get("state", "closed"),
+        **source_state(state, activity),
     }
+
+
+def source_state(state: Mapping[str, Any] | None, activity: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A source's state in this process: breaker (retry time, last error), rate limit (how long it holds
+    requests back, the windows' use), requests and cache hits, last outcome and last failure with times.
+    Zeros and nulls before the source's first call."""
+    state = state or {}
+    breaker = state.get("breaker", {})
+    limit = state.get("rate_limit", {})
+    activity = activity or {}
+    return {
+        "breaker_retry_in": breaker.get("retry_in", 0.0),
+        "breaker_last_error": breaker.get("last_error"),
+        "rate_limit": {
+            "blocked_for": limit.get("blocked_for", 0.0),
+            "windows": [
+                {"used": w["used"], "limit": w["limit"], "per_seconds": w["per_seconds"]}
+                for w in limit.get("windows", [])
+            ],
+        },
+        "requests_sent": state.get("requests_sent", 0),
+        "cache_hits": state.get("cache_hits", 0),
+        "stale_served": state.get("stale_served", 0),
+        "last_outcome": activity.get("last_outcome"),
+        "last_error": activity.get("last_error"),
+    }
+
+
+def state_line(described: Mapping[str, Any]) -> str:
+    """One line of a described source's state: "breaker open, retry in 12 s; held back 30 s; last: failed
+    (timed out after 3 s) at 2026-01-01T12:00:01; 4 cache hits" ("no calls yet" before any)."""
+    parts = [f"breaker {described['breaker']}"]
+    if described.get("breaker_retry_in"):
+        parts[0] += f", retry in {described['breaker_retry_in']:.0f} s"
+    held = described.get("rate_limit", {}).get("blocked_for", 0.0)
+    if held:
+        parts.append(f"rate limited, held back {held:.0f} s")
+    last = described.get("last_outcome")
+    if last is None and not described.get("requests_sent"):
+        parts.append("no calls yet")
+    elif last is not None:
+        said = last["status"] + (f" ({last['reason']})" if last["reason"] else "")
+        parts.append(f"last: {said} at {last['at'][:19]}")
+    error = described.get("last_error")
+    if error is not None and error is not last and error != last:
+        parts.append(f"last failure: {error['reason']} at {error['at'][:19]}")
+    parts.append(f"{described.get('requests_sent', 0)} requests, {described.get('cache_hits', 0)} cache hits")
+    return "; ".join(parts)

@@ -1,7 +1,8 @@
 """Built-in plugin: the response cache layers, the in-process ``memory`` L1 and the shared ``redis`` L2.
 
 The composition root puts L1 (the provider named ``memory``) in front of L2 (``redis``, only when
-``[cache] redis_url`` / ``ANIME_MCP_REDIS_URL`` is set). redis-py is imported only when L2 is made.
+``[cache] redis_url`` / ``ANIME_MCP_REDIS_URL`` is set; its keys start with ``[cache] namespace``).
+redis-py is imported only when L2 is made.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class RedisCacheProvider:
             raise ValueError("the redis cache needs [cache] redis_url (ANIME_MCP_REDIS_URL)")
         from anime_mcp.adapters.redis_cache import RedisCache
 
-        return RedisCache(settings.redis_url)
+        return RedisCache(settings.redis_url, prefix=settings.namespace)
 
 
 @hookimpl

@@ -50,11 +50,13 @@ INTEGRATION = frozenset(
         "test_mcp_stdio",  # anime-mcp mcp in a subprocess
         "test_models_export",  # torch and transformers
         "test_plugins_venv",  # a virtual environment
+        "test_redis_coordination",  # a real redis-server (tests/redis_support.py)
         "test_rest_api",  # an ingested, indexed home (MiniLM)
         "test_search_cli",  # ingest + search with MiniLM
         "test_search_indexing",
         "test_search_reindex",
         "test_serve",  # anime-mcp serve
+        "test_shared_serve",  # two anime-mcp serve processes and a real redis-server
         "test_shared_data",  # pytest in a subprocess
         "test_tools_cli",  # an ingested, indexed home (MiniLM)
     }

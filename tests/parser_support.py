@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 from shared_data import require_shared
 
 from anime_mcp.core.errors import SourceError
+from anime_mcp.core.languages import language_tag
 from anime_mcp.core.schedule import AiringSlot
 from anime_mcp.core.sources import (
     CharacterCredit,
     Episode,
+    LocalizedText,
     Page,
     PersonCredit,
     RelatedEntry,
@@ -86,7 +88,30 @@ def assert_valid_record(record: object) -> SourceRecord:
         assert isinstance(relation, RelatedEntry) and relation.relation
     for number in (record.episodes, record.rank, record.popularity, record.duration_seconds):
         assert number is None or number > 0
+    _assert_texts(record.localized_titles)
+    _assert_texts(record.synopses)
+    # a title with its language is one of the record's titles, and a synopsis with its language a synopsis
+    assert {t.text for t in record.localized_titles} <= {record.title, *record.titles}
+    assert not record.synopses or record.synopsis is not None
+    for character in record.characters:
+        assert isinstance(character, CharacterCredit) and character.name.strip() == character.name != ""
+        _assert_people(character.voice_actors)
+    _assert_people(record.staff)
     return record
+
+
+def _assert_texts(texts: tuple[LocalizedText, ...]) -> None:
+    """Well-formed texts: BCP 47 tags as ``core.languages`` writes them, stripped, no repeats."""
+    for text in texts:
+        assert isinstance(text, LocalizedText)
+        assert language_tag(text.language) == text.language, text
+        assert text.text.strip() == text.text != ""
+    assert len({(t.language, t.text) for t in texts}) == len(texts)
+
+
+def _assert_people(people: tuple[PersonCredit, ...]) -> None:
+    for person in people:
+        assert isinstance(person, PersonCredit) and person.name.strip() == person.name != ""
 
 
 def assert_valid_output(result: object) -> None:

@@ -12,6 +12,7 @@ from anime_mcp.core.degradation import (
     Level,
     OutcomeStatus,
     SourceOutcome,
+    age_text,
     contributed,
     degradation_level,
     outcome_for_error,
@@ -86,6 +87,7 @@ def test_a_source_that_did_not_contribute_needs_a_reason() -> None:
 
 
 LIVE, CACHED = contributed("kitsu"), contributed("anidb", from_cache=True)
+STALE = contributed("anilist", from_cache=True, age_seconds=7200, stale=True)
 FAILED = timed_out("anilist", 3)
 NO_KEY = skipped("simkl", NO_CREDENTIALS)
 ELSEWHERE = skipped("notify", NOT_ON_PLATFORM)
@@ -103,6 +105,8 @@ USELESS = skipped("ann", "does not provide synopsis")
         ((LIVE, CACHED), Level.PARTIAL),
         ((CACHED,), Level.CACHE_ONLY),
         ((CACHED, FAILED), Level.CACHE_ONLY),
+        ((CACHED, STALE), Level.CACHE_ONLY),  # a stale answer is still an answer, from the cache
+        ((LIVE, STALE), Level.PARTIAL),
         ((FAILED,), Level.OFFLINE),
         ((NO_KEY, FAILED, ELSEWHERE), Level.OFFLINE),
     ],
@@ -110,3 +114,22 @@ USELESS = skipped("ann", "does not provide synopsis")
 def test_the_level_rule(outcomes: tuple[SourceOutcome, ...], level: Level) -> None:
     assert degradation_level(outcomes) is level
     assert degradation_level(reversed(outcomes)) is level
+
+
+def test_a_cached_contribution_carries_its_age_and_says_so_in_words() -> None:
+    fresh = contributed("kitsu", from_cache=True, age_seconds=90)
+    assert (fresh.age_seconds, fresh.stale, fresh.reason) == (90, False, None)
+    assert fresh.note == "served from cache, 1 min old"
+    assert STALE.note == "served from cache, 2 h old, platform failing" and STALE.reason is None
+    assert CACHED.note == "served from cache"  # age unknown: none invented
+    assert LIVE.note is None and FAILED.note is None
+    # a live contribution has no age and is never stale, whatever the caller passes
+    assert contributed("kitsu", age_seconds=5, stale=True) == LIVE
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (59.9, "59 s"), (60, "1 min"), (3599, "59 min"), (7200, "2 h"), (86400 * 3.5, "3 d")],
+)
+def test_ages_are_told_in_the_largest_whole_unit(seconds: float, text: str) -> None:
+    assert age_text(seconds) == text

@@ -14,6 +14,7 @@ import pytest
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpPolicy, HttpRuntime, SourceHttpClient, make_async_client
 from anime_mcp.adapters.http.client import CacheLifetimes, cache_kind_of
+from anime_mcp.adapters.http.served import live_answers, tracking
 from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.core.errors import (
     AuthRequired,
@@ -24,6 +25,7 @@ from anime_mcp.core.errors import (
     SourceError,
     Unavailable,
 )
+from anime_mcp.core.sources import CacheInfo
 
 pytestmark = pytest.mark.anyio
 
@@ -540,3 +542,89 @@ async def test_a_live_not_found_is_never_masked_by_a_stale_value() -> None:
         await http.get(URL)
     with pytest.raises(NotFound):  # and the not-found answer is now what the cache holds
         await http.get(URL)
+
+
+# --- every source cached: kind lifetimes by default, a cap or an explicit opt-out -----------------------
+def counting(calls: list[httpx.Request]) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, content=b"%d" % len(calls))
+
+    return handler
+
+
+async def test_a_default_policy_is_cached_for_the_kinds_lifetime() -> None:
+    clock, calls = VirtualClock(), []
+    runtime, _ = cached_runtime(counting(calls), clock)
+    http = runtime.http("src", HttpPolicy())  # no cache_ttl: no cap, and no longer "no cache"
+    await http.get(URL)
+    await clock.sleep(3 * 86400 - 1)
+    assert (await http.get(URL)).from_cache and len(calls) == 1
+    await clock.sleep(1)
+    assert not (await http.get(URL)).from_cache and len(calls) == 2
+
+
+async def test_a_source_opts_out_with_cacheable_false_and_a_zero_cap_is_refused() -> None:
+    clock, calls = VirtualClock(), []
+    runtime, cache = cached_runtime(counting(calls), clock)
+    http = runtime.http("live", HttpPolicy(cacheable=False))
+    await http.get(URL)
+    assert not (await http.get(URL)).from_cache and len(calls) == 2 and len(cache) == 0
+    with pytest.raises(ValueError, match="cacheable = false"):
+        HttpPolicy(cache_ttl=0)  # "0 means no cache" is gone: say it with cacheable
+
+
+async def test_posts_are_cached_only_when_marked_idempotent_and_keyed_by_their_body() -> None:
+    clock, calls = VirtualClock(), []
+    runtime, _ = cached_runtime(counting(calls), clock)
+    http = runtime.http("anilist", HttpPolicy())
+    query = {"query": "query ($id: Int) { Media(id: $id) { id } }", "variables": {"id": 1}}
+    for _ in range(2):
+        assert not (await http.post_json(URL, query)).from_cache  # a write, as far as anyone knows
+    assert len(calls) == 2
+    first = await http.post_json(URL, query, idempotent=True)  # a GraphQL query: read only
+    again = await http.post_json(URL, query, idempotent=True)
+    assert not first.from_cache and again.from_cache and again.content == first.content and len(calls) == 3
+    other = await http.post_json(URL, {**query, "variables": {"id": 2}}, idempotent=True)
+    assert not other.from_cache and len(calls) == 4  # another body, another answer
+
+
+async def test_live_answers_skip_the_cache_and_its_stale_fallback_but_refresh_it() -> None:
+    clock, calls = VirtualClock(), []
+    answers = iter([200, 200, 503])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(next(answers), content=b"%d" % len(calls))
+
+    runtime, _ = cached_runtime(handler, clock)
+    http = runtime.http("src", HttpPolicy(max_retries=0))
+    await http.get(URL)
+    with live_answers():
+        refreshed = await http.get(URL)
+    assert not refreshed.from_cache and refreshed.content == b"2"
+    assert (await http.get(URL)).content == b"2"  # what the live call got is what the cache holds now
+    with live_answers(), pytest.raises(Unavailable):
+        await http.get(URL)  # a health check must see the failure, not a stored answer
+
+
+async def test_a_tracked_fetch_is_cached_only_when_every_answer_was() -> None:
+    clock, calls = VirtualClock(), []
+    runtime, _ = cached_runtime(counting(calls), clock)
+    http = runtime.http("src", HttpPolicy())
+    await http.get(URL)
+    await clock.sleep(10)
+    await http.get(URL + "/episodes")
+    await clock.sleep(20)
+    with tracking() as both_cached:
+        await http.get(URL)
+        await http.get(URL + "/episodes")
+    assert both_cached.cache_info() == CacheInfo(age_seconds=30, stale=False)  # the older one's age
+    with tracking() as mixed:
+        await http.get(URL)
+        await http.get(URL + "/staff")  # live
+    assert mixed.live == 1 and mixed.cache_info() is None
+    with tracking() as outer:
+        with tracking() as inner:
+            await http.get(URL)
+        assert inner.cache_info() == outer.cache_info() == CacheInfo(age_seconds=30)

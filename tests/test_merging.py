@@ -24,9 +24,11 @@ from anime_mcp.core.merging import (
     Fetched,
     FieldRule,
     MergePolicy,
+    catalogue_filled,
     merge,
 )
 from anime_mcp.core.models import Status
+from anime_mcp.core.sources import CharacterCredit
 
 
 def aod_document() -> Any:
@@ -67,20 +69,38 @@ def test_synopsis_prefers_the_sites_that_write_them_and_keeps_every_one_per_sour
     assert merged.synopsis.provenance.url == records["kitsu"].url
     assert merged.synopsis.provenance.fetched_at == FETCHED_AT
     assert [a.source for a in merged.synopsis.alternatives] == ["anidb", "notify"]
-    assert [(s.source, s.texts) for s in merged.synopses] == [
-        (p, (records[p].synopsis,)) for p in ("anidb", "kitsu", "notify")
+    # every synopsis is kept, in its language: all three write English, Kitsu's (SYNOPSIS_PRIORITY) first
+    (english,) = merged.synopses
+    assert english.language == "en"
+    assert [(t.sources, t.text) for t in english.texts] == [
+        ((p,), records[p].synopsis) for p in ("kitsu", "anidb", "notify")
     ]
 
 
-def test_titles_are_kept_per_source() -> None:
+def test_titles_are_kept_per_language_with_every_source_that_gave_them() -> None:
     records = death_note_records()
     entry = death_note_entry()
     merged = merge(records.values(), entry, catalogue=origin())
-    by_source = {t.source: t.texts for t in merged.titles}
-    assert set(by_source) == {CATALOGUE, "anidb", "kitsu", "notify"}
-    assert by_source[CATALOGUE][0] == entry.title and set(entry.synonyms) <= set(by_source[CATALOGUE])
-    assert by_source["anidb"][0] == records["anidb"].title
-    assert set(records["anidb"].titles) <= set(by_source["anidb"])
+    by_language = {group.language: group.texts for group in merged.titles}
+    # AniDB, Kitsu and notify all give the romaji title "Death Note"; AniDB calls it its main title
+    romaji = by_language["ja-Latn"]
+    assert romaji[0].text == records["anidb"].title == "Death Note"
+    assert romaji[0].sources == ("kitsu", "anidb", "notify") and romaji[0].kinds[0] == "official"
+    assert "main" in romaji[0].kinds
+    assert [t.text for t in by_language["ja"]][:2] == [
+        "デスノート",
+        "DEATH NOTE",
+    ]  # Kitsu before AniDB (IDENTITY_PRIORITY)
+    # AniDB's languages only it gives (Arabic, Polish, ...) keep AniDB as their one source
+    anidb_only = {t.language for t in records["anidb"].localized_titles} - {"ja-Latn", "ja", "en"}
+    for language in anidb_only:
+        assert all(t.sources == ("anidb",) for t in by_language[language])
+    # the catalogue states no language: its titles known in some language are not repeated under "und"
+    known = {t.text for group in merged.titles if group.language != "und" for t in group.texts}
+    undetermined = [t for t in by_language.get("und", ()) if CATALOGUE in t.sources]
+    assert {t.text for t in undetermined} == {entry.title, *entry.synonyms} - known
+    assert merged.titles[-1].language == "und"
+    assert [g.language for g in merged.titles[:-1]] == sorted(g.language for g in merged.titles[:-1])
 
 
 def test_a_field_only_one_source_has_comes_from_it() -> None:
@@ -154,3 +174,41 @@ def test_merging_does_not_depend_on_the_order_of_records(order: list[str], cache
     }
     entry = death_note_entry()
     assert merge([inputs[p] for p in order], entry) == merge(inputs.values(), entry)
+
+
+def test_characters_and_staff_come_from_the_best_source_by_the_credits_priority() -> None:
+    records = death_note_records()
+    anidb = records["anidb"]
+    assert anidb.characters and anidb.staff  # read from the same AniDB document (see test_parse_anidb)
+    few = (CharacterCredit("L Lawliet", role="main"),)
+    notify = attrs.evolve(records["notify"], characters=few, fields=records["notify"].fields | {"characters"})
+    merged = merge([notify, *records.values()], death_note_entry())
+    assert merged.characters is not None
+    assert (merged.characters.source, merged.characters.value) == ("anidb", anidb.characters)
+    assert [(a.source, a.value) for a in merged.characters.alternatives] == [("notify", few)]
+    assert merged.staff is not None and merged.staff.value == anidb.staff
+    assert merged.staff.provenance.url == anidb.url
+    # the priority is data: a policy naming notify first takes notify's list
+    policy = DEFAULT_POLICY.with_rule("characters", FieldRule(("notify",)))
+    chosen = merge([notify, anidb], policy=policy).characters
+    assert chosen is not None and chosen.source == "notify"
+    # a record that was not asked for credits has none, and nothing is merged
+    bare = attrs.evolve(anidb, characters=(), staff=(), fields=anidb.fields - {"characters", "staff"})
+    assert merge([bare]).characters is None and merge([bare]).staff is None
+
+
+def test_what_the_catalogue_fills_alone_is_what_merging_it_alone_fills() -> None:
+    full = death_note_entry()
+    sparse = attrs.evolve(full, episodes=0, studios=(), tags=(), synonyms=())
+    for entry in (full, sparse):
+        alone = merge((), entry)
+        assert catalogue_filled(entry) == {n for n in MERGED_FIELDS if alone.get(n) is not None}
+    assert "studios" in catalogue_filled(full) and "studios" not in catalogue_filled(sparse)
+
+
+def test_merging_without_texts_leaves_titles_and_synopses_out_and_changes_nothing_else() -> None:
+    records = death_note_records()
+    with_texts = merge(records.values(), death_note_entry())
+    without = merge(records.values(), death_note_entry(), texts=False)
+    assert with_texts.titles and with_texts.synopses and without.titles == () == without.synopses
+    assert all(with_texts.get(n) == without.get(n) for n in MERGED_FIELDS)

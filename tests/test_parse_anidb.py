@@ -177,3 +177,18 @@ def test_normal_answer_is_no_error() -> None:
 def test_hostile_xml_is_refused(body: bytes) -> None:
     with pytest.raises(ParseError):
         parse.parse_anime(body, fetched_at=FETCHED_AT)
+
+
+def test_titles_keep_their_languages_and_credits_come_with_the_record() -> None:
+    record = assert_valid_record(parse.parse_anime(fixture(DEATH_NOTE), fetched_at=FETCHED_AT))
+    texts = {(t.language, t.text, t.kind) for t in record.localized_titles}
+    # <title xml:lang="x-jat" type="main">Death Note</title>, <title xml:lang="x-jat" type="short">DN</title>
+    assert {("ja-Latn", "Death Note", "main"), ("ja-Latn", "DN", "short")} <= texts
+    assert {("ja", "デスノート", "synonym"), ("pt-BR", "Caderno da Morte", "synonym")} <= texts
+    assert ("ko", "데스노트", "official") in texts
+    assert [(s.language, s.text) for s in record.synopses] == [("en", record.synopsis)]
+    assert record.characters == tuple(parse.parse_characters(fixture(DEATH_NOTE)))
+    assert record.staff == tuple(parse.parse_staff(fixture(DEATH_NOTE)))
+    assert record.characters[0].name == "L Lawliet"
+    bare = parse.parse_anime(fixture(DEATH_NOTE), fetched_at=FETCHED_AT, credits=())
+    assert bare.characters == bare.staff == () and not {"characters", "staff"} & bare.fields

@@ -125,6 +125,7 @@ def test_small_query_fills_only_what_was_asked() -> None:
     assert record.fields == {
         "title",
         "titles",
+        "localized_titles",
         "type",
         "episodes",
         "start_date",
@@ -198,3 +199,18 @@ def test_challenge_and_normal_answers() -> None:
     assert parse.detect_error(200, fixture(BEBOP)) is None
     with pytest.raises(NotFound):
         parse.parse_anime(b'{"data":{"Media":null}}', fetched_at=FETCHED_AT)
+
+
+def test_titles_keep_their_languages_and_a_media_with_credits_fills_them() -> None:
+    record = assert_valid_record(parse.parse_anime(fixture(BEBOP), fetched_at=FETCHED_AT))
+    # title {romaji, english: "Cowboy Bebop", native: "カウボーイビバップ"}, countryOfOrigin "JP"
+    assert [(t.language, t.text, t.kind) for t in record.localized_titles][:3] == [
+        ("ja-Latn", "Cowboy Bebop", "main"),
+        ("en", "Cowboy Bebop", "official"),
+        ("ja", "カウボーイビバップ", "official"),
+    ]
+    assert {t.language for t in record.localized_titles[3:]} == {"und"}  # synonyms
+    assert record.characters == tuple(parse.parse_characters(fixture(BEBOP)))  # characterPreview
+    assert record.staff == tuple(parse.parse_staff(fixture(BEBOP)))
+    small = parse.parse_anime(fixture(BEBOP_SMALL), fetched_at=FETCHED_AT)
+    assert small.localized_titles[0].language == "und-Latn"  # no countryOfOrigin: romaji of what?

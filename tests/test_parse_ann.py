@@ -129,3 +129,19 @@ def test_status_codes_and_challenges() -> None:
 def test_web_pages_are_typed_errors_for_the_api_parser(relative: str) -> None:
     with pytest.raises(ParseError):
         parse.parse_anime_batch(fixture(relative), fetched_at=FETCHED_AT)
+
+
+def test_titles_keep_their_languages_and_credits_come_with_the_record() -> None:
+    records = parse.parse_anime_batch(fixture(BATCH), url=BATCH_URL, fetched_at=FETCHED_AT)
+    angel = assert_valid_record(records[0])
+    # <info type="Main title" lang="EN">Angel Links</info>; lang="JA" in Latin letters is romaji
+    assert [(t.language, t.text, t.kind) for t in angel.localized_titles] == [
+        ("en", "Angel Links", "main"),
+        ("ja-Latn", "Seihō Tenshi Angel Links", "synonym"),
+        ("ru", "Защитники Космоса: Анджел Линкс", "synonym"),
+        ("ja", "星方天使エンジェルリンクス", "synonym"),
+    ]
+    assert [s.language for s in angel.synopses] == ["en"]
+    first = parse.parse_anime(fixture(BATCH), url=BATCH_URL, fetched_at=FETCHED_AT)
+    assert first.characters == tuple(parse.parse_characters(fixture(BATCH), url=BATCH_URL))
+    assert first.staff == tuple(parse.parse_staff(fixture(BATCH), url=BATCH_URL))

@@ -239,3 +239,16 @@ def test_error_answers(status: int, body: bytes, error: type[Exception]) -> None
 
 def test_normal_answer_is_no_error() -> None:
     assert parse.detect_error(200, fixture(DEATH_NOTE)) is None
+
+
+def test_titles_keep_their_languages() -> None:
+    record = assert_valid_record(parse.parse_anime(fixture(DEATH_NOTE), fetched_at=FETCHED_AT))
+    # "titles": {"en": "Death Note", "en_jp": "Death Note", "en_us": "Death Note", "ja_jp": "デスノート"},
+    # "canonicalTitle": "Death Note", "abbreviatedTitles": ["DN"]
+    assert [(t.language, t.text, t.kind) for t in record.localized_titles] == [
+        ("en", "Death Note", "main"),
+        ("ja-Latn", "Death Note", "official"),
+        ("ja", "デスノート", "official"),
+        ("und", "DN", "synonym"),
+    ]
+    assert [s.language for s in record.synopses] == ["en"] and record.synopses[0].text == record.synopsis

@@ -299,3 +299,14 @@ def test_myanimelist_pages_and_legacy_xml_are_typed_errors_for_the_api_parser(re
     # Web pages (for the scraper to come) and the long-dead XML API are not API JSON: a clear ParseError.
     with pytest.raises(ParseError):
         parse.parse_anime(fixture(relative), fetched_at=FETCHED_AT)
+
+
+def test_jikan_titles_keep_their_languages() -> None:
+    record = assert_valid_record(parse.parse_anime(fixture(JIKAN_FULL), fetched_at=FETCHED_AT))
+    # titles: Default "Cowboy Bebop", Japanese "カウボーイビバップ", English "Cowboy Bebop"
+    assert [(t.language, t.text, t.kind) for t in record.localized_titles] == [
+        ("ja-Latn", "Cowboy Bebop", "main"),
+        ("ja", "カウボーイビバップ", "official"),
+        ("en", "Cowboy Bebop", "official"),
+    ]
+    assert [s.language for s in record.synopses] == ["en"]

@@ -88,3 +88,16 @@ def test_error_answers() -> None:
         with pytest.raises(NotFound):
             parse.parse_anime(body, fetched_at=FETCHED_AT)
     assert parse.detect_error(200, fixture(DEATH_NOTE)) is None
+
+
+def test_titles_keep_their_languages() -> None:
+    record = assert_valid_record(parse.parse_anime(fixture(DEATH_NOTE), fetched_at=FETCHED_AT))
+    # "title": {"canonical": "Death Note", "romaji": "Death Note", "english": "Death Note",
+    #           "japanese": "デスノート", "hiragana": "ですのーと", "synonyms": ["DN"]}
+    assert [(t.language, t.text, t.kind) for t in record.localized_titles] == [
+        ("ja-Latn", "Death Note", "main"),
+        ("en", "Death Note", "official"),
+        ("ja", "デスノート", "official"),
+        ("ja-Hira", "ですのーと", "reading"),
+        ("und", "DN", "synonym"),
+    ]

@@ -4,19 +4,22 @@ rate limiter -> deadline -> httpx (shared, injected client) -> size cap -> typed
 Only idempotent calls (GET/HEAD, or a POST the source marks idempotent, e.g. a GraphQL query) are
 coalesced, cached and retried. Nothing but ``SourceError`` subclasses ever leaves this module.
 
-Response cache (a source opts in with ``HttpPolicy.cache_ttl > 0``; see ``CacheLifetimes.fresh_for`` for
-how long an answer stays fresh): 2xx answers and "not found" answers (404/410, raised ``NotFound`` or an
-allowed 404 status) are cached; no other error ever is. An entry outlives its freshness by
-``stale_grace``; while stale it is served only when the upstream then fails with ``Unavailable`` (5xx,
-timeouts, transport errors, breaker open) or ``RateLimited``, as ``from_cache=True, stale=True`` with its
-``age_seconds``. A fresh "not found" is raised again from the cache; a live ``NotFound`` is never masked by
-a stale value.
+Response cache (every source, given a cache, unless its policy says ``cacheable=False``; see
+``CacheLifetimes.fresh_for`` for how long an answer stays fresh): 2xx answers and "not found" answers
+(404/410, raised ``NotFound`` or an allowed 404 status) are cached; no other error ever is. An entry outlives
+its freshness by ``stale_grace``; while stale it is served only when the upstream then fails with
+``Unavailable`` (5xx, timeouts, transport errors, breaker open) or ``RateLimited``, as ``from_cache=True,
+stale=True`` with its ``age_seconds``. A fresh "not found" is raised again from the cache; a live
+``NotFound`` is never masked by a stale value. Every response handed out is noted for the fetch being
+tracked (``served``), so a record can say whether it came from the cache; within ``live_answers()`` (a
+health ping) no cached answer is used.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import random
@@ -29,11 +32,14 @@ import httpx
 from attrs import field, frozen
 
 from anime_mcp.adapters.http.breaker import CircuitBreaker, CircuitOpen
-from anime_mcp.adapters.http.coalesce import Coalescer
+from anime_mcp.adapters.http.coalesce import Coalescer, SharedFlight
+from anime_mcp.adapters.http.coordination import Coordination
 from anime_mcp.adapters.http.errors import error_for_status, map_transport_error
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.adapters.http.ratelimit import MultiWindowRateLimiter
+from anime_mcp.adapters.http.record_memo import RecordMemo
 from anime_mcp.adapters.http.response import HttpResponse
+from anime_mcp.adapters.http.served import live_only, note_failed, note_served
 from anime_mcp.core.errors import Blocked, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
@@ -63,12 +69,12 @@ class CacheLifetimes:
     not_found: float = field(default=86400.0, validator=_non_negative)
     stale_grace: float = field(default=7 * 86400.0, validator=_non_negative)  # kept past freshness
 
-    def fresh_for(self, kind: CacheKind | Literal["not_found"], source_ttl: float) -> float:
-        """The rule: the kind's lifetime, capped by the source's own ``HttpPolicy.cache_ttl`` (a source
-        that asks for a day, as AniDB does, gets at most a day even for metadata). ``source_ttl`` 0 means
-        the source is not cached at all (the client then has no cache), so it never reaches here."""
+    def fresh_for(self, kind: CacheKind | Literal["not_found"], cap: float | None) -> float:
+        """The rule: the kind's lifetime, capped by the source's own ``HttpPolicy.cache_ttl`` when it sets
+        one (a source that asks for a day, as AniDB does, gets at most a day even for metadata). A source
+        that must not be cached says ``cacheable=False`` (its client then has no cache)."""
         lifetime: float = getattr(self, kind)
-        return min(lifetime, source_ttl) if source_ttl > 0 else lifetime
+        return min(lifetime, cap) if cap is not None else lifetime
 
 
 _SCHEDULE_WORDS = (b"schedule", b"airing", b"broadcast", b"calendar")
@@ -106,15 +112,20 @@ class SourceHttpClient:
         rng: random.Random | None = None,
         cache: Cache | None = None,
         lifetimes: CacheLifetimes | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.source = source
         self.policy = policy
         self._client = client
         self._clock = clock
         self._rng = rng or random.Random()
-        self._cache = cache if policy.cache_ttl > 0 else None
+        self._cache = cache if policy.cacheable else None
         self.lifetimes = lifetimes or CacheLifetimes()
-        self.limiter = MultiWindowRateLimiter(policy.rate_limits, clock, header_window=policy.header_window)
+        # With ``coordination`` (Redis), rate-limit budgets and in-flight requests are shared by every
+        # process; the local limiter and coalescer stay in front and take over whenever it is unavailable.
+        self.limiter = MultiWindowRateLimiter(
+            policy.rate_limits, clock, header_window=policy.header_window, shared=coordination, scope=source
+        )
         self.breaker = CircuitBreaker(
             clock,
             source=source,
@@ -123,11 +134,16 @@ class SourceHttpClient:
             half_open_max_calls=policy.half_open_max_calls,
         )
         self._coalescer: Coalescer[HttpResponse] = Coalescer()
+        # Across processes only through a cache: a follower reads the leader's answer there.
+        self._shared: SharedFlight[HttpResponse] = SharedFlight(
+            coordination if self._cache is not None else None
+        )
         self._capacity = anyio.CapacityLimiter(policy.max_concurrency)
         self.requests_sent = 0
         self.retries = 0
         self.cache_hits = 0
         self.stale_served = 0
+        self.records = RecordMemo()  # parsed records, kept while their answers are fresh (HttpSource.fetch)
 
     # --- public API --------------------------------------------------------------------------------
     async def get(
@@ -193,6 +209,35 @@ class SourceHttpClient:
         ``detect_error``: the source's own reading of error answers, consulted before the generic mapping.
         ``cache_kind``: what kind of data this is, for its cache lifetime (default: ``cache_kind_of``).
         """
+        try:
+            return await self._request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                content=content,
+                idempotent=idempotent,
+                allow_statuses=allow_statuses,
+                detect_error=detect_error,
+                cache_kind=cache_kind,
+            )
+        except SourceError:
+            note_failed()  # a record built despite this failure lacks something: never kept parsed
+            raise
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        idempotent: bool | None,
+        allow_statuses: frozenset[int],
+        detect_error: ErrorDetector | None,
+        cache_kind: CacheKind | None,
+    ) -> HttpResponse:
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         try:
@@ -207,30 +252,27 @@ class SourceHttpClient:
         except Exception as exc:  # noqa: BLE001 - invalid URL or parameters, reported typed
             raise map_transport_error(exc, source=self.source, url=url) from None
         if not idempotent:
-            return await self._attempt(request, allow_statuses, detect_error)
+            return note_served(await self._attempt(request, allow_statuses, detect_error))
         body_hash = hashlib.sha256(content or b"").hexdigest()
         key = (method, str(request.url), body_hash, tuple(sorted(allow_statuses)))
-        entry = await self._cached(key)
+        forget = functools.partial(self._forget, key)
+        entry = None if live_only() else await self._cached(key)
         if entry is not None and entry.fresh:
             self.cache_hits += 1
             if entry.response is None:
                 raise NotFound(entry.message, source=self.source)
-            return entry.response
+            return note_served(entry.response, forget)
+        kind = cache_kind or cache_kind_of(str(request.url), content)
         try:
             response = await self._coalescer.run(
-                key, lambda: self._with_retries(request, allow_statuses, detect_error)
+                key, lambda: self._fetch(key, request, allow_statuses, detect_error, kind)
             )
-        except NotFound as exc:
-            await self._store_not_found(key, str(exc))
-            raise
         except (Unavailable, RateLimited):
             if entry is None or entry.response is None or entry.response.status in (404, 410):
                 raise
             self.stale_served += 1
-            return attrs.evolve(entry.response, stale=True)
-        kind = cache_kind or cache_kind_of(str(request.url), content)
-        await self._store(key, response, kind)
-        return response
+            return note_served(attrs.evolve(entry.response, stale=True), forget)
+        return note_served(response, forget)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -243,6 +285,7 @@ class SourceHttpClient:
             "coalesced": self._coalescer.shared,
             "cache_hits": self.cache_hits,
             "stale_served": self.stale_served,
+            **({"shared": self._shared.state()} if self._shared.enabled else {}),
         }
 
     @property
@@ -251,6 +294,40 @@ class SourceHttpClient:
         return self._coalescer.upstream_calls
 
     # --- the pipeline ------------------------------------------------------------------------------
+    async def _fetch(
+        self,
+        key: tuple[Any, ...],
+        request: httpx.Request,
+        allow: frozenset[int],
+        detect: ErrorDetector | None,
+        kind: CacheKind,
+    ) -> HttpResponse:
+        """The one upstream fetch of ``key`` for every caller, here (the coalescer runs it once) and in the
+        other processes (the shared flight): the answer is stored before any of them reads it."""
+
+        async def fetch() -> HttpResponse:
+            try:
+                response = await self._with_retries(request, allow, detect)
+            except NotFound as exc:
+                await self._store_not_found(key, str(exc))
+                raise
+            until = await self._store(key, response, kind)
+            return response if until is None else attrs.evolve(response, fresh_until=until)
+
+        async def read() -> HttpResponse | None:  # what another process fetched and stored
+            entry = await self._cached(key)
+            if entry is None or not entry.fresh:
+                return None
+            self.cache_hits += 1
+            if entry.response is None:
+                raise NotFound(entry.message, source=self.source)
+            return entry.response
+
+        if live_only():
+            return await fetch()
+        hold_for = min(120.0, self.policy.total_timeout * (1 + self.policy.max_retries))
+        return await self._shared.run(self._cache_key(key) + ":flight", hold_for, read, fetch)
+
     async def _with_retries(
         self, request: httpx.Request, allow: frozenset[int], detect: ErrorDetector | None
     ) -> HttpResponse:
@@ -289,6 +366,7 @@ class SourceHttpClient:
                 )
             retry_after = self.limiter.observe(response.status, response.headers)
             error = self._detect(detect, response, retry_after)
+            await self.limiter.share_blocks()
             if error is None:
                 error = error_for_status(
                     response.status,
@@ -408,6 +486,7 @@ class SourceHttpClient:
                 content=base64.b64decode(data["content"]),
                 from_cache=True,
                 age_seconds=age,
+                fresh_until=float(data["stored_at"]) + float(data["fresh_for"]),
             )
         except Exception:  # noqa: BLE001 - a broken cache entry (or a failing cache) is a miss, never an error
             return None
@@ -415,23 +494,22 @@ class SourceHttpClient:
 
     async def _put(
         self, key: tuple[Any, ...], data: dict[str, Any], fresh_for: float, keep_for: float
-    ) -> None:
+    ) -> float | None:
+        """Store ``data``; returns when it stops being fresh (None: not stored)."""
         if self._cache is None or fresh_for <= 0:
-            return
-        data = {
-            "v": _CACHE_FORMAT,
-            "stored_at": self._clock.now().timestamp(),
-            "fresh_for": fresh_for,
-            **data,
-        }
+            return None
+        stored_at = self._clock.now().timestamp()
+        data = {"v": _CACHE_FORMAT, "stored_at": stored_at, "fresh_for": fresh_for, **data}
         try:
             await self._cache.set(self._cache_key(key), json.dumps(data).encode(), ttl_seconds=keep_for)
         except Exception:  # noqa: BLE001 - caching is best effort
-            return
+            return None
+        return stored_at + fresh_for
 
-    async def _store(self, key: tuple[Any, ...], response: HttpResponse, kind: CacheKind) -> None:
+    async def _store(self, key: tuple[Any, ...], response: HttpResponse, kind: CacheKind) -> float | None:
+        """Store a live answer; returns when it stops being fresh (None: not stored)."""
         if response.from_cache:
-            return
+            return response.fresh_until
         if response.status in (404, 410):  # an allowed "not found" status, read by the caller
             fresh_for = self.lifetimes.fresh_for("not_found", self.policy.cache_ttl)
             keep_for = fresh_for
@@ -439,14 +517,21 @@ class SourceHttpClient:
             fresh_for = self.lifetimes.fresh_for(kind, self.policy.cache_ttl)
             keep_for = fresh_for + self.lifetimes.stale_grace
         else:
-            return
+            return None
         data = {
             "status": response.status,
             "url": response.url,
             "headers": dict(response.headers),
             "content": base64.b64encode(response.content).decode(),
         }
-        await self._put(key, data, fresh_for, keep_for)
+        return await self._put(key, data, fresh_for, keep_for)
+
+    async def _forget(self, key: tuple[Any, ...]) -> None:
+        """Drop a stored answer (the source could not read it: it must not be served again)."""
+        if self._cache is None:
+            return
+        with contextlib.suppress(Exception):  # best effort, as every cache write
+            await self._cache.delete(self._cache_key(key))
 
     async def _store_not_found(self, key: tuple[Any, ...], message: str) -> None:
         fresh_for = self.lifetimes.fresh_for("not_found", self.policy.cache_ttl)

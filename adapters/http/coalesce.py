@@ -2,18 +2,21 @@
 
 The first caller for a key (the leader) runs the call; callers arriving while it runs wait for its
 outcome, value or exception. If the leader is cancelled, one waiting caller takes over, so cancelling
-one caller never cancels or strands the others.
+one caller never cancels or strands the others. ``SharedFlight`` does the same across processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 import anyio
 from attrs import define, field
 
-__all__ = ["Coalescer"]
+from anime_mcp.adapters.http.coordination import Claim, SharedFlights
+
+__all__ = ["Coalescer", "SharedFlight"]
 
 T = TypeVar("T")
 
@@ -70,3 +73,66 @@ class Coalescer(Generic[T]):
         finally:
             del self._flights[key]
             flight.done.set()
+
+
+class SharedFlight(Generic[T]):
+    """Coalescing across processes (``SharedFlights``, e.g. on Redis): the process that claims a key
+    fetches it and caches the answer before releasing the key; the others wait for the release and read
+    that answer from the shared cache. A follower that finds nothing there (the leader failed, or its
+    claim expired) claims again, and after a second miss fetches itself; so does every process while the
+    store is unavailable. Waiting never outlasts ``hold_for``, the claim's lifetime."""
+
+    def __init__(self, flights: SharedFlights | None) -> None:
+        self._flights = flights
+        self.followed = 0  # answers another process fetched
+        self.fallbacks = 0  # fetches made alone because the store was unavailable
+
+    @property
+    def enabled(self) -> bool:
+        return self._flights is not None
+
+    def state(self) -> dict[str, int]:
+        return {"followed": self.followed, "fetched_alone": self.fallbacks}
+
+    async def run(
+        self,
+        key: str,
+        hold_for: float,
+        read: Callable[[], Awaitable[T | None]],
+        fetch: Callable[[], Awaitable[T]],
+    ) -> T:
+        if self._flights is None:
+            return await fetch()
+        claim = await self._claim(key, hold_for)
+        for _ in range(2):
+            if claim.role != "follow":
+                break
+            if not await self._wait(key, hold_for):
+                break
+            found = await read()
+            if found is not None:
+                self.followed += 1
+                return found
+            claim = await self._claim(key, hold_for)
+        if claim.role == "alone":
+            self.fallbacks += 1
+        try:
+            return await fetch()
+        finally:
+            if claim.role == "lead":
+                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                    await self._flights.release(key, claim.token)
+
+    async def _claim(self, key: str, hold_for: float) -> Claim:
+        assert self._flights is not None
+        try:
+            return await self._flights.claim(key, hold_for)
+        except Exception:  # noqa: BLE001 - a shared store is never a reason to fail a request
+            return Claim("alone")
+
+    async def _wait(self, key: str, hold_for: float) -> bool:
+        assert self._flights is not None
+        try:
+            return await self._flights.wait(key, hold_for)
+        except Exception:  # noqa: BLE001
+            return False

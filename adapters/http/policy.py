@@ -27,6 +27,14 @@ def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> N
         raise ValueError(f"{attribute.name} must be >= 0, not {value}")
 
 
+def _cap(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(
+            f"{attribute.name} must be > 0 seconds or unset, not {value} "
+            "(to turn the response cache off for a source, set cacheable = false)"
+        )
+
+
 @frozen
 class HttpPolicy:
     rate_limits: tuple[RateLimit, ...] = field(default=(), converter=_rate_limits)
@@ -43,7 +51,10 @@ class HttpPolicy:
     half_open_max_calls: int = field(default=1, validator=_positive)
     max_concurrency: int = field(default=4, validator=_positive)
     max_response_bytes: int = field(default=8 * 1024 * 1024, validator=_positive)
-    cache_ttl: float = field(default=0.0, validator=_non_negative)  # seconds; 0 disables response caching
+    # The response cache: every source's idempotent answers are cached for the ``[cache]`` lifetime of their
+    # kind; ``cache_ttl`` caps it (AniDB asks for at most a day); ``cacheable = False`` opts out entirely.
+    cache_ttl: float | None = field(default=None, validator=_cap)  # seconds; None: the kind's lifetime
+    cacheable: bool = True
     forbidden_is_auth: bool = False  # 403 means "bad credentials" rather than "banned" (token APIs)
     user_agent: str = "anime-mcp/0.1 (+https://github.com/anime-mcp/anime-mcp)"
 

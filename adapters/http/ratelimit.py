@@ -10,10 +10,16 @@ The server can only make us slower, never faster than configured:
 - an announced ``X-RateLimit-Limit`` below the configured limit of the header window lowers it;
 - a 429 lowers the header window's limit to what was really served in that window (AniList announces
   90/min but serves 30/min when degraded), so the next minute does not run into the wall again.
+
+With a ``SharedBudget`` (several processes, one Redis), a request also takes its place in the windows that
+every process shares (with this limiter's limits, as lowered by the headers), and blocks are told to the
+other processes (``share_blocks``). The local windows keep counting this process's own sends, so when the
+shared budget is unavailable the local limiter alone goes on, already up to date.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +27,7 @@ from typing import Any
 import anyio
 from attrs import define, field
 
+from anime_mcp.adapters.http.coordination import SharedBudget
 from anime_mcp.adapters.http.errors import parse_retry_after
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.source import RateLimit
@@ -69,8 +76,15 @@ class MultiWindowRateLimiter:
         *,
         header_window: float | None = 60.0,
         default_penalty: float = 60.0,
+        shared: SharedBudget | None = None,
+        scope: str = "",
     ) -> None:
         self._clock = clock
+        self._shared = shared
+        self._scope = scope  # whose budget in the shared store (the source id)
+        self._untold_block: float | None = None  # a block the other processes have not heard of yet
+        self.shared_state = "shared" if shared is not None else None
+        self.shared_waits = 0  # times the shared budget (other processes' sends) made this one wait
         self._windows = [
             _Window(limit=r.requests, period=r.per_seconds, configured=r.requests) for r in limits
         ]
@@ -91,16 +105,44 @@ class MultiWindowRateLimiter:
                 now = self._clock.monotonic()
                 delay = self._wait(now)
                 if delay <= _EPSILON:
+                    delay = await self._take_shared()
+                if delay <= _EPSILON:
+                    now = self._clock.monotonic()
                     for window in self._windows:
                         window.sent.append(now)
                     return
                 await self._clock.sleep(delay)
 
+    async def _take_shared(self) -> float:
+        """0 when the shared budget (if any) lets one more go now, else the seconds to wait."""
+        if self._shared is None:
+            return 0.0
+        try:
+            wait = await self._shared.take(self._scope, [(w.limit, w.period) for w in self._windows])
+        except Exception:  # noqa: BLE001 - a shared store is never a reason to fail a request
+            wait = None
+        self.shared_state = "shared" if wait is not None else "local (shared budget unavailable)"
+        if wait is None or wait <= _EPSILON:
+            return 0.0
+        self.shared_waits += 1
+        return wait
+
     def block_for(self, seconds: float, reason: str) -> None:
         until = self._clock.monotonic() + max(0.0, seconds)
         if until > self._blocked_until:
             self._blocked_until = until
+            self._untold_block = until
             self._note(f"blocked {seconds:g}s: {reason}")
+
+    async def share_blocks(self) -> None:
+        """Tell the other processes of a block this one learned (Retry-After, a 429); never raises."""
+        until, self._untold_block = self._untold_block, None
+        if self._shared is None or until is None:
+            return
+        seconds = until - self._clock.monotonic()
+        if seconds > 0:
+            with contextlib.suppress(Exception):  # best effort: the others then learn it from the server
+                await self._shared.block(self._scope, seconds)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> float | None:
         """Learn from one response; returns the retry-after delay it announced, if any."""
@@ -162,8 +204,12 @@ class MultiWindowRateLimiter:
             windows.append(
                 {"limit": w.limit, "configured": w.configured, "per_seconds": w.period, "used": len(w.sent)}
             )
-        return {
+        state: dict[str, Any] = {
             "windows": windows,
             "blocked_for": round(max(0.0, self._blocked_until - now), 3),
             "adaptations": list(self.adaptations),
         }
+        if self._shared is not None:
+            state["shared"] = self.shared_state
+            state["shared_waits"] = self.shared_waits
+        return state

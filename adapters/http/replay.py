@@ -12,6 +12,11 @@ A recordings folder (``ANIME_MCP_REPLAY=DIR``) holds ``recordings.jsonl``: one o
 no recording fails as a transport error naming the request (the HTTP client reports it as ``Unavailable``).
 ``CapturingTransport`` finds the request a call makes (``anime-mcp sources recording add``);
 ``RecordingTransport`` writes live answers into a folder (``ANIME_MCP_RECORD=DIR``).
+
+For benchmarks and multi-process tests, replay can stand in for a slow upstream: ``latency`` seconds pass
+before every answer (``ANIME_MCP_REPLAY_LATENCY``), and ``log`` names a file that gets one JSON line per
+request the transport receives (``ANIME_MCP_REPLAY_LOG``; appended with one ``write`` on an ``O_APPEND``
+descriptor, so several processes can share it), which counts the upstream requests of a whole deployment.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import anyio
 import httpx
 from attrs import define, field, frozen
 
@@ -47,6 +54,7 @@ __all__ = [
     "ReplayTransport",
     "UnmatchedRequest",
     "add_recording",
+    "append_line",
     "perform_call",
     "read_recordings",
     "recording_to_line",
@@ -195,6 +203,8 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     recordings: Sequence[Recording]
     root: Path | None = None
     strict: bool = False
+    latency: float = 0.0  # seconds before every answer (an upstream's round trip, for benchmarks)
+    log: Path | None = None  # one JSON line per request received, shared by processes (upstream counts)
     used: dict[int, int] = field(factory=dict)  # recording index -> times served
     unmatched: list[UnmatchedRequest] = field(factory=list)
     requests: list[httpx.Request] = field(factory=list)
@@ -211,7 +221,10 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         self.requests.append(request)
+        if self.latency > 0:
+            await anyio.sleep(self.latency)
         index = self.match(request)
+        self._log(request, None if index is None else self.recordings[index].status)
         if index is None:
             return self.no_recording(request)
         self.used[index] = self.used.get(index, 0) + 1
@@ -219,6 +232,12 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             recording.status, headers=recording.headers, content=recording.body(self.root), request=request
         )
+
+    def _log(self, request: httpx.Request, status: int | None) -> None:
+        if self.log is None:
+            return
+        line = {"request": f"{request.method} {request.url}", "status": status, "pid": os.getpid()}
+        append_line(self.log, json.dumps({**line, "at": round(time.time(), 6)}))
 
     def no_recording(self, request: httpx.Request) -> httpx.Response:
         missing = UnmatchedRequest(request.method, str(request.url), request.content)
@@ -316,12 +335,18 @@ def add_recording(folder: Path, recording: Recording) -> bool:
     path = folder / RECORDINGS_FILE
     if path.is_file() and line in path.read_text(encoding="utf-8").splitlines():
         return False
+    append_line(path, line)
+    return True
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with one ``write`` on an ``O_APPEND`` descriptor: writers (even in several
+    processes) never interleave."""
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(descriptor, (line + "\n").encode("utf-8"))
     finally:
         os.close(descriptor)
-    return True
 
 
 def scrub_url(url: str, secrets: Iterable[str]) -> str:

@@ -28,6 +28,9 @@ class HttpResponse:
     # (stale-while-error: served only because the upstream failed). Provenance can carry both.
     age_seconds: float | None = None
     stale: bool = False
+    # When the stored copy of this answer stops being fresh (epoch seconds on the client's clock); None: the
+    # answer is not in the cache (not cacheable, or not stored). Lets a parsed record live as long.
+    fresh_until: float | None = None
 
     @property
     def content_type(self) -> str:

@@ -1,5 +1,6 @@
 """The HTTP runtime sources are bound to: one shared ``httpx.AsyncClient``, a clock, the environment,
-per-source policy overrides and an optional response cache (with its lifetimes per kind of data). One
+per-source policy overrides, an optional response cache (with its lifetimes per kind of data) and an optional
+``Coordination`` that shares rate-limit budgets and in-flight requests with other processes (Redis). One
 ``SourceHttpClient`` per source id, so breaker and rate-limit state is shared by every bound copy of a
 source."""
 
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from anime_mcp.adapters.http.client import CacheLifetimes, SourceHttpClient
+from anime_mcp.adapters.http.coordination import Coordination
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
@@ -37,12 +39,14 @@ class HttpRuntime:
         cache: Cache | None = None,
         cache_lifetimes: CacheLifetimes | None = None,
         rng: random.Random | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
         self.env = env
         self.cache = cache
         self.cache_lifetimes = cache_lifetimes or CacheLifetimes()
+        self.coordination = coordination
         self._overrides = dict(overrides or {})
         self._rng = rng or random.Random()
         self._clients: dict[str, SourceHttpClient] = {}
@@ -60,6 +64,7 @@ class HttpRuntime:
                 rng=random.Random(self._rng.random()),
                 cache=self.cache,
                 lifetimes=self.cache_lifetimes,
+                coordination=self.coordination,
             )
             self._clients[source_id] = found
         return found

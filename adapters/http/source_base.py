@@ -4,13 +4,16 @@ A subclass declares ``info`` (and, if the defaults do not fit, ``policy``), impl
 parsers per document kind (``record_parsers``/``parsers``, or overrides ``document_parser``) and, for the
 capabilities it declares, implements ``_search``/``season``/``schedule``/``episodes``.
 The base class does the rest: binding to a runtime, credentials from the environment, provenance time,
-``ping`` and the guarantee that only ``SourceError`` subclasses leave a public method.
+how a record was served (``SourceRecord.cache``: set when every answer it was built from came from the
+response cache, with ``fetched_at`` the time the oldest was stored), ``ping`` (always live, also when a
+subclass overrides it) and the guarantee that only ``SourceError`` subclasses leave a public method.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Set
 from typing import Any, ClassVar, Protocol, Self, TypeVar
 
@@ -21,6 +24,7 @@ from anime_mcp.adapters.http.client import ErrorDetector, SourceHttpClient
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.adapters.http.response import HttpResponse
 from anime_mcp.adapters.http.runtime import HttpRuntime
+from anime_mcp.adapters.http.served import live_answers, live_only, tracking
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, SourceError, Unavailable
 from anime_mcp.core.platforms import PlatformId
 from anime_mcp.core.sources import Page, SearchCandidate, SourceRecord
@@ -30,6 +34,18 @@ __all__ = ["DocumentParser", "HttpSource", "RecordParser"]
 
 T = TypeVar("T")
 DocumentParser = Callable[[bytes], ParsedDocument]
+Ping = Callable[[Any], Awaitable[None]]
+
+
+def _live(ping: Ping) -> Ping:
+    """``ping`` checks the platform itself: no cached answer may stand in for it."""
+
+    @functools.wraps(ping)
+    async def live_ping(self: Any) -> None:
+        with live_answers():
+            await ping(self)
+
+    return live_ping
 
 
 class RecordParser(Protocol):
@@ -49,6 +65,12 @@ class HttpSource:
 
     def __init__(self) -> None:
         self._runtime: HttpRuntime | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own_ping = cls.__dict__.get("ping")
+        if own_ping is not None:  # a source's own ping (with requests of its own) is live too
+            cls.ping = _live(own_ping)  # type: ignore[method-assign]
 
     # --- binding -----------------------------------------------------------------------------------
     def bind(self, runtime: SourceRuntime) -> Self:
@@ -100,7 +122,30 @@ class HttpSource:
     async def fetch(self, pid: PlatformId, fields: Set[str] = frozenset()) -> SourceRecord:
         if pid.platform is not self.info.platform:
             raise NotFound(f"{pid} is not a {self.info.platform.value} id", source=self.info.id)
-        return await self._guard(lambda: self._fetch(pid, frozenset(fields)))
+        wanted = frozenset(fields)
+        http = self.http
+        key = (pid, wanted)
+        if not live_only():
+            kept = http.records.get(key, self.now())
+            if kept is not None:  # the answers behind it are still fresh in the cache: no need to parse
+                http.cache_hits += 1
+                return kept
+        with tracking() as served:
+            try:
+                record = await self._guard(lambda: self._fetch(pid, wanted))
+            except ParseError:
+                await served.forget()  # an unreadable answer must not be served again for days
+                raise
+        now = self.now()
+        cache = served.cache_info()
+        keep_until = served.keep_until()
+        if keep_until is not None:
+            oldest = max(served.ages, default=0.0)
+            http.records.put(key, record, stored_at=now.timestamp() - oldest, fresh_until=keep_until)
+        if cache is None:
+            return record
+        stored_at = now - dt.timedelta(seconds=cache.age_seconds)
+        return attrs.evolve(record, cache=cache, fetched_at=stored_at)
 
     async def search(self, title: str, *, limit: int = 10) -> list[SearchCandidate]:
         if not self.info.supports(Capability.SEARCH):
@@ -110,6 +155,7 @@ class HttpSource:
             raise NotFound("an empty title matches nothing", source=self.info.id)
         return await self._guard(lambda: self._search(title, max(1, limit)))
 
+    @_live
     async def ping(self) -> None:
         missing = self.info.missing_credentials(self.runtime.env)
         if missing:

@@ -15,8 +15,9 @@ block the event loop), then plans which sources to ask:
 
 The chosen sources are asked concurrently; every request shares one absolute deadline (``deadline`` seconds
 from the start of the fan-out). Whatever arrived in time is kept; every source that did not contribute gets a
-``SourceOutcome`` with its reason (``core.degradation``). Records do not say whether they came from a cache,
-so every record counts as live.
+``SourceOutcome`` with its reason (``core.degradation``). A record served from a response cache
+(``SourceRecord.cache``) contributes as cached, with its age and staleness: only cached answers make the
+level ``cache_only``, a mix ``partial``.
 """
 
 from __future__ import annotations
@@ -35,15 +36,22 @@ from anime_mcp.core.degradation import (
     Level,
     SourceOutcome,
     contributed,
-    degradation_level,
     outcome_for_error,
     skipped,
     timed_out,
 )
 from anime_mcp.core.errors import SourceError
-from anime_mcp.core.merging import MERGED_FIELDS, Fetched, MergedAnime, merge
+from anime_mcp.core.merging import (
+    MERGED_FIELDS,
+    TEXT_FIELDS,
+    Fetched,
+    MergedAnime,
+    catalogue_filled,
+    merge,
+)
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, PlatformId, Platforms
+from anime_mcp.core.progress import Progress, Stage, level_so_far, stages_of
 from anime_mcp.core.ratings import Missing, RatingTable, rating_table
 from anime_mcp.core.resolution import Resolution
 from anime_mcp.core.services.catalogue import lookup
@@ -54,7 +62,12 @@ T = TypeVar("T")
 RunSync = Callable[..., Awaitable[Any]]
 DEFAULT_DEADLINE = 3.0  # seconds, for all the sources of one request together
 # What ``fields`` may name: the merged fields and each platform's own score.
-ENRICHABLE_FIELDS = frozenset(MERGED_FIELDS) | {"score"}
+# What ``fields`` may name: the merged fields (characters and staff among them), each platform's own score,
+# and every title and synopsis per language.
+ENRICHABLE_FIELDS = frozenset(MERGED_FIELDS) | {"score", "titles", "synopses"}
+# Asked for only by name: they cost sources a larger answer or more requests (MAL's Jikan, AniList).
+ON_REQUEST_FIELDS = frozenset({"characters", "staff"})
+DEFAULT_FIELDS = ENRICHABLE_FIELDS - ON_REQUEST_FIELDS  # what no ``fields`` means
 NO_SOURCE_INSTALLED = "no source for that platform installed"
 log = structlog.get_logger("anime_mcp.enrichment")
 
@@ -64,7 +77,7 @@ class Enrichment:
     """One enriched answer: the entry, what the sources gave, what each source did and the merged views."""
 
     entry: CatalogueEntry
-    fields: frozenset[str]  # the fields wanted (every enrichable field when none were named)
+    fields: frozenset[str]  # the fields wanted (``DEFAULT_FIELDS`` when none were named)
     records: tuple[Fetched, ...]
     outcomes: tuple[SourceOutcome, ...]  # one per source considered, by source id
     level: Level
@@ -77,10 +90,13 @@ class Enrichment:
         return next((o for o in self.outcomes if o.source == source), None)
 
 
+# Hears an enrichment grow: offline, each source as it arrives, final (``enrich``'s ``progress``).
+Listener = Callable[[Progress[Enrichment]], Awaitable[None]]
+
+
 def catalogue_fields(entry: CatalogueEntry) -> frozenset[str]:
     """The merged fields the catalogue entry fills by itself."""
-    alone = merge((), entry)
-    return frozenset(name for name in MERGED_FIELDS if alone.get(name) is not None)
+    return catalogue_filled(entry)
 
 
 def _declared(source: Source) -> frozenset[str]:
@@ -96,7 +112,7 @@ def plan(
     ready: Callable[[Source], bool] | None = None,
 ) -> tuple[dict[str, tuple[Source, PlatformId, frozenset[str]]], list[SourceOutcome]]:
     """Which sources to ask (id -> source, page, fields to ask for) and the outcomes of those skipped."""
-    wanted = frozenset(fields) or ENRICHABLE_FIELDS
+    wanted = frozenset(fields) or DEFAULT_FIELDS
     lacking = wanted - catalogue_fields(entry)
     pages = entry.ids()
     asked: dict[str, tuple[Source, PlatformId, frozenset[str]]] = {}
@@ -124,7 +140,7 @@ def plan(
 
 
 async def enrich(
-    reference: str,
+    reference: str | Resolution,
     catalogue: Catalogue,
     sources: Mapping[str, Source],
     *,
@@ -135,41 +151,82 @@ async def enrich(
     ready: Callable[[Source], bool] | None = None,
     run_sync: RunSync | None = None,
     enhance: bool = True,
+    progress: Listener | None = None,
 ) -> Enrichment:
     """The catalogue entry of ``reference`` enriched by the sources (see the module's rules).
 
     ``only``: the source ids to consider (``None``: all). ``enhance=False`` asks no source: the catalogue's
     answer alone, at level ``full`` (nothing was wanted from the sources). Raises what ``lookup`` raises for
-    a reference the catalogue does not know.
+    a reference the catalogue does not know. A ``Resolution`` (the caller looked the reference up already,
+    e.g. from its memory of earlier lookups) is used as it is.
+
+    ``progress`` hears the answer grow (``core.progress``): the catalogue's answer before any source is
+    asked, each source's outcome as it arrives (one at a time, in the order they arrive), then this answer.
     """
     if deadline <= 0 or not math.isfinite(deadline):
         raise ValueError(f"the deadline must be a positive number of seconds, not {deadline}")
-    resolution: Resolution = (
-        await run_sync(lookup, catalogue, reference, platforms)
-        if run_sync is not None
-        else lookup(catalogue, reference, platforms)
-    )
+    if isinstance(reference, Resolution):
+        resolution = reference
+    elif run_sync is not None:
+        resolution = await run_sync(lookup, catalogue, reference, platforms)
+    else:
+        resolution = lookup(catalogue, reference, platforms)
     entry = resolution.entry
-    wanted = frozenset(fields) or ENRICHABLE_FIELDS
+    wanted = frozenset(fields) or DEFAULT_FIELDS
     records: dict[str, Fetched] = {}
     outcomes: dict[str, SourceOutcome] = {}
+    asked: Mapping[str, tuple[Source, PlatformId, frozenset[str]]] = {}
     if enhance:
         asked, left = plan(entry, sources, fields, only=only, ready=ready)
         outcomes.update((o.source, o) for o in left)
+
+    def answer_now() -> Callable[[], Enrichment]:
+        """The answer from what has arrived until now, computed when called; its level counts the sources
+        still awaited."""
+        ordered = tuple(outcomes[s] for s in sorted(outcomes))
+        kept = tuple(records[s] for s in sorted(records))
+        pending = _pending(asked, outcomes)
+
+        def compute() -> Enrichment:
+            return Enrichment(
+                entry=entry,
+                fields=wanted,
+                records=kept,
+                outcomes=ordered,
+                level=level_so_far(ordered, pending),
+                merged=merge(kept, entry, texts=not wanted.isdisjoint(TEXT_FIELDS)),
+                ratings=rating_table(kept, entry, missing=_missing(entry, sources, ordered, only)),
+                deadline=deadline,
+                alternatives=resolution.alternatives,
+            )
+
+        return compute
+
+    if progress is None:
         await _fan_out(asked, deadline, records, outcomes)
-    ordered = tuple(outcomes[s] for s in sorted(outcomes))
-    kept = tuple(records[s] for s in sorted(records))
-    return Enrichment(
-        entry=entry,
-        fields=wanted,
-        records=kept,
-        outcomes=ordered,
-        level=degradation_level(ordered),
-        merged=merge(kept, entry),
-        ratings=rating_table(kept, entry, missing=_missing(entry, sources, ordered, only)),
-        deadline=deadline,
-        alternatives=resolution.alternatives,
-    )
+        return answer_now()()
+    total = stages_of(len(asked))
+    offline = Progress(Stage.OFFLINE, 1, total, pending=_pending(asked, outcomes), compute=answer_now())
+    await progress(offline)
+    lock = anyio.Lock()  # first come, first served: the stages reach the listener in the order they happened
+    told = 1  # the stages so far: offline
+
+    async def arrived(source_id: str) -> None:
+        nonlocal told
+        told += 1  # the stage is taken the moment the source's outcome is in, before anything can wait
+        pending = _pending(asked, outcomes)
+        stage = Progress(Stage.SOURCE, told, total, outcomes[source_id], pending, compute=answer_now())
+        async with lock:
+            await progress(stage)
+
+    await _fan_out(asked, deadline, records, outcomes, arrived)
+    final = answer_now()()
+    await progress(Progress(Stage.FINAL, total, total, compute=lambda: final))
+    return final
+
+
+def _pending(asked: Collection[str], outcomes: Mapping[str, SourceOutcome]) -> tuple[str, ...]:
+    return tuple(sorted(s for s in asked if s not in outcomes))
 
 
 async def _fan_out(
@@ -177,6 +234,7 @@ async def _fan_out(
     deadline: float,
     records: dict[str, Fetched],
     outcomes: dict[str, SourceOutcome],
+    arrived: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
     if not asked:
         return
@@ -195,14 +253,25 @@ async def _fan_out(
                     source_id, "failed", f"failed ({type(error).__name__})", detail=str(error) or None
                 )
                 return
-            records[source_id] = Fetched(record)
-            outcomes[source_id] = contributed(source_id)
+            cache = record.cache
+            records[source_id] = Fetched(record, from_cache=cache is not None)
+            outcomes[source_id] = contributed(
+                source_id,
+                from_cache=cache is not None,
+                age_seconds=cache.age_seconds if cache else None,
+                stale=cache.stale if cache else False,
+            )
         if scope.cancelled_caught and source_id not in outcomes:
             outcomes[source_id] = timed_out(source_id, deadline)
 
+    async def ask_and_tell(source_id: str, source: Source, pid: PlatformId, wanted: frozenset[str]) -> None:
+        await ask(source_id, source, pid, wanted)
+        if arrived is not None:  # outside the deadline's scope: telling is not asking
+            await arrived(source_id)
+
     async with anyio.create_task_group() as group:
         for source_id, (source, pid, wanted) in asked.items():
-            group.start_soon(ask, source_id, source, pid, wanted)
+            group.start_soon(ask_and_tell, source_id, source, pid, wanted)
 
 
 def _missing(

@@ -29,6 +29,7 @@ from anime_mcp.entrypoints.source_presenters import (
     describe_source,
     error_to_dict,
     parsed_to_json,
+    state_line,
 )
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.plugin_host import PluginHost
@@ -60,7 +61,9 @@ def _fail(error: SourceError, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
-    """List the live sources: kind, capabilities, rate limits, credentials set or missing, breaker state."""
+    """List the live sources: kind, capabilities, rate limits, credentials set or missing, and their state in
+    this process (breaker and its retry time, rate limit, last outcome and failure, requests, cache hits; a
+    running server's is in its /health)."""
     if ctx.invoked_subcommand is not None:
         return
     app = get_app(ctx)
@@ -73,7 +76,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
         return
     table = Table(title=f"{len(listing)} source(s)", title_justify="left")
-    for column in ("id", "kind", "capabilities", "rate limits", "credentials", "breaker"):
+    for column in ("id", "kind", "capabilities", "rate limits", "credentials", "state"):
         table.add_column(column, overflow="fold")
     for item in listing:
         credentials = Text("; ").join(
@@ -85,7 +88,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             ", ".join(item["capabilities"]) or "-",
             ", ".join(item["rate_limits"]),
             credentials,
-            item["breaker"],
+            state_line(item),
         )
     out.print(table)
 

@@ -5,7 +5,10 @@ Starlette app).
 The low-level server is used rather than ``MCPServer``: our schemas are JSON Schema written once in the
 tool catalogue (and shared with REST and OpenAPI), not derived from Python signatures. Every tool call
 answers structured content matching the tool's output schema plus a compact text rendering; every
-failure is an MCP tool error (``is_error``) with an actionable message, never a crashed server.
+failure is an MCP tool error (``is_error``) with an actionable message, never a crashed server. A call
+that carries ``_meta.progressToken`` (or, in process, a progress callback) hears the answer grow through
+``notifications/progress``: the offline answer, each source as it answers, the final answer
+(``ToolCatalogue.call``'s stages); the result is the final answer, as without the token.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from mcp.shared.exceptions import MCPError
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools import info as info_tools
-from anime_mcp.entrypoints.tools.base import Tool, new_correlation_id
+from anime_mcp.entrypoints.tools.base import Report, Tool, ToolProgress, new_correlation_id
 from anime_mcp.entrypoints.tools.errors import classify
 
 log = structlog.get_logger("anime_mcp.mcp")
@@ -91,6 +94,22 @@ def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
     return sent if isinstance(sent, str) and 0 < len(sent) <= 128 else new_correlation_id()
 
 
+def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> Report:
+    """Each stage of the answer as a progress notification: the step of the total, a message naming the
+    stage or the source. The SDK sends them only when the client asked (a ``progressToken``; in process, a
+    progress callback, which puts no token in ``_meta``), and the stages' outputs are never rendered here,
+    so a call nobody follows pays almost nothing. A notification that cannot be sent (the client went away)
+    loses nothing but itself: the answer is the tool result."""
+
+    async def report(stage: ToolProgress) -> None:
+        try:
+            await ctx.session.report_progress(stage.step, stage.total, stage.message)
+        except Exception:  # progress is a courtesy: the call goes on
+            log.warning("mcp.progress_not_sent", stage=stage.stage.value, exc_info=True)
+
+    return report
+
+
 class WarmUp:
     """Loads the model and opens the index in a background thread, once, started after the first
     ``tools/list`` has been answered (or after ``FALLBACK_SECONDS``): importing onnxruntime and the index
@@ -141,7 +160,12 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
         correlation_id = _correlation_id(ctx)
         try:
             result = await tools.call(
-                runtime, params.name, params.arguments, correlation_id=correlation_id, face="mcp"
+                runtime,
+                params.name,
+                params.arguments,
+                correlation_id=correlation_id,
+                face="mcp",
+                progress=_progress_reporter(ctx),
             )
         except Exception as exc:  # noqa: BLE001 - every failure is a tool error, never a crashed server
             error = classify(exc)  # the catalogue has logged it, with the stack trace when it was a bug

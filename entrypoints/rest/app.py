@@ -27,6 +27,7 @@ from anime_mcp.entrypoints.rest.openapi import docs_page, openapi_document
 from anime_mcp.entrypoints.rest.query import answer, answer_batch
 from anime_mcp.entrypoints.rest.responses import JSON, correlation_id, endpoint, error_response, read_json
 from anime_mcp.entrypoints.rest.state import State
+from anime_mcp.entrypoints.rest.stream import EventStream, wants_events
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools import info as info_tools
@@ -36,7 +37,10 @@ from anime_mcp.entrypoints.tools.errors import ErrorInfo
 @endpoint
 async def query(request: Request) -> Response:
     state = State.of(request)
-    return JSON(await answer(state.runtime, state.tools, await read_json(request), correlation_id(request)))
+    body, cid = await read_json(request), correlation_id(request)
+    if wants_events(request):
+        return EventStream(request, lambda report: answer(state.runtime, state.tools, body, cid, report))
+    return JSON(await answer(state.runtime, state.tools, body, cid))
 
 
 @endpoint
@@ -71,6 +75,18 @@ async def call_tool(request: Request) -> Response:
     name = request.path_params["name"]
     state.tools.get(name)  # 404 before reading the body
     arguments = await read_json(request)
+    if wants_events(request):
+        return EventStream(
+            request,
+            lambda report: state.tools.call(
+                state.runtime,
+                name,
+                arguments,
+                correlation_id=correlation_id(request),
+                face="rest",
+                progress=report,
+            ),
+        )
     result = await state.tools.call(
         state.runtime, name, arguments, correlation_id=correlation_id(request), face="rest"
     )

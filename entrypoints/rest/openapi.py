@@ -29,6 +29,27 @@ ERROR = {
     },
 }
 ANY_OBJECT = {"type": "object"}
+STREAM_DESCRIPTION = (
+    "OK. With `Accept: text/event-stream` the answer streams as server-sent events, each with an `id` (its "
+    "step) and one line of JSON `data`: `offline` at once (the catalogue's answer: "
+    "`{step, total, pending, answer}`, `answer` shaped as the final answer so far), one `source` event per "
+    "source asked as it answers (`{step, total, source, pending, answer}`, `source` its outcome: status, "
+    "reason, ...), then `final`, whose data is exactly the JSON answer sent without the header. Refused "
+    "input and other early failures are ordinary JSON errors; a failure after the stream started is an "
+    "`error` event with the error body, and the stream ends. Answers that ask no source stream `offline` "
+    "and `final` (/api/query) or `final` alone (a tool that does not enrich)."
+)
+EVENT_STREAM = {
+    "text/event-stream": {
+        "schema": {
+            "type": "string",
+            "description": "Server-sent events: offline, source..., final (or error).",
+        },
+        "example": 'id: 1\nevent: offline\ndata: {"step":1,"total":3,"pending":["kitsu"],"answer":{}}\n\n'
+        'id: 2\nevent: source\ndata: {"step":2,"total":3,"source":{"source":"kitsu","status":"contributed"},'
+        '"pending":[],"answer":{}}\n\nid: 3\nevent: final\ndata: {}\n\n',
+    }
+}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +85,7 @@ def _operation(
     admin: bool = False,
     operation_id: str,
     status: str = "200",
+    streams: bool = False,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
@@ -72,6 +94,10 @@ def _operation(
         "operationId": operation_id,
         "responses": {status: {"description": "OK", **_json(response)}, **_errors(*errors)},
     }
+    if streams:  # Accept: text/event-stream
+        ok = operation["responses"][status]
+        ok["description"] = STREAM_DESCRIPTION
+        ok["content"] = {**ok["content"], **EVENT_STREAM}
     if body is not None:
         operation["requestBody"] = {"required": True, **_json(body)}
     if admin:
@@ -91,6 +117,7 @@ def openapi_document(tools: ToolCatalogue) -> dict[str, Any]:
                 errors=(404, 413, 422, 503),
                 tag="query",
                 operation_id="query",
+                streams=True,
             )
         },
         "/api/batch": {
@@ -213,6 +240,7 @@ def openapi_document(tools: ToolCatalogue) -> dict[str, Any]:
                 errors=(404, 413, 422, 429, 502, 503),
                 tag="tools",
                 operation_id=tool.name,
+                streams=True,
             )
         }
     return {
@@ -275,6 +303,8 @@ code{{background:#f4f4f4;padding:0 .2rem}}section{{margin-bottom:1.5rem}}</style
 <body><h1>anime-mcp {e(document["info"]["version"])}</h1><p>{e(document["info"]["description"])}</p>
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a>. MCP clients: <code>/mcp</code> (streamable
 HTTP). Every response carries <code>X-Correlation-ID</code> (send your own to follow a request through the
-logs). Errors are <code>{{"error": {{"code", "message", "field"}}}}</code>; * marks required fields.</p>
+logs). Errors are <code>{{"error": {{"code", "message", "field"}}}}</code>; * marks required fields.
+Send <code>Accept: text/event-stream</code> to <code>/api/query</code> or a tool to watch the answer grow:
+server-sent events <code>offline</code>, one <code>source</code> per source asked, <code>final</code>.</p>
 <pre>{e(example)}</pre>
 {"".join(sections)}</body></html>"""

@@ -11,10 +11,12 @@ import time
 from typing import Any
 
 import anyio
+from attrs import evolve
 
+from anime_mcp.core.progress import Stage
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
-from anime_mcp.entrypoints.tools.base import ToolInputError, check_schema
+from anime_mcp.entrypoints.tools.base import Report, ToolInputError, ToolProgress, check_schema
 from anime_mcp.entrypoints.tools.errors import classify
 from anime_mcp.entrypoints.tools.schemas import ANIME_REF, DETAIL, FILTERS, LIMIT, MODE, RESULT, object_schema
 
@@ -160,11 +162,67 @@ def plan(body: Any) -> tuple[str, dict[str, Any], str]:
     )
 
 
-async def answer(runtime: Runtime, tools: ToolCatalogue, body: Any, correlation_id: str) -> dict[str, Any]:
+async def answer(
+    runtime: Runtime,
+    tools: ToolCatalogue,
+    body: Any,
+    correlation_id: str,
+    progress: Report | None = None,
+) -> dict[str, Any]:
+    """The answer to a query body; ``progress`` (when given) hears it grow, each stage in this answer's
+    shape: the tool's stages before its final one (an answer that enriches), else the offline answer, then
+    the final answer."""
     started = time.perf_counter()
     tool, arguments, interpretation = plan(body)
-    result = await tools.call(runtime, tool, arguments, correlation_id=correlation_id, face="rest")
-    output = result.output
+
+    def shape(output: dict[str, Any]) -> dict[str, Any]:
+        return _shape(
+            runtime,
+            output,
+            body=body,
+            tool=tool,
+            arguments=arguments,
+            interpretation=interpretation,
+            correlation_id=correlation_id,
+            started=started,
+        )
+
+    told: list[ToolProgress] = []
+
+    async def tell(stage: ToolProgress) -> None:
+        if progress is not None and stage.stage is not Stage.FINAL:  # the final is told below, in full
+            told.append(stage)
+            await progress(evolve(stage, compute=lambda: shape(stage.output)))
+
+    result = await tools.call(
+        runtime,
+        tool,
+        arguments,
+        correlation_id=correlation_id,
+        face="rest",
+        progress=tell if progress is not None else None,
+    )
+    answered = shape(result.output)
+    if progress is not None:
+        if not told:  # nothing to wait for: the offline answer is the whole answer
+            await progress(ToolProgress(Stage.OFFLINE, 1, 2, compute=lambda: answered))
+        total = told[-1].total if told else 2
+        await progress(ToolProgress(Stage.FINAL, total, total, compute=lambda: answered))
+    return answered
+
+
+def _shape(
+    runtime: Runtime,
+    output: dict[str, Any],
+    *,
+    body: Any,
+    tool: str,
+    arguments: dict[str, Any],
+    interpretation: str,
+    correlation_id: str,
+    started: float,
+) -> dict[str, Any]:
+    """A tool's output, whole or so far, as the query's answer: results, metadata, sources, warnings."""
     warnings: list[str] = []
     metadata: dict[str, Any] = {
         "tool": tool,

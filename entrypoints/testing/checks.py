@@ -4,6 +4,7 @@ message that says what the source did wrong; the pytest suite (``suite.py``) run
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import re
 import socket
@@ -13,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 from attrs import define, field, fields
 
 from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
 from anime_mcp.adapters.http.replay import CallError, perform_call
+from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.core.errors import (
     AuthRequired,
     Blocked,
@@ -30,6 +33,7 @@ from anime_mcp.core.errors import (
 from anime_mcp.core.platforms import ID_PATTERNS, PlatformId
 from anime_mcp.core.schedule import AiringSlot
 from anime_mcp.core.sources import Page, SearchCandidate, SourceRecord
+from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.source import (
     KNOWN_FIELDS,
     RECORD_FIELDS,
@@ -79,12 +83,16 @@ class KitConfig:
         clock: VirtualClock | None = None,
         env: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        cache: Cache | None = None,
     ) -> tuple[Source, HttpRuntime]:
+        """The source bound to ``transport``. No response cache unless ``cache`` is given: every other
+        check (errors, timeouts, bursts, cancellation) is about what goes over the wire."""
         runtime = HttpRuntime(
             client=make_async_client(transport),
             clock=clock or VirtualClock(),
             env=dict(self.env if env is None else env),
             overrides={self.source.info.id: overrides} if overrides else None,
+            cache=cache,
         )
         return self.source.bind(runtime), runtime
 
@@ -550,6 +558,53 @@ async def check_ping(config: KitConfig) -> None:
         raise CheckFailed(f"ping() made unrecorded requests\n{_unmatched(transport)}")
 
 
+CACHED_AGE = 60.0  # seconds between the two calls of the cache check (virtual)
+
+
+async def check_cache(config: KitConfig) -> None:
+    """Given a response cache, a repeated call is answered from it: no request goes out again, and a
+    fetched record says so (``SourceRecord.cache`` with its age, ``fetched_at`` when it was stored). The
+    repeat runs in a second runtime sharing the cache, as another process would: the answers themselves
+    must be reusable, not only the record this runtime keeps parsed; a third call in the first runtime
+    (its kept record) must say the same."""
+    call = config.sample_call()
+    clock = VirtualClock()
+    transport = ReplayTransport(config.recordings, config.root)
+    cache = MemoryCache(clock)
+    source, runtime = config.runtime(transport, clock=clock, cache=cache)
+    first = await perform(source, call)
+    client = runtime.existing(source.info.id)
+    if client is not None and not client.policy.cacheable:
+        return  # the source says its answers must always be live
+    sent = len(transport.requests)
+    clock.advance(CACHED_AGE)
+    other, _ = config.runtime(transport, clock=clock, cache=cache)
+    second = await perform(other, call)
+    kept = await perform(source, call)
+    again = transport.requests[sent:]
+    if again:
+        raise CheckFailed(
+            f"{call} repeated went upstream again ({', '.join(str(r.url) for r in again)}): make requests "
+            "the cache can recognise (no timestamps or random values), or set HttpPolicy(cacheable=False)"
+        )
+    if not isinstance(first, SourceRecord) or not isinstance(second, SourceRecord):
+        return  # fetch_many: its records do not say how they were served
+    if first.cache is not None:
+        raise CheckFailed(f"{call}: the first, live record says it came from the cache: {first.cache}")
+    if second.cache is None or second.cache.age_seconds != CACHED_AGE or second.cache.stale:
+        raise CheckFailed(
+            f"{call}: the repeat came from the cache but the record says {second.cache!r}, not "
+            f"CacheInfo(age_seconds={CACHED_AGE:g}, stale=False): did fetch() bypass HttpSource.fetch?"
+        )
+    stored_at = clock.now() - dt.timedelta(seconds=CACHED_AGE)
+    if second.fetched_at != stored_at:
+        raise CheckFailed(f"{call}: a cached record's fetched_at must be when it was stored ({stored_at})")
+    if attrs.evolve(second, cache=None, fetched_at=first.fetched_at) != first:
+        raise CheckFailed(f"{call}: the record from the cache differs from the live one")
+    if kept != second:
+        raise CheckFailed(f"{call}: the record kept parsed differs from the one the cache gives: {kept!r}")
+
+
 async def check_credentials(config: KitConfig) -> None:
     required = [c.env for c in config.source.info.credentials if c.required]
     if not required:
@@ -578,4 +633,5 @@ CHECKS: dict[str, Callable[[KitConfig], Awaitable[None]]] = {
     "cancellation": check_cancellation,
     "ping": check_ping,
     "credentials": check_credentials,
+    "cache": check_cache,
 }

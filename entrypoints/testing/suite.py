@@ -77,6 +77,9 @@ class SourceConformance:
     def test_credentials(self) -> None:
         self._run("credentials")
 
+    def test_cache(self) -> None:
+        self._run("cache")
+
 
 def source_suite(
     source: Source,

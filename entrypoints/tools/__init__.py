@@ -6,6 +6,7 @@ from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.base import Tool, ToolCatalogue, ToolInputError, ToolResult, UnknownTool
 from anime_mcp.entrypoints.tools.catalogue_tools import CATALOGUE_TOOLS
 from anime_mcp.entrypoints.tools.enrichment_tools import enrichment_tools
+from anime_mcp.entrypoints.tools.search_tools import search_tool
 from anime_mcp.entrypoints.tools.source_tools import source_tool
 
 __all__ = ["Tool", "ToolCatalogue", "ToolInputError", "ToolResult", "UnknownTool", "build_tools"]
@@ -15,4 +16,6 @@ def build_tools(runtime: Runtime) -> ToolCatalogue:
     """The tools that work in this installation: the live tools only when source plugins are installed."""
     sources = runtime.app.plugins.sources()
     live = [source_tool(sources), *enrichment_tools(sources)] if sources else []
-    return ToolCatalogue([*CATALOGUE_TOOLS, *live])
+    search = search_tool(sources)  # with sources: enhance, fields, source
+    offline = [search if tool.name == search.name else tool for tool in CATALOGUE_TOOLS]
+    return ToolCatalogue([*offline, *live])

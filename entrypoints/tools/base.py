@@ -6,6 +6,11 @@ schemas, a handler calling the services, a compact text rendering), exposed as a
 schema (filling defaults; text must be valid Unicode; messages quote values capped by ``echo``), binds a
 correlation id into the structlog context, opens the ``tool`` span,
 runs the handler, counts the call and returns the structured output with its text rendering.
+
+A face that shows answers as they grow (server-sent events, MCP progress notifications) passes ``progress``:
+it hears each stage of the answer as a ``ToolProgress`` holding the output so far, in the output schema's
+shape. A tool with a staged handler (the enrichment tools) tells the offline answer and each source's; every
+tool's last stage is ``final``, the output itself.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from functools import cached_property
 from typing import Any, cast
 
 import structlog
-from attrs import frozen
+from attrs import field, frozen
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.progress import Stage
 from anime_mcp.entrypoints.observability import span
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.echo import cap_message, echo
@@ -46,6 +53,37 @@ class UnknownTool(AnimeMcpError, LookupError):
 
 
 @frozen
+class ToolProgress:
+    """One stage of a tool's answer, for a face that shows it growing (``core.progress`` for the stages)."""
+
+    stage: Stage
+    step: int  # from 1
+    total: int  # the stages of this answer: offline + one per source asked + final
+    source: dict[str, Any] | None = None  # at a source stage: that source's outcome, as the output has it
+    pending: tuple[str, ...] = ()  # the sources asked that have not answered yet
+    # The output so far, shaped as the tool's output (at final: the output), made when first read: a face
+    # that shows only the stages (MCP progress) never pays for rendering them.
+    compute: Callable[[], dict[str, Any]] = field(kw_only=True, repr=False, eq=False)
+
+    @cached_property
+    def output(self) -> dict[str, Any]:
+        return self.compute()
+
+    @property
+    def message(self) -> str:
+        """One line for people: "offline answer", "kitsu: contributed", "anidb: failed (timed out ...)"."""
+        if self.source is None:
+            return f"{self.stage.value} answer"
+        reason = self.source.get("reason")
+        status = str(self.source.get("status"))
+        return f"{self.source.get('source')}: {status}" + (f" ({reason})" if reason else "")
+
+
+Report = Callable[[ToolProgress], Awaitable[None]]
+StagedHandler = Callable[[Runtime, dict[str, Any], Report], Awaitable[dict[str, Any]]]
+
+
+@frozen
 class Tool:
     name: str
     title: str
@@ -55,6 +93,9 @@ class Tool:
     handler: Handler
     render: Renderer
     open_world: bool = False  # True: may reach live platforms on the internet
+    # Reports the answer's stages as it grows (offline, per source); used instead of ``handler`` when a face
+    # listens. Tools without one report only their final stage.
+    staged: StagedHandler | None = None
 
     def validate(self, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
         """The arguments with defaults filled in, or ``ToolInputError`` naming the first bad field."""
@@ -168,8 +209,11 @@ class ToolCatalogue:
         *,
         correlation_id: str | None = None,
         face: str = "",
+        progress: Report | None = None,
     ) -> ToolResult:
+        """Validate, run and render one call; ``progress`` (when given) hears each stage, ``final`` last."""
         tool = self.get(name)
+        told: list[ToolProgress] = []
         correlation_id = correlation_id or new_correlation_id()
         started = time.perf_counter()
         failed = True
@@ -180,7 +224,10 @@ class ToolCatalogue:
             try:
                 values = tool.validate(arguments)
                 log.info("tool.call", face=face, arguments=values)
-                output = await tool.handler(runtime, values)
+                if progress is not None and tool.staged is not None:
+                    output = await tool.staged(runtime, values, _telling(progress, told))
+                else:
+                    output = await tool.handler(runtime, values)
                 text = tool.render(output)
                 failed = False
             except AnimeMcpError as exc:
@@ -193,7 +240,21 @@ class ToolCatalogue:
                 seconds = time.perf_counter() - started
                 runtime.metrics.record(name, seconds, failed=failed)
             log.info("tool.done", ms=round(seconds * 1000, 2))
+        if progress is not None:
+            total = told[-1].total if told else 1
+            await progress(ToolProgress(Stage.FINAL, total, total, compute=lambda: output))
         return ToolResult(name, output, text, correlation_id, seconds)
+
+
+def _telling(progress: Report, told: list[ToolProgress]) -> Report:
+    """``progress`` for the stages before the final one, which ``call`` tells itself, remembering them."""
+
+    async def tell(stage: ToolProgress) -> None:
+        if stage.stage is not Stage.FINAL:
+            told.append(stage)
+            await progress(stage)
+
+    return tell
 
 
 def new_correlation_id() -> str:

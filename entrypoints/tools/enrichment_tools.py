@@ -6,17 +6,27 @@ source). Offered only when source plugins are installed."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Collection, Set
+from collections.abc import Callable, Collection, Set
 from typing import Any
 
 from anime_mcp.core.degradation import SourceOutcome
-from anime_mcp.core.merging import MERGED_FIELDS, MergedField, Provenance
+from anime_mcp.core.merging import MERGED_FIELDS, TEXT_FIELDS, MergedField, Provenance
+from anime_mcp.core.progress import Progress, Stage
 from anime_mcp.core.ratings import PlatformRating, RatingTable
-from anime_mcp.core.services.enrichment import ENRICHABLE_FIELDS, Enrichment, enrich
+from anime_mcp.core.services.enrichment import ENRICHABLE_FIELDS, Enrichment, Listener, enrich
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.source_presenters import jsonable
-from anime_mcp.entrypoints.tools.base import Tool
+from anime_mcp.entrypoints.tools.base import Report, Tool, ToolProgress
 from anime_mcp.entrypoints.tools.catalogue_tools import reference_field
+from anime_mcp.entrypoints.tools.merged_texts import (
+    ALTERNATIVE_CREDITS_SHOWN,
+    CREDIT_FIELDS,
+    TEXTS_BY_LANGUAGE,
+    credits_to_list,
+    shown_credits,
+    shown_texts,
+    texts_to_dict,
+)
 from anime_mcp.entrypoints.tools.schemas import (
     ANIME_REF,
     DEGRADATION,
@@ -40,6 +50,7 @@ async def run_enrichment(
     fields: Set[str] = frozenset(),
     only: Collection[str] | None = None,
     enhance: bool = True,
+    progress: Listener | None = None,
 ) -> Enrichment:
     """``core.services.enrichment.enrich`` with this runtime's catalogue, sources and credentials."""
     sources = runtime.sources()
@@ -49,11 +60,11 @@ async def run_enrichment(
     def ready(source: Source) -> bool:  # as `anime-mcp sources` decides "ready"
         return not source.info.missing_credentials(env)
 
-    store = (await runtime.run_sync(runtime.snapshot)).store
     with reference_field("anime_id"):
-        return await enrich(
-            reference,
-            store,
+        resolution = await runtime.resolve(reference)
+        result = await enrich(
+            resolution,
+            (runtime.recent_snapshot() or await runtime.run_sync(runtime.snapshot)).store,
             sources,
             fields=fields,
             only=only,
@@ -62,7 +73,36 @@ async def run_enrichment(
             ready=ready,
             run_sync=runtime.run_sync,
             enhance=enhance,
+            progress=progress,
         )
+    runtime.note_outcomes(result.outcomes)  # each source's last outcome, for health
+    return result
+
+
+def telling(report: Report, shape: Callable[[Enrichment], dict[str, Any]]) -> Listener:
+    """The enrichment's stages before the final one as the tool's: the answer so far in the tool's output
+    shape (``shape``, the same rendering as the final output). ``ToolCatalogue.call`` tells the final."""
+
+    async def tell(progress: Progress[Enrichment]) -> None:
+        if progress.stage is Stage.FINAL:
+            return
+        source = outcome_to_dict(progress.source) if progress.source is not None else None
+        await report(
+            ToolProgress(
+                progress.stage,
+                progress.step,
+                progress.total,
+                source,
+                progress.pending,
+                compute=lambda: shape(progress.answer),
+            )
+        )
+
+    return tell
+
+
+async def no_report(stage: ToolProgress) -> None:
+    """Nobody listens: the face wants only the final answer."""
 
 
 # --- JSON renderings -------------------------------------------------------------------------------------
@@ -72,6 +112,8 @@ def provenance_to_dict(provenance: Provenance) -> dict[str, Any]:
         "url": provenance.url,
         "fetched_at": provenance.fetched_at.isoformat() if provenance.fetched_at else None,
         "from_cache": provenance.from_cache,
+        "age_seconds": provenance.age_seconds,
+        "stale": provenance.stale,
     }
 
 
@@ -82,6 +124,9 @@ def outcome_to_dict(outcome: SourceOutcome) -> dict[str, Any]:
         "reason": outcome.reason,
         "retry_after": outcome.retry_after,
         "from_cache": outcome.from_cache,
+        "age_seconds": outcome.age_seconds,
+        "stale": outcome.stale,
+        "note": outcome.note,
     }
 
 
@@ -93,7 +138,21 @@ def degradation_to_dict(result: Enrichment) -> dict[str, Any]:
     }
 
 
-def merged_field_to_dict(merged: MergedField[Any]) -> dict[str, Any]:
+def merged_field_to_dict(merged: MergedField[Any], name: str = "") -> dict[str, Any]:
+    if name in CREDIT_FIELDS:  # long lists: capped, with their full count
+        return {
+            "value": credits_to_list(merged.value),
+            "count": len(merged.value),
+            "provenance": provenance_to_dict(merged.provenance),
+            "alternatives": [
+                {
+                    "value": credits_to_list(alt.value, ALTERNATIVE_CREDITS_SHOWN),
+                    "count": len(alt.value),
+                    "provenance": provenance_to_dict(alt.provenance),
+                }
+                for alt in merged.alternatives
+            ],
+        }
     return {
         "value": jsonable(merged.value),
         "provenance": provenance_to_dict(merged.provenance),
@@ -141,14 +200,22 @@ def table_to_dict(table: RatingTable) -> dict[str, Any]:
 
 
 # --- get_anime_details -----------------------------------------------------------------------------------
-async def get_anime_details(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+async def get_anime_details(
+    runtime: Runtime, args: dict[str, Any], report: Report = no_report
+) -> dict[str, Any]:
     result = await run_enrichment(
         runtime,
         args["anime_id"],
         fields=frozenset(args.get("fields") or ()),
         only=args.get("sources") or None,
         enhance=args["enhance"],
+        progress=telling(report, details_output) if report is not no_report else None,
     )
+    return details_output(result)
+
+
+def details_output(result: Enrichment) -> dict[str, Any]:
+    """get_anime_details' output for an answer, whole or so far."""
     wanted = result.fields
     fields: dict[str, Any] = {}
     missing: list[str] = []
@@ -159,23 +226,29 @@ async def get_anime_details(runtime: Runtime, args: dict[str, Any]) -> dict[str,
         if merged is None:
             missing.append(name)
         else:
-            fields[name] = merged_field_to_dict(merged)
+            fields[name] = merged_field_to_dict(merged, name)
     ratings = table_to_dict(result.ratings) if "score" in wanted else None
     if ratings is not None and not ratings["ratings"] and ratings["catalogue"] is None:
         missing.append("score")
+    texts = {"titles": result.merged.titles, "synopses": result.merged.synopses}
+    missing += [name for name in TEXT_FIELDS if name in wanted and not texts[name]]
     return {
         "anime_id": result.entry.anime_id,
         "title": result.entry.title,
         "fields": fields,
+        **{name: texts_to_dict(texts[name]) if name in wanted else None for name in TEXT_FIELDS},
         "missing": sorted(missing),
         "ratings": ratings,
         "degradation": degradation_to_dict(result),
     }
 
 
-def _shown(name: str, value: Any) -> str:
+def _shown(name: str, value: Any, count: int | None = None) -> str:
     if name == "synopsis" and isinstance(value, str):
-        return textwrap.shorten(value, SYNOPSIS_CHARS, placeholder=" ...")
+        # Cut first: textwrap wraps the whole text before shortening it (a long synopsis: ~0.3 ms).
+        return textwrap.shorten(value[: SYNOPSIS_CHARS * 4], SYNOPSIS_CHARS, placeholder=" ...")
+    if name in CREDIT_FIELDS and isinstance(value, list):
+        return shown_credits(value, count if count is not None else len(value))
     if name == "streaming" and isinstance(value, list):
         return ", ".join(f"{link.get('service')} ({link.get('url')})" for link in value[:8])
     if isinstance(value, list):
@@ -186,7 +259,11 @@ def _shown(name: str, value: Any) -> str:
 
 def _level_line(degradation: dict[str, Any]) -> str:
     outcomes = degradation["outcomes"]
-    answered = [o["source"] for o in outcomes if o["status"] == "contributed"]
+    answered = [
+        f"{o['source']} ({o['note']})" if o.get("note") else o["source"]
+        for o in outcomes
+        if o["status"] == "contributed"
+    ]
     lost = [f"{o['source']} ({o['reason']})" for o in outcomes if o["status"] == "failed"]
     skipped = [f"{o['source']} ({o['reason']})" for o in outcomes if o["status"] == "skipped"]
     parts = [f"answer: {degradation['level']}", f"answered: {', '.join(answered) or 'none'}"]
@@ -202,7 +279,11 @@ def render_details(output: dict[str, Any]) -> str:
     for name, merged in output["fields"].items():
         differing = [a for a in merged["alternatives"] if a["value"] != merged["value"]]
         note = f" (also: {', '.join(a['provenance']['source'] for a in differing)})" if differing else ""
-        lines.append(f"{name}: {_shown(name, merged['value'])} [{merged['provenance']['source']}]{note}")
+        shown = _shown(name, merged["value"], merged.get("count"))
+        lines.append(f"{name}: {shown} [{merged['provenance']['source']}]{note}")
+    for name, width in (("titles", 120), ("synopses", SYNOPSIS_CHARS)):
+        if output.get(name):
+            lines += shown_texts(name, output[name], width)
     ratings = output["ratings"]
     if ratings is not None:
         rows = [*ratings["ratings"], *([ratings["catalogue"]] if ratings["catalogue"] else [])]
@@ -239,7 +320,9 @@ def details_tool(sources: list[Source]) -> Tool:
                     "type": "array",
                     "items": {"type": "string", "enum": DETAIL_FIELDS},
                     "uniqueItems": True,
-                    "description": "The fields you need; empty or absent: all of them. 'score' gives every "
+                    "description": "The fields you need; empty or absent: all but characters and staff "
+                    "(name those to get them). 'titles' and 'synopses' give every title and synopsis per "
+                    "language. 'score' gives every "
                     "platform's own score (the catalogue's aggregate too).",
                 },
                 "sources": {
@@ -268,18 +351,35 @@ def details_tool(sources: list[Source]) -> Tool:
                         "type": "object",
                         "properties": {
                             "value": {},
+                            "count": {
+                                "type": "integer",
+                                "description": "characters/staff: how many the source lists (capped value).",
+                            },
                             "provenance": PROVENANCE,
                             "alternatives": {
                                 "type": "array",
                                 "items": {
                                     "type": "object",
-                                    "properties": {"value": {}, "provenance": PROVENANCE},
+                                    "properties": {
+                                        "value": {},
+                                        "count": {"type": "integer"},
+                                        "provenance": PROVENANCE,
+                                    },
                                     "required": ["value", "provenance"],
                                 },
                             },
                         },
                         "required": ["value", "provenance", "alternatives"],
                     },
+                },
+                "titles": {
+                    **TEXTS_BY_LANGUAGE,
+                    "description": "When 'titles' is wanted: every title " + TEXTS_BY_LANGUAGE["description"],
+                },
+                "synopses": {
+                    **TEXTS_BY_LANGUAGE,
+                    "description": "When 'synopses' is wanted: every synopsis "
+                    + TEXTS_BY_LANGUAGE["description"],
                 },
                 "missing": {
                     "type": "array",
@@ -292,19 +392,31 @@ def details_tool(sources: list[Source]) -> Tool:
                 },
                 "degradation": DEGRADATION,
             },
-            ["anime_id", "title", "fields", "missing", "ratings", "degradation"],
+            ["anime_id", "title", "fields", "titles", "synopses", "missing", "ratings", "degradation"],
         ),
         handler=get_anime_details,
         render=render_details,
         open_world=True,
+        staged=get_anime_details,
     )
 
 
 # --- compare_ratings -------------------------------------------------------------------------------------
-async def compare_ratings(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+async def compare_ratings(
+    runtime: Runtime, args: dict[str, Any], report: Report = no_report
+) -> dict[str, Any]:
     result = await run_enrichment(
-        runtime, args["anime_id"], fields=frozenset({"score"}), only=args.get("sources") or None
+        runtime,
+        args["anime_id"],
+        fields=frozenset({"score"}),
+        only=args.get("sources") or None,
+        progress=telling(report, ratings_output) if report is not no_report else None,
     )
+    return ratings_output(result)
+
+
+def ratings_output(result: Enrichment) -> dict[str, Any]:
+    """compare_ratings' output for an answer, whole or so far."""
     return {
         "anime_id": result.entry.anime_id,
         "title": result.entry.title,
@@ -396,6 +508,7 @@ def ratings_tool(sources: list[Source]) -> Tool:
         handler=compare_ratings,
         render=render_ratings,
         open_world=True,
+        staged=compare_ratings,
     )
 
 

@@ -85,7 +85,8 @@ def health(runtime: Runtime) -> dict[str, Any]:
         components["sources"] = sources
     cache = runtime.app.cache_health()
     if cache is not None:  # made with the first live-source call
-        components["cache"] = {key: cache[key] for key in ("status", "layers", "l2") if key in cache}
+        shown = ("status", "layers", "l2", "coordination")
+        components["cache"] = {key: cache[key] for key in shown if key in cache}
     if components["catalogue"]["status"] != "ok":
         status = "down"
     elif all(c.get("status") == "ok" for c in components.values()):

@@ -150,10 +150,18 @@ PROVENANCE: dict[str, Any] = {
     "properties": {
         "source": {"type": "string"},
         "url": nullable("string"),
-        "fetched_at": nullable("string", description="ISO 8601; null for a catalogue of unknown date."),
+        "fetched_at": nullable(
+            "string",
+            description="ISO 8601; null for a catalogue of unknown date. From a cache: when it was stored.",
+        ),
         "from_cache": {"type": "boolean"},
+        "age_seconds": nullable("number", description="From a cache: how old the answer is, in seconds."),
+        "stale": {
+            "type": "boolean",
+            "description": "From a cache, past its freshness: served because the platform failed.",
+        },
     },
-    "required": ["source", "url", "fetched_at", "from_cache"],
+    "required": ["source", "url", "fetched_at", "from_cache", "age_seconds", "stale"],
 }
 SOURCE_OUTCOME: dict[str, Any] = {
     "type": "object",
@@ -167,9 +175,19 @@ SOURCE_OUTCOME: dict[str, Any] = {
             "'malformed answer', 'does not provide ...'; null when it contributed.",
         ),
         "retry_after": nullable("number", description="Seconds until the source may be asked again."),
-        "from_cache": {"type": "boolean"},
+        "from_cache": {"type": "boolean", "description": "It contributed an answer from the cache."},
+        "age_seconds": nullable("number", description="From the cache: how old the answer is, in seconds."),
+        "stale": {
+            "type": "boolean",
+            "description": "From the cache, past its freshness: served because the platform failed.",
+        },
+        "note": nullable(
+            "string",
+            description="How a cached contribution was served, e.g. 'served from cache, 2 h old, platform "
+            "failing'; null when live or not contributed.",
+        ),
     },
-    "required": ["source", "status", "reason", "retry_after", "from_cache"],
+    "required": ["source", "status", "reason", "retry_after", "from_cache", "age_seconds", "stale", "note"],
 }
 DEGRADATION: dict[str, Any] = {
     "type": "object",

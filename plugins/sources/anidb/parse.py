@@ -4,9 +4,12 @@ The answer is XML (gzip-compressed on the wire; a still-compressed body is unpac
 cap). It is parsed with :func:`anime_mcp.adapters.source_toolkit.load_xml`: no DTD, no entities, no network,
 bounded size and depth.
 
-- ``parse_anime(body, *, url, fetched_at) -> SourceRecord``: ``request=anime``. AniDB states no airing
-  status, so it is derived from the air dates relative to ``fetched_at``; ``1970-01-01`` is AniDB's
-  placeholder for an unknown date. MAL and ANN ids come from ``<resources>`` (types 2 and 1).
+- ``parse_anime(body, *, url, fetched_at, credits=("characters", "staff")) -> SourceRecord``:
+  ``request=anime``. AniDB states no airing status, so it is derived from the air dates relative to
+  ``fetched_at``; ``1970-01-01`` is AniDB's placeholder for an unknown date. MAL and ANN ids come from
+  ``<resources>`` (types 2 and 1). Every ``<title>`` keeps its ``xml:lang`` (``x-jat`` is romaji,
+  ``ja-Latn``) and type (main, official, synonym, short) in ``localized_titles``; the description is
+  English. ``credits`` names the credit lists to fill from the same document (characters, staff).
 - ``parse_episodes(body, *, url) -> Page[Episode]``: the ``<episodes>`` of the same document.
 - ``parse_characters(body, *, url) -> list[CharacterCredit]``: ``<characters>`` with their seiyuu.
 - ``parse_staff(body, *, url) -> list[PersonCredit]``: ``<creators>``.
@@ -23,7 +26,7 @@ import datetime as dt
 import re
 import statistics
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from anime_mcp.adapters.source_toolkit import (
     MAX_XML_BYTES,
@@ -49,6 +52,7 @@ from anime_mcp.adapters.source_toolkit import (
     status_from_dates,
 )
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError, SourceError, Unavailable
+from anime_mcp.core.languages import distinct_texts, localized_text
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.sources import (
@@ -262,9 +266,14 @@ def _anidb_id(root: Element) -> PlatformId:
 # ============================================================================================ public
 
 
+CREDITS = ("characters", "staff")
+
+
 @guarded(SOURCE)
-def parse_anime(body: bytes | str, *, url: str = "", fetched_at: dt.datetime) -> SourceRecord:
-    """One ``<anime>`` document of the HTTP API."""
+def parse_anime(
+    body: bytes | str, *, url: str = "", fetched_at: dt.datetime, credits: Collection[str] = CREDITS
+) -> SourceRecord:
+    """One ``<anime>`` document of the HTTP API (``credits``: which credit lists to fill, if any)."""
     root = _root(body)
     b = RecordBuilder(_anidb_id(root))
     titles = root.findall("titles/title")
@@ -272,6 +281,8 @@ def parse_anime(body: bytes | str, *, url: str = "", fetched_at: dt.datetime) ->
     b.set("title", _text(main) or (_text(titles[0]) if titles else None))
     if root.find("titles") is not None:
         b.set_list("titles", [_text(t) for t in titles if t is not main])
+        localized = (localized_text(t.get(XML_LANG), _text(t), clean_str(t.get("type"))) for t in titles)
+        b.set_list("localized_titles", distinct_texts(localized))
     b.set("type", anime_type(_text(root.find("type"))))
     episodes = int_from_text(_text(root.find("episodecount")))
     b.set("episodes", episodes if episodes and episodes > 0 else None)
@@ -285,7 +296,14 @@ def parse_anime(body: bytes | str, *, url: str = "", fetched_at: dt.datetime) ->
         "score",
         _rating(root.find("ratings/permanent"), "count") or _rating(root.find("ratings/temporary"), "count"),
     )
-    b.set("synopsis", _description(_text(root.find("description"))))
+    synopsis = _description(_text(root.find("description")))
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # AniDB writes its descriptions in English
+    if "characters" in credits and root.find("characters") is not None:
+        b.set_list("characters", _characters(root))
+    if "staff" in credits and root.find("creators") is not None:
+        b.set_list("staff", _staff(root))
     if root.find("creators") is not None:
         b.set_list(
             "studios",
@@ -351,7 +369,10 @@ def parse_episodes(body: bytes | str, *, url: str = "") -> Page[Episode]:
 
 @guarded(SOURCE)
 def parse_characters(body: bytes | str, *, url: str = "") -> list[CharacterCredit]:
-    root = _root(body)
+    return _characters(_root(body))
+
+
+def _characters(root: Element) -> list[CharacterCredit]:
     credits = []
     for character in root.findall("characters/character"):
         name = _text(character.find("name"))
@@ -391,7 +412,10 @@ def parse_characters(body: bytes | str, *, url: str = "") -> list[CharacterCredi
 @guarded(SOURCE)
 def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
     """``<creators>``: one credit per person or company with all their roles."""
-    root = _root(body)
+    return _staff(_root(body))
+
+
+def _staff(root: Element) -> list[PersonCredit]:
     roles: dict[str, list[str | None]] = {}
     names: dict[str, str] = {}
     for creator in root.findall("creators/name"):

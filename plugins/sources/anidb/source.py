@@ -4,7 +4,8 @@ AniDB bans clients that flood it or repeat requests: at most one request every 2
 window), answers cached for a day, no retries, and a breaker that opens on the first ban notice and stays
 open for half an hour. A registered client name and version (``ANIME_MCP_ANIDB_CLIENT``,
 ``ANIME_MCP_ANIDB_CLIENTVER``) is required. ``ping`` sends nothing: a request only to say hello is what
-AniDB asks clients not to do. Episodes come from the same document as the anime (one request, cached).
+AniDB asks clients not to do. Episodes, characters and staff come from the same document as the anime (one
+request, cached); characters and staff are parsed into the record only when the caller asks for them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class AnidbSource(HttpSource):
             "episode_list",
             "characters",
             "staff",
+            "localized_titles",
+            "synopses",
         },
         rate_limits=(RateLimit(1, 2), RateLimit(100, 3600)),
         credentials=(
@@ -87,7 +90,8 @@ class AnidbSource(HttpSource):
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
         response = await self._anime_document(pid)
-        return parse.parse_anime(response.content, url=response.url, fetched_at=self.now())
+        credits = fields & set(parse.CREDITS)  # in the same document: filled only when asked for
+        return parse.parse_anime(response.content, url=response.url, fetched_at=self.now(), credits=credits)
 
     async def episodes(self, pid: PlatformId, *, limit: int = 500) -> list[Episode]:
         return await self._guard(lambda: self._episodes(pid, limit))

@@ -15,7 +15,11 @@ Every function takes the whole GraphQL answer (``{"data": ..., "errors": [...]}`
 - ``page_info(body) -> tuple[int | None, bool]``: current page and ``hasNextPage`` of a ``Page`` answer.
 - ``detect_error(status, body, *, headers=None) -> SourceError | None``.
 
-Scores keep AniList's 100-point scale (``averageScore``, else ``meanScore``).
+Scores keep AniList's 100-point scale (``averageScore``, else ``meanScore``). Titles keep their languages
+(``localized_titles``): ``english`` is ``en``, ``native`` the language of ``countryOfOrigin`` (``ja`` for
+JP, ``zh`` for CN, ...), ``romaji`` that language in Latin script (``ja-Latn``); without a country both
+are ``und``/``und-Latn``; synonyms say no language (``und``). The description is English. A ``Media``
+that carries ``characters``/``characterPreview`` or ``staff``/``staffPreview`` fills those fields too.
 """
 
 from __future__ import annotations
@@ -47,12 +51,14 @@ from anime_mcp.adapters.source_toolkit import (
     wire_converter,
 )
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.languages import UNDETERMINED, distinct_texts, localized_text
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import (
     CharacterCredit,
+    LocalizedText,
     PersonCredit,
     Rating,
     RelatedEntry,
@@ -237,6 +243,7 @@ class _Staff:
 class _Media:
     id: int
     id_mal: int | None = None
+    country_of_origin: str | None = None
     title: _Title | None = None
     synonyms: tuple[str, ...] | None = None
     type: str | None = None
@@ -395,6 +402,21 @@ def _titles(media: _Media) -> list[str | None]:
     return [t.english, t.native, t.user_preferred, t.romaji, *(media.synonyms or ())]
 
 
+# AniList's countryOfOrigin (ISO 3166-1) -> the language of the native title.
+_NATIVE_LANGUAGE = {"JP": "ja", "CN": "zh", "KR": "ko", "TW": "zh-Hant", "HK": "zh-Hant", "TH": "th"}
+
+
+def _localized_titles(media: _Media) -> list[LocalizedText | None]:
+    t = media.title or _Title()
+    native = _NATIVE_LANGUAGE.get((media.country_of_origin or "").upper(), UNDETERMINED)
+    return [
+        localized_text(f"{native.split('-')[0]}-Latn", t.romaji, "main"),
+        localized_text("en", t.english, "official"),
+        localized_text(native, t.native, "official"),
+        *(localized_text(UNDETERMINED, synonym, "synonym") for synonym in media.synonyms or ()),
+    ]
+
+
 def _picture(media: _Media) -> str | None:
     cover = media.cover_image
     if cover is None:
@@ -445,6 +467,7 @@ def _record(media: _Media, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("title", _title(media))
     if media.title is not None or media.synonyms is not None:
         b.set_list("titles", _titles(media))
+        b.set_list("localized_titles", distinct_texts(_localized_titles(media)))
     b.set("type", anime_type(media.format))
     b.set("episodes", positive_int(media.episodes))
     b.set("status", _STATUS.get(media.status or ""))
@@ -457,7 +480,16 @@ def _record(media: _Media, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("score", _score(media))
     b.set("rank", _ranking(media, "RATED"))
     b.set("popularity", _ranking(media, "POPULAR"))
-    b.set("synopsis", html_to_text(media.description))
+    synopsis = html_to_text(media.description)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # AniList's descriptions are English
+    characters = media.characters or media.character_preview
+    if characters is not None:
+        b.set_list("characters", _character_credits(characters))
+    staff = media.staff or media.staff_preview
+    if staff is not None:
+        b.set_list("staff", _staff_credits(staff))
     if media.studios is not None:
         edges = media.studios.edges
         if edges is not None:
@@ -575,6 +607,10 @@ def parse_characters(body: bytes | str, *, url: str = "") -> list[CharacterCredi
     block = media.characters or media.character_preview
     if block is None:
         raise ParseError("the Media has neither characters nor characterPreview", source=SOURCE)
+    return _character_credits(block)
+
+
+def _character_credits(block: _Characters) -> list[CharacterCredit]:
     credits = []
     for edge in block.edges:
         name = _name(edge.node)
@@ -602,6 +638,10 @@ def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
     block = media.staff or media.staff_preview
     if block is None:
         raise ParseError("the Media has neither staff nor staffPreview", source=SOURCE)
+    return _staff_credits(block)
+
+
+def _staff_credits(block: _Staff) -> list[PersonCredit]:
     roles: dict[str, list[str]] = {}
     people: dict[str, _Person] = {}
     for edge in block.edges:

@@ -26,7 +26,8 @@ ENDPOINT = "https://graphql.anilist.co"
 _DETECT = HttpSource.detector(parse.detect_error)
 
 MEDIA_FIELDS = """
-  id idMal type format status episodes duration season seasonYear averageScore meanScore popularity
+  id idMal countryOfOrigin type format status episodes duration season seasonYear averageScore meanScore
+  popularity
   title { romaji english native userPreferred } synonyms description(asHtml: false) genres
   startDate { year month day } endDate { year month day }
   coverImage { extraLarge large medium }
@@ -43,7 +44,25 @@ LIST_FIELDS = """
   title { romaji english native userPreferred } synonyms coverImage { large medium }
   startDate { year month day }
 """
-MEDIA_QUERY = "query ($id: Int) { Media(id: $id, type: ANIME) {" + MEDIA_FIELDS + "} }"
+# Asked for only when the caller wants them: the same request, a larger answer.
+CHARACTER_FIELDS = """
+  characters(sort: [ROLE, RELEVANCE, ID], perPage: 25) { edges { role
+    node { id name { full native } image { large } siteUrl }
+    voiceActors(language: JAPANESE, sort: [RELEVANCE, ID]) { id name { full native } image { large }
+      languageV2 siteUrl } } }
+"""
+STAFF_FIELDS = """
+  staff(sort: [RELEVANCE, ID], perPage: 25) { edges { role node { id name { full native } image { large }
+    siteUrl } } }
+"""
+
+
+def media_query(fields: frozenset[str]) -> str:
+    """The detail query, with the characters and staff blocks when ``fields`` names them."""
+    extra = (CHARACTER_FIELDS if "characters" in fields else "") + (STAFF_FIELDS if "staff" in fields else "")
+    return "query ($id: Int) { Media(id: $id, type: ANIME) {" + MEDIA_FIELDS + extra + "} }"
+
+
 PING_QUERY = "query ($id: Int) { Media(id: $id, type: ANIME) { id title { romaji } } }"
 SEARCH_QUERY = (
     "query ($search: String, $perPage: Int) { Page(page: 1, perPage: $perPage) {"
@@ -85,6 +104,8 @@ class AnilistSource(HttpSource):
             "schedule",
             "characters",
             "staff",
+            "localized_titles",
+            "synopses",
         },
         rate_limits=(RateLimit(90, 60),),  # announced; learned down to 30/min when AniList is degraded
         capabilities={Capability.SEARCH, Capability.SEASON, Capability.SCHEDULE},
@@ -108,7 +129,7 @@ class AnilistSource(HttpSource):
         )
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
-        response = await self._query(MEDIA_QUERY, {"id": int(pid.id)})
+        response = await self._query(media_query(fields), {"id": int(pid.id)})
         return parse.parse_anime(response.content, url=response.url, fetched_at=self.now())
 
     async def _search(self, title: str, limit: int) -> list[SearchCandidate]:

@@ -47,11 +47,19 @@ from anime_mcp.adapters.source_toolkit import (
     wire_converter,
 )
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, SourceError
+from anime_mcp.core.languages import ROMAJI, UNDETERMINED, distinct_texts, localized_text
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.schedule import AiringSlot, AirKind
-from anime_mcp.core.sources import Rating, RelatedEntry, SearchCandidate, SourceRecord, StreamingLink
+from anime_mcp.core.sources import (
+    LocalizedText,
+    Rating,
+    RelatedEntry,
+    SearchCandidate,
+    SourceRecord,
+    StreamingLink,
+)
 
 SOURCE = "animeschedule"
 IMAGE_URL = "https://img.animeschedule.net/production/assets/public/img/{}"
@@ -269,6 +277,24 @@ def _titles(anime: _Anime) -> list[str | None]:
     return [names.english, names.romaji, names.native, names.abbreviation, *(names.synonyms or ())]
 
 
+def _localized_titles(anime: _Anime) -> list[LocalizedText]:
+    """The main ``title`` (romaji when ``names.romaji`` is the same text, else in no stated language), then
+    ``names``: English, native (its language unstated: ``und``), the abbreviation and synonyms."""
+    names = anime.names or _Names()
+    main = clean_str(anime.title)
+    romaji_main = main is not None and clean_str(names.romaji) == main
+    return distinct_texts(
+        [
+            localized_text(UNDETERMINED, None if romaji_main else main, "main"),
+            localized_text(ROMAJI, names.romaji, "main" if romaji_main else "official"),
+            localized_text("en", names.english, "official"),
+            localized_text(UNDETERMINED, names.native, "official"),
+            localized_text(UNDETERMINED, names.abbreviation, "short"),
+            *(localized_text(UNDETERMINED, synonym, "synonym") for synonym in names.synonyms or ()),
+        ]
+    )
+
+
 def _score(anime: _Anime) -> Rating | None:
     stats = anime.stats
     if stats is None or stats.average_score is None or not 0 < stats.average_score <= 100:
@@ -321,6 +347,7 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("title", anime.title)
     if anime.names is not None:
         b.set_list("titles", _titles(anime))
+        b.set_list("localized_titles", _localized_titles(anime))
     b.set("type", _type(anime.media_types))
     b.set("episodes", positive_int(anime.episodes))
     b.set("status", _STATUS.get((anime.status or "").strip().lower()))
@@ -332,7 +359,10 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     season_year = int(str(season.year)) if season and str(season.year or "").isdigit() else None
     b.set("year", season_year or positive_int(anime.year) or (start.year if start else None))
     b.set("score", _score(anime))
-    b.set("synopsis", html_to_text(anime.description))
+    synopsis = html_to_text(anime.description)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # AnimeSchedule's descriptions are English
     if anime.studios is not None:
         b.set_list("studios", [s.name for s in anime.studios])
     if anime.genres is not None:

@@ -29,7 +29,9 @@ class AnimeScheduleSource(HttpSource):
         kind="api",
         name="AnimeSchedule.net",
         homepage="https://animeschedule.net",
-        fields=ESSENTIAL_FIELDS | {"studios", "genres", "streaming", "relations", "cross_ids", "schedule"},
+        fields=ESSENTIAL_FIELDS
+        | {"studios", "genres", "streaming", "relations", "cross_ids", "schedule"}
+        | {"localized_titles", "synopses"},
         rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
         credentials=(
             Credential(TOKEN_ENV, "AnimeSchedule.net API v3 application token (animeschedule.net/users)"),

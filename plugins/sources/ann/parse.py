@@ -18,14 +18,16 @@ entities, no network, bounded size and depth).
 - ``detect_error(status, body, *, headers=None) -> SourceError | None``.
 
 ANN states no airing status; it is derived from "Vintage" relative to ``fetched_at``. Scores keep ANN's
-1-10 scale (``weighted_score``).
+1-10 scale (``weighted_score``). Titles keep their ``lang`` in ``localized_titles`` (a ``JA`` title in
+Latin letters is romaji, ``ja-Latn``); plot summaries are English. The record parsers take ``credits``:
+which of ``characters`` (``<cast>``) and ``staff`` (``<staff>``, ``<credit>``) to fill from the document.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from anime_mcp.adapters.source_toolkit import (
@@ -50,11 +52,13 @@ from anime_mcp.adapters.source_toolkit import (
     status_from_dates,
 )
 from anime_mcp.core.errors import NotFound, ParseError, SourceError
+from anime_mcp.core.languages import distinct_texts, language_tag, localized_text, romanised
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.sources import (
     CharacterCredit,
     Episode,
+    LocalizedText,
     Page,
     PersonCredit,
     Rating,
@@ -213,10 +217,29 @@ def _relations(anime: Element) -> list[RelatedEntry]:
     return entries
 
 
-def _record(anime: Element, *, fetched_at: dt.datetime) -> SourceRecord:
+_TITLE_KINDS = {"Main title": "main", "Alternative title": "synonym"}
+
+
+def _localized_titles(anime: Element) -> list[LocalizedText]:
+    """Main and alternative titles with their ``lang``; ANN tags the work's language, not the script, so a
+    ``JA`` title in Latin letters is romaji (``ja-Latn``)."""
+    titles: list[LocalizedText | None] = []
+    for info in anime.findall("info"):
+        kind = _TITLE_KINDS.get(info.get("type") or "")
+        text = clean_str(info.text)
+        if kind is not None and text is not None:
+            titles.append(localized_text(romanised(language_tag(info.get("lang")), text), text, kind))
+    return distinct_texts(titles)
+
+
+CREDITS = ("characters", "staff")
+
+
+def _record(anime: Element, *, fetched_at: dt.datetime, credits: Collection[str] = CREDITS) -> SourceRecord:
     b = RecordBuilder(_ann_id(anime))
     b.set("title", _first_info(anime, "Main title") or clean_str(anime.get("name")))
     b.set_list("titles", [clean_str(anime.get("name")), *_info_texts(anime, "Alternative title")])
+    b.set_list("localized_titles", _localized_titles(anime))
     b.set("type", anime_type(anime.get("type")))
     episodes = int_from_text(_first_info(anime, "Number of episodes"))
     b.set("episodes", episodes if episodes and episodes > 0 else None)
@@ -227,7 +250,10 @@ def _record(anime: Element, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("season", season_of(start))
     b.set("year", start.year if start else None)
     b.set("score", _rating(anime))
-    b.set("synopsis", html_to_text(_first_info(anime, "Plot Summary")))
+    synopsis = html_to_text(_first_info(anime, "Plot Summary"))
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # ANN writes its summaries in English
     b.set_list(
         "studios",
         [
@@ -244,6 +270,10 @@ def _record(anime: Element, *, fetched_at: dt.datetime) -> SourceRecord:
     minutes = _running_minutes(_first_info(anime, "Running time"))
     b.set("duration_seconds", minutes * 60 if minutes else None)
     b.set_list("relations", _relations(anime))
+    if "characters" in credits:
+        b.set_list("characters", _characters(anime))
+    if "staff" in credits:
+        b.set_list("staff", _staff(anime))
     return b.build(fetched_at=fetched_at)
 
 
@@ -262,15 +292,19 @@ def _pick(root: Element, url: str) -> Element:
 
 
 @guarded(SOURCE)
-def parse_anime_batch(body: bytes | str, *, url: str = "", fetched_at: dt.datetime) -> list[SourceRecord]:
+def parse_anime_batch(
+    body: bytes | str, *, url: str = "", fetched_at: dt.datetime, credits: Collection[str] = CREDITS
+) -> list[SourceRecord]:
     """Every ``<anime>`` of an api.xml answer, in document order."""
-    return [_record(anime, fetched_at=fetched_at) for anime in _animes(_root(body))]
+    return [_record(anime, fetched_at=fetched_at, credits=credits) for anime in _animes(_root(body))]
 
 
 @guarded(SOURCE)
-def parse_anime(body: bytes | str, *, url: str = "", fetched_at: dt.datetime) -> SourceRecord:
+def parse_anime(
+    body: bytes | str, *, url: str = "", fetched_at: dt.datetime, credits: Collection[str] = CREDITS
+) -> SourceRecord:
     """The first requested anime of an api.xml answer (see the module docstring)."""
-    return _record(_pick(_root(body), url), fetched_at=fetched_at)
+    return _record(_pick(_root(body), url), fetched_at=fetched_at, credits=credits)
 
 
 @guarded(SOURCE)
@@ -338,7 +372,10 @@ def parse_episodes(body: bytes | str, *, url: str = "") -> Page[Episode]:
 @guarded(SOURCE)
 def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
     """``<staff>`` (people) and ``<credit>`` (companies), one credit per person/company with its tasks."""
-    anime = _pick(_root(body), url)
+    return _staff(_pick(_root(body), url))
+
+
+def _staff(anime: Element) -> list[PersonCredit]:
     roles: dict[str, list[str | None]] = {}
     names: dict[str, tuple[str, str | None, str]] = {}
     for tag, who, prefix, kind in (("staff", "person", "p", "people"), ("credit", "company", "c", "company")):
@@ -368,7 +405,10 @@ def parse_staff(body: bytes | str, *, url: str = "") -> list[PersonCredit]:
 @guarded(SOURCE)
 def parse_characters(body: bytes | str, *, url: str = "") -> list[CharacterCredit]:
     """``<cast>``: one character per role name with its voice actors in every listed language."""
-    anime = _pick(_root(body), url)
+    return _characters(_pick(_root(body), url))
+
+
+def _characters(anime: Element) -> list[CharacterCredit]:
     actors: dict[str, list[PersonCredit]] = {}
     for cast in anime.findall("cast"):
         role = clean_str(cast.findtext("role"))

@@ -32,7 +32,8 @@ class AnnSource(HttpSource):
         name="Anime News Network encyclopedia",
         homepage="https://www.animenewsnetwork.com/encyclopedia/",
         fields=ESSENTIAL_FIELDS
-        | {"end_date", "studios", "genres", "tags", "relations", "episode_list", "characters", "staff"},
+        | {"end_date", "studios", "genres", "tags", "relations", "episode_list", "characters", "staff"}
+        | {"localized_titles", "synopses"},
         rate_limits=(RateLimit(1, 1), RateLimit(60, 60)),
         capabilities={Capability.SEARCH, Capability.BATCH},
         formats=("ann-xml",),
@@ -50,7 +51,7 @@ class AnnSource(HttpSource):
     }
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
-        found = await self._batch([pid])
+        found = await self._batch([pid], fields)
         if pid not in found:
             raise NotFound(f"ANN has no anime {pid.id}", source="ann")
         return found[pid]
@@ -59,9 +60,10 @@ class AnnSource(HttpSource):
         self, pids: Sequence[PlatformId], fields: Set[str] = frozenset()
     ) -> dict[PlatformId, SourceRecord]:
         wanted = [pid for pid in dict.fromkeys(pids) if pid.platform is Platform.ANN]
-        return await self._guard(lambda: self._batch(wanted))
+        return await self._guard(lambda: self._batch(wanted, fields))
 
-    async def _batch(self, pids: list[PlatformId]) -> dict[PlatformId, SourceRecord]:
+    async def _batch(self, pids: list[PlatformId], fields: Set[str]) -> dict[PlatformId, SourceRecord]:
+        credits = set(fields) & set(parse.CREDITS)  # in the same document: filled only when asked for
         found: dict[PlatformId, SourceRecord] = {}
         for start in range(0, len(pids), BATCH_SIZE):
             chunk = pids[start : start + BATCH_SIZE]
@@ -69,7 +71,9 @@ class AnnSource(HttpSource):
                 API, params={"anime": "/".join(p.id for p in chunk)}, detect_error=_DETECT
             )
             try:
-                records = parse.parse_anime_batch(response.content, url=response.url, fetched_at=self.now())
+                records = parse.parse_anime_batch(
+                    response.content, url=response.url, fetched_at=self.now(), credits=credits
+                )
             except NotFound:
                 continue  # none of this chunk exists
             wanted = set(chunk)

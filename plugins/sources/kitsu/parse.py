@@ -13,6 +13,9 @@
   429, challenge pages.
 
 Scores keep Kitsu's ``averageRating`` percentage (scale 100); votes are the sum of ``ratingFrequencies``.
+Titles keep their languages from the ``titles`` keys (``en_jp`` romaji is ``ja-Latn``, ``ja_jp`` ``ja``,
+``en_us`` ``en``; ``core.languages``); synopses are English. Characters and staff are not read: they would
+need another ``include`` (or request), and Kitsu's castings are no longer maintained.
 """
 
 from __future__ import annotations
@@ -46,11 +49,13 @@ from anime_mcp.adapters.source_toolkit import (
     wire_converter,
 )
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.languages import UNDETERMINED, distinct_texts, localized_text
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
 from anime_mcp.core.sources import (
     Episode,
+    LocalizedText,
     Page,
     Rating,
     RelatedEntry,
@@ -289,6 +294,19 @@ def _titles(attributes: _AnimeAttributes) -> list[str | None]:
     return titles + list(attributes.abbreviated_titles or ())
 
 
+def _localized_titles(attributes: _AnimeAttributes) -> list[LocalizedText | None]:
+    """``titles`` by key (``en_jp`` romaji, ``ja_jp`` Japanese ...): the canonical one is the main title;
+    ``abbreviatedTitles`` are synonyms in no stated language."""
+    main = clean_str(attributes.canonical_title)
+    titles: list[LocalizedText | None] = []
+    for key, text in (attributes.titles or {}).items():
+        kind = "main" if main is not None and clean_str(text) == main else "official"
+        titles.append(localized_text(key, text, kind))
+        main = None if kind == "main" else main  # one main title
+    synonyms = (localized_text(UNDETERMINED, t, "synonym") for t in attributes.abbreviated_titles or ())
+    return titles + list(synonyms)
+
+
 def _title(attributes: _AnimeAttributes) -> str | None:
     titles = attributes.titles or {}
     return (
@@ -382,6 +400,7 @@ def _record(anime: _Resource, included: _Included, *, fetched_at: dt.datetime) -
     b.set("title", _title(attributes))
     if attributes.titles is not None or attributes.abbreviated_titles is not None:
         b.set_list("titles", _titles(attributes))
+        b.set_list("localized_titles", distinct_texts(_localized_titles(attributes)))
     b.set("type", anime_type(attributes.subtype or attributes.show_type))
     b.set("episodes", positive_int(attributes.episode_count))
     b.set("status", _STATUS.get(attributes.status or ""))
@@ -393,7 +412,10 @@ def _record(anime: _Resource, included: _Included, *, fetched_at: dt.datetime) -
     b.set("score", _score(attributes))
     b.set("rank", positive_int(attributes.rating_rank))
     b.set("popularity", positive_int(attributes.popularity_rank))
-    b.set("synopsis", clean_str(attributes.synopsis) or clean_str(attributes.description))
+    synopsis = clean_str(attributes.synopsis) or clean_str(attributes.description)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # Kitsu's synopses are English
     b.set_list("studios", _studios(anime, included))
     b.set_list("genres", _names(included.resolve(anime.relationship("genres")), "name"))
     b.set_list("tags", _names(included.resolve(anime.relationship("categories")), "title"))

@@ -50,6 +50,8 @@ class KitsuSource(HttpSource):
             "relations",
             "cross_ids",
             "episode_list",
+            "localized_titles",
+            "synopses",
         },
         rate_limits=(RateLimit(4, 1), RateLimit(120, 60)),  # Kitsu publishes none: stay polite
         capabilities={Capability.SEARCH, Capability.EPISODES},

@@ -17,7 +17,11 @@ Pure functions, no I/O. Both formats are recognised automatically (``detect_form
   broadcast slots in Japanese time).
 - ``detect_error(status, body, *, headers=None) -> SourceError | None`` and ``detect_format(body)``.
 
-Scores keep MAL's 1-10 scale (episode scores Jikan's 1-5 scale).
+Scores keep MAL's 1-10 scale (episode scores Jikan's 1-5 scale). Titles keep their languages in
+``localized_titles``: MAL's main (``Default``) title is romanised Japanese (``ja-Latn``); ``Japanese``,
+``English``, ``German``, ... titles become ``ja``, ``en``, ``de``; synonyms say no language (``und``). MAL
+labels the native title "Japanese" whatever the country of the work: that is what the source states.
+Synopses are English.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from anime_mcp.core.errors import (
     SourceError,
     Unavailable,
 )
+from anime_mcp.core.languages import ROMAJI, UNDETERMINED, distinct_texts, localized_text
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
@@ -65,6 +70,7 @@ from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import (
     CharacterCredit,
     Episode,
+    LocalizedText,
     Page,
     PersonCredit,
     Rating,
@@ -525,6 +531,10 @@ def _v2_record(anime: _V2Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     alt = anime.alternative_titles
     if alt is not None:
         b.set_list("titles", [alt.en, alt.ja, *(alt.synonyms or ())])
+        synonyms = (localized_text(UNDETERMINED, t, "synonym") for t in alt.synonyms or ())
+        localized = [localized_text(ROMAJI, anime.title, "main")]
+        localized += [localized_text("en", alt.en, "official"), localized_text("ja", alt.ja, "official")]
+        b.set_list("localized_titles", distinct_texts([*localized, *synonyms]))
     b.set("type", anime_type(anime.media_type))
     b.set("episodes", positive_int(anime.num_episodes))
     b.set("status", _status(anime.status))
@@ -539,7 +549,7 @@ def _v2_record(anime: _V2Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("score", _rating(anime.mean, anime.num_scoring_users))
     b.set("rank", _rank(anime.rank))
     b.set("popularity", _rank(anime.popularity))
-    b.set("synopsis", clean_str(anime.synopsis))
+    _set_synopsis(b, anime.synopsis)
     if anime.studios is not None:
         b.set_list("studios", [s.name for s in anime.studios])
     if anime.genres is not None:
@@ -589,6 +599,32 @@ def _jikan_titles(anime: _JAnime) -> list[str | None]:
     return titles
 
 
+# Jikan's title types that are not languages.
+_JIKAN_KINDS = {"default": (ROMAJI, "main"), "synonym": (UNDETERMINED, "synonym")}
+
+
+def _jikan_localized(anime: _JAnime) -> list[LocalizedText]:
+    titles: list[LocalizedText | None] = []
+    for title in anime.titles or ():
+        kind = (title.type or "").strip().lower()
+        language, kind_name = _JIKAN_KINDS.get(kind, (kind, "official"))
+        titles.append(localized_text(language, title.title, kind_name))
+    titles += [
+        localized_text(ROMAJI, anime.title, "main"),
+        localized_text("en", anime.title_english, "official"),
+        localized_text("ja", anime.title_japanese, "official"),
+        *(localized_text(UNDETERMINED, t, "synonym") for t in anime.title_synonyms or ()),
+    ]
+    return distinct_texts(titles)
+
+
+def _set_synopsis(b: RecordBuilder, text: str | None) -> None:
+    synopsis = clean_str(text)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # MAL's synopses are English
+
+
 def _jikan_dates(anime: _JAnime) -> tuple[Any, Any]:
     aired = anime.aired
     if aired is None:
@@ -610,6 +646,7 @@ def _jikan_record(anime: _JAnime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("title", anime.title or next((t.title for t in anime.titles or () if t.type == "Default"), None))
     if anime.titles is not None or anime.title_synonyms is not None:
         b.set_list("titles", _jikan_titles(anime))
+        b.set_list("localized_titles", _jikan_localized(anime))
     b.set("type", anime_type(anime.type))
     b.set("episodes", positive_int(anime.episodes))
     b.set("status", _status(anime.status))
@@ -621,7 +658,7 @@ def _jikan_record(anime: _JAnime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("score", _rating(anime.score, anime.scored_by))
     b.set("rank", _rank(anime.rank))
     b.set("popularity", _rank(anime.popularity))
-    b.set("synopsis", clean_str(anime.synopsis))
+    _set_synopsis(b, anime.synopsis)
     if anime.studios is not None:
         b.set_list("studios", [s.name for s in anime.studios])
     if anime.genres is not None or anime.explicit_genres is not None:

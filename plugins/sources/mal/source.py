@@ -3,7 +3,8 @@
 The public Jikan (api.jikan.moe) was discontinued on 2026-10-01; self-hosted Jikan or compatible services
 remain, so Jikan is reached by base URL (``ANIME_MCP_JIKAN_URL``, e.g. ``https://jikan.example.org/v4``).
 With a client id the official API answers ``fetch``/``search``/``season``; episodes and broadcast schedules
-exist only in Jikan, so they need the Jikan URL. Parsing is in ``parse.py``; a parser for MAL's HTML pages
+exist only in Jikan, so they need the Jikan URL; characters and staff too (one more Jikan request each, sent
+only when the caller asks for them). Parsing is in ``parse.py``; a parser for MAL's HTML pages
 can join later as another format of this source.
 """
 
@@ -13,10 +14,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import attrs
+
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.adapters.source_toolkit import load_json
-from anime_mcp.core.errors import AuthRequired, ParseError, Unavailable
+from anime_mcp.core.errors import AuthRequired, ParseError, SourceError, Unavailable
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
@@ -84,6 +87,8 @@ class MalSource(HttpSource):
             "schedule",
             "characters",
             "staff",
+            "localized_titles",
+            "synopses",
         },
         rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
         credentials=(
@@ -145,7 +150,28 @@ class MalSource(HttpSource):
             response = await self._get(f"{API_V2}/anime/{pid.id}", params={"fields": V2_FIELDS}, v2=True)
         else:
             response = await self._get(f"{self._jikan()}/anime/{pid.id}/full")
-        return parse.parse_anime(response.content, url=response.url, fetched_at=self.now())
+        record = parse.parse_anime(response.content, url=response.url, fetched_at=self.now())
+        return await self._with_credits(record, fields)
+
+    async def _with_credits(self, record: SourceRecord, fields: frozenset[str]) -> SourceRecord:
+        """Characters and staff, when asked for: one more Jikan request each (MAL API v2 has none).
+
+        Without a Jikan URL, or when one of those requests fails, the record simply lacks that field."""
+        base = self._jikan()
+        if base is None:
+            return record
+        found: dict[str, Any] = {}
+        for name, parser in (("characters", parse.parse_characters), ("staff", parse.parse_staff)):
+            if name not in fields:
+                continue
+            try:
+                response = await self._get(f"{base}/anime/{record.platform_id.id}/{name}")
+                found[name] = tuple(parser(response.content, url=response.url))
+            except SourceError:
+                continue  # the anime's record stands without this list
+        if not found:
+            return record
+        return attrs.evolve(record, fields=record.fields | found.keys(), **found)
 
     async def _search(self, title: str, limit: int) -> list[SearchCandidate]:
         self._require_backend()

@@ -38,10 +38,11 @@ from anime_mcp.adapters.source_toolkit import (
     wire_converter,
 )
 from anime_mcp.core.errors import NotFound, ParseError, SourceError
+from anime_mcp.core.languages import ROMAJI, UNDETERMINED, distinct_texts, localized_text
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
-from anime_mcp.core.sources import Rating, RelatedEntry, SourceRecord
+from anime_mcp.core.sources import LocalizedText, Rating, RelatedEntry, SourceRecord
 
 SOURCE = "notify"
 IMAGE_URL = "https://media.notify.moe/images/anime/large/{}{}"
@@ -166,6 +167,22 @@ def _score(rating: _Rating | None) -> Rating | None:
     return Rating(value=rating.overall, scale=10.0, votes=votes)
 
 
+def _localized_titles(title: _Title) -> list[LocalizedText]:
+    """notify's canonical title is its main one (romaji or English); ``hiragana`` is the Japanese reading."""
+    main = clean_str(title.canonical)
+    romaji_main = main is not None and clean_str(title.romaji) == main
+    english_main = not romaji_main and main is not None and clean_str(title.english) == main
+    return distinct_texts(
+        [
+            localized_text(ROMAJI, title.romaji, "main" if romaji_main else "official"),
+            localized_text("en", title.english, "main" if english_main else "official"),
+            localized_text("ja", title.japanese, "official"),
+            localized_text("ja-Hira", title.hiragana, "reading"),
+            *(localized_text(UNDETERMINED, synonym, "synonym") for synonym in title.synonyms or ()),
+        ]
+    )
+
+
 def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     pid = _notify_id(anime.id)
     b = RecordBuilder(pid)
@@ -176,6 +193,7 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
             "titles",
             [title.romaji, title.english, title.japanese, title.hiragana, *(title.synonyms or ())],
         )
+        b.set_list("localized_titles", _localized_titles(title))
     b.set("type", anime_type(anime.type))
     b.set("episodes", positive_int(anime.episode_count))
     b.set("status", _STATUS.get((anime.status or "").lower()))
@@ -185,7 +203,10 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("season", season_of(start))
     b.set("year", start.year if start else None)
     b.set("score", _score(anime.rating))
-    b.set("synopsis", html_to_text(anime.summary))
+    synopsis = html_to_text(anime.summary)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # notify.moe's summaries are English
     if anime.genres is not None:
         b.set_list("genres", anime.genres)
     extension = clean_str(anime.image.extension) if anime.image else None

@@ -29,7 +29,8 @@ class NotifySource(HttpSource):
         kind="api",
         name="notify.moe",
         homepage="https://notify.moe",
-        fields=ESSENTIAL_FIELDS | {"end_date", "genres", "cross_ids", "relations"},
+        fields=ESSENTIAL_FIELDS
+        | {"end_date", "genres", "cross_ids", "relations", "localized_titles", "synopses"},
         rate_limits=(RateLimit(2, 1), RateLimit(60, 60)),
         formats=("notify-json",),
         kinds=("anime", "relations"),

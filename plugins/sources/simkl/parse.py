@@ -44,10 +44,11 @@ from anime_mcp.adapters.source_toolkit import (
     wire_converter,
 )
 from anime_mcp.core.errors import AuthRequired, NotFound, ParseError, RateLimited, SourceError, Unavailable
+from anime_mcp.core.languages import UNDETERMINED, distinct_texts, localized_text, romanised
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.references import canonical_url
-from anime_mcp.core.sources import Episode, Page, Rating, SearchCandidate, SourceRecord
+from anime_mcp.core.sources import Episode, LocalizedText, Page, Rating, SearchCandidate, SourceRecord
 
 SOURCE = "simkl"
 POSTER_URL = "https://simkl.in/posters/{}_m.jpg"
@@ -179,6 +180,26 @@ def _titles(anime: _Anime) -> list[str | None]:
     return [anime.en_title, *(t.name for t in anime.alt_titles or ()), *(anime.all_titles or ())]
 
 
+# Simkl's numeric ``alt_titles[].lang`` codes are undocumented; these three are read off the recordings
+# (English, Russian in Cyrillic, the Japanese official title). Any other code is ``und``.
+_ALT_LANGUAGES = {7: "en", 22: "ru", 25: "ja"}
+
+
+def _localized_titles(anime: _Anime) -> list[LocalizedText]:
+    """The main title (in no stated language), ``en_title`` and the typed ``alt_titles``."""
+    titles = [
+        localized_text(UNDETERMINED, anime.title, "main"),
+        localized_text("en", anime.en_title, "official"),
+    ]
+    for alt in anime.alt_titles or ():
+        text = clean_str(alt.name)
+        if text is not None:
+            language = romanised(_ALT_LANGUAGES.get(alt.lang or 0, UNDETERMINED), text)
+            titles.append(localized_text(language, text, clean_str(alt.type)))
+    titles += [localized_text(UNDETERMINED, t, "synonym") for t in anime.all_titles or ()]
+    return distinct_texts(titles)
+
+
 def _type(anime: _Anime) -> Any:
     return anime_type(anime.anime_type) or (anime_type(anime.type) if anime.type != "anime" else None)
 
@@ -188,6 +209,7 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("title", anime.title)
     if anime.en_title is not None or anime.alt_titles is not None or anime.all_titles is not None:
         b.set_list("titles", _titles(anime))
+        b.set_list("localized_titles", _localized_titles(anime))
     b.set("type", _type(anime))
     b.set("episodes", positive_int(anime.total_episodes) or positive_int(anime.ep_count))
     b.set("status", _STATUS.get((anime.status or "").lower()))
@@ -197,7 +219,10 @@ def _record(anime: _Anime, *, fetched_at: dt.datetime) -> SourceRecord:
     b.set("year", positive_int(anime.year) or (start.year if start else None))
     b.set("score", _rating(anime))
     b.set("rank", positive_int(anime.rank))
-    b.set("synopsis", html_to_text(anime.overview))
+    synopsis = html_to_text(anime.overview)
+    b.set("synopsis", synopsis)
+    if synopsis is not None:
+        b.set_list("synopses", [localized_text("en", synopsis)])  # Simkl's overviews are English
     if anime.genres is not None:
         b.set_list("genres", anime.genres)
     b.set("picture", _picture(anime.poster))

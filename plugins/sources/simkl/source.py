@@ -26,7 +26,8 @@ class SimklSource(HttpSource):
         kind="api",
         name="Simkl",
         homepage="https://simkl.com",
-        fields=ESSENTIAL_FIELDS | {"rank", "genres", "cross_ids", "episode_list"},
+        fields=ESSENTIAL_FIELDS
+        | {"rank", "genres", "cross_ids", "episode_list", "localized_titles", "synopses"},
         rate_limits=(RateLimit(1, 1), RateLimit(60, 60)),
         credentials=(Credential(CLIENT_ID_ENV, "Simkl API client id (simkl.com/settings/developer)"),),
         capabilities={Capability.SEARCH, Capability.EPISODES},
