@@ -78,6 +78,10 @@ def _register_commands() -> None:
     cli.add_command(search.similar)
     cli.add_command(models.models)
 
+    from anime_mcp.entrypoints.cli import plan
+
+    cli.add_command(plan.plan)
+
     from anime_mcp.entrypoints.cli import sources
 
     cli.add_command(sources.sources)
