@@ -120,20 +120,28 @@ class Runtime:
             return current
         return None
 
+    async def current_snapshot(self) -> Snapshot:
+        """The snapshot, from memory when recently checked, else checked in a worker thread."""
+        recent = self.recent_snapshot()
+        if recent is not None:
+            return recent
+        checked: Snapshot = await self.run_sync(self.snapshot)
+        return checked
+
     async def resolve(self, reference: str) -> Resolution:
         """The catalogue's resolution of ``reference`` in the current snapshot. A store never changes under a
         snapshot, so an answer is remembered (up to ``RESOLUTIONS_KEPT``, per snapshot): a repeat costs no
         worker thread. Unknown references raise every time (nothing is remembered for them)."""
-        snapshot = self.recent_snapshot() or await self.run_sync(self.snapshot)
-        kept = self._resolutions
-        if kept is None or kept[0] is not snapshot:
-            kept = self._resolutions = (snapshot, OrderedDict())
-        found = kept[1].get(reference)
+        snapshot = await self.current_snapshot()
+        if self._resolutions is None or self._resolutions[0] is not snapshot:
+            self._resolutions = (snapshot, OrderedDict())
+        kept = self._resolutions[1]
+        found = kept.get(reference)
         if found is None:
             found = await self.run_sync(lookup, snapshot.store, reference, self.app.plugins.platforms())
-            kept[1][reference] = found
-            if len(kept[1]) > RESOLUTIONS_KEPT:
-                kept[1].popitem(last=False)
+            kept[reference] = found
+            if len(kept) > RESOLUTIONS_KEPT:
+                kept.popitem(last=False)
         return found
 
     def snapshot(self) -> Snapshot:

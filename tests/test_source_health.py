@@ -17,6 +17,7 @@ from shared_data import DATA, FIXTURES, require_shared
 from anime_mcp.adapters.aod_reader import AodJsonReader
 from anime_mcp.adapters.http import make_async_client
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
+from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.core.services.indexing import build_index
 from anime_mcp.entrypoints.bootstrap import Overrides, bootstrap
 from anime_mcp.entrypoints.runtime import Runtime
@@ -142,3 +143,23 @@ def test_health_shows_each_sources_outcome_breaker_and_rate_limit(
 
     line = state_line(next(d for d in runtime.describe_sources() if d["id"] == "anidb"))
     assert line.startswith("breaker open, retry in") and "last: failed (breaker open" in line
+
+
+def test_a_repeated_reference_is_resolved_from_memory_until_the_snapshot_changes(
+    make_runtime: Callable[[dict[str, str]], Runtime],
+) -> None:
+    runtime = make_runtime({})
+
+    async def twice() -> tuple[object, object, object]:
+        first = await runtime.resolve("mal:1535")
+        again = await runtime.resolve("mal:1535")
+        runtime.refresh()  # the same catalogue: the snapshot stays, and so does the memory
+        third = await runtime.resolve("mal:1535")
+        return first, again, third
+
+    first, again, third = anyio.run(twice)
+    assert first is again is third  # remembered: the same object, no second lookup
+    assert first.entry.title == "Death Note"  # type: ignore[attr-defined]
+    for _ in range(2):  # an unknown reference fails every time: nothing is remembered for it
+        with pytest.raises(AnimeMcpError, match="no catalogue entry has mal:999999999"):
+            anyio.run(lambda: runtime.resolve("mal:999999999"))

@@ -64,7 +64,7 @@ async def run_enrichment(
         resolution = await runtime.resolve(reference)
         result = await enrich(
             resolution,
-            (runtime.recent_snapshot() or await runtime.run_sync(runtime.snapshot)).store,
+            (await runtime.current_snapshot()).store,
             sources,
             fields=fields,
             only=only,
