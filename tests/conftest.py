@@ -39,6 +39,7 @@ INTEGRATION = frozenset(
         "test_catalogue_contract",  # the SQLite store filled from a real catalogue slice
         "test_cache_redis",  # a real redis-server (tests/redis_support.py)
         "test_catalogue_download",  # a local HTTP server
+        "test_scraping_live",  # a local HTTP server (robots.txt, the cloudscraper transport)
         "test_cli_catalogue",  # ingests real catalogue slices
         "test_cli_plugins",  # anime-mcp in subprocesses
         "test_embedder_contract",  # the real MiniLM model

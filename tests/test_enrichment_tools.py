@@ -48,7 +48,8 @@ def test_compare_ratings_shows_kitsu_in_its_scale_with_provenance(client: TestCl
     )
     missing = {m["platform"]: m["reason"] for m in answer["missing"]}
     assert missing["anidb"] == "no credentials" and missing["simkl"] == "no credentials"
-    assert missing["animeplanet"] == "no source for that platform installed"
+    assert missing["animecountdown"] == "no source for that platform installed"
+    assert missing["animeplanet"].startswith("unavailable")  # installed, but this folder has no recording
     outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
     assert outcomes["kitsu"]["status"] == "contributed" and outcomes["anidb"]["reason"] == "no credentials"
     # Kitsu live: partial (AniDB lacks credentials); Kitsu from the response cache (an earlier test asked

@@ -363,6 +363,105 @@ SOURCES: dict[str, dict[str, tuple[Callable[[bytes], object], type | tuple[type,
             ("simkl/anime/api_anime_40398_hunter-x-hunter_summary.json",),
         ),
     },
+    # scraped pages: random bytes and the real pages cut short
+    "anisearch": {
+        "parse_anime": (
+            _record("anisearch"),
+            SourceRecord,
+            (
+                "anisearch/anime/anime_3633_death-note.html",
+                "anisearch/anime/anime_4410_hack-gu-returner_jsonld-without-name.html",
+            ),
+        ),
+        "parse_relations": (
+            _plain("anisearch", "parse_relations"),
+            LIST,
+            ("anisearch/relations/relations_4942_ghost-in-the-shell-2-0.html",),
+        ),
+        "detect_error": (_detect("anisearch"), ERRORS, ("anisearch/anime/anime_10941_00-08.html",)),
+    },
+    "mal_web": {
+        "parse_anime": (
+            _record("mal_web"),
+            SourceRecord,
+            (
+                "myanimelist/anime/anime_1535_death-note.html",
+                "myanimelist/anime/anime_55571_macross-shinsaku_no-picture.html",
+            ),
+        ),
+        "detect_error": (
+            _detect("mal_web"),
+            ERRORS,
+            ("myanimelist/anime/anime_30559_why_no-alt-titles.html",),
+        ),
+    },
+    "anidb_web": {
+        "parse_anime": (
+            _record("anidb_web"),
+            SourceRecord,
+            (
+                "anidb/anime/web_anime_10137_ikite-iru_no-picture.html",
+                "anidb/error/web_anime_14248_deleted-entry.html",
+            ),
+        ),
+        "detect_error": (_detect("anidb_web"), ERRORS, ("anidb/error/web_anime_4906_anti-leech.html",)),
+    },
+    "animeplanet": {
+        "parse_anime": (
+            _record("animeplanet"),
+            SourceRecord,
+            (
+                "animeplanet/anime/anime_mainichi-jk-kikaku_no-tags.html",
+                "animeplanet/anime/anime_the-idolmaster-million-live_no-jsonld.html",
+                "animeplanet/error/dead-entry_search-results-komi-san.html",
+            ),
+        ),
+        "detect_error": (
+            _detect("animeplanet"),
+            ERRORS,
+            ("animeplanet/error/dead-entry_search-results-komi-san.html",),
+        ),
+    },
+    "livechart": {
+        "parse_anime": (
+            _record("livechart"),
+            SourceRecord,
+            (
+                "livechart/anime/anime_3437_death-note.html",
+                "livechart/anime/anime_2685_yuri-on-ice-movie_canceled-no-season.html",
+                "livechart/error/anime_1_excluded-from-database.html",
+            ),
+        ),
+        "detect_error": (
+            _detect("livechart"),
+            ERRORS,
+            ("livechart/error/anime_1_excluded-from-database.html",),
+        ),
+    },
+    "ann_web": {
+        "parse_anime": (
+            _record("ann_web"),
+            SourceRecord,
+            ("animenewsnetwork/anime/web_anime_22002_ojamajo-doremi-owarai-gekijou_no-score.html",),
+        ),
+        "detect_error": (
+            _detect("ann_web"),
+            ERRORS,
+            ("animenewsnetwork/anime/web_anime_30584_frank_no-genres.html",),
+        ),
+    },
+    "simkl_web": {
+        "parse_anime": (
+            _record("simkl_web"),
+            SourceRecord,
+            ("simkl/anime/web_anime_39311_ochou-fujin-no-gensou_no-studios.html",),
+        ),
+        "detect_error": (
+            _detect("simkl_web"),
+            ERRORS,
+            ("simkl/anime/web_anime_642681_kobito-to-ao-mushi_no-picture.html",),
+        ),
+    },
 }
 
 

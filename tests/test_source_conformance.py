@@ -18,13 +18,20 @@ from shared_data import require_shared
 
 from anime_mcp.core.errors import AuthRequired, Blocked, NotFound, ParseError
 from anime_mcp.plugins.sources.anidb.source import AnidbSource
+from anime_mcp.plugins.sources.anidb_web.source import AnidbWebSource
 from anime_mcp.plugins.sources.anilist.source import AnilistSource
+from anime_mcp.plugins.sources.animeplanet.source import AnimePlanetSource
 from anime_mcp.plugins.sources.animeschedule.source import AnimeScheduleSource
+from anime_mcp.plugins.sources.anisearch.source import AnisearchSource
 from anime_mcp.plugins.sources.ann.source import AnnSource
+from anime_mcp.plugins.sources.ann_web.source import AnnWebSource
 from anime_mcp.plugins.sources.kitsu.source import KitsuSource
+from anime_mcp.plugins.sources.livechart.source import LiveChartSource
 from anime_mcp.plugins.sources.mal.source import MalSource
+from anime_mcp.plugins.sources.mal_web.source import MalWebSource
 from anime_mcp.plugins.sources.notify.source import NotifySource
 from anime_mcp.plugins.sources.simkl.source import SimklSource
+from anime_mcp.plugins.sources.simkl_web.source import SimklWebSource
 from anime_mcp.testing import Recording, SourceConformance
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -447,6 +454,174 @@ class TestNotifyConformance(SourceConformance):
     source = NotifySource()
     root = FIXTURES
     recordings = notify_recordings()
+
+
+# --- aniSearch and the web-page fallbacks of API platforms (scraped: HTML pages) ----------------------
+HTML = {"content-type": "text/html; charset=utf-8"}
+WEB_ERRORS = {  # AniDB's error pages, served with the status AniDB sends
+    "web_anime_14248_deleted-entry.html": (NotFound, 200),
+    "web_anime_15422_addition-pending.html": (NotFound, 200),
+    "web_anime_15569_adult-content-warning.html": (AuthRequired, 200),
+    "web_anime_4906_anti-leech.html": (Blocked, 200),
+    "web_nginx-403-forbidden.html": (Blocked, 403),
+}
+
+
+def anisearch_recordings() -> tuple[Recording, ...]:
+    found = []
+    for path in files("anisearch/anime/anime_*.html"):
+        aid = leading_id(path, "anime")
+        calls = (f"fetch anisearch:{aid}", f"fetch anisearch:{aid} relations")
+        with_relations = (FIXTURES / "anisearch" / "relations").glob(f"relations_{aid}_*.html")
+        found.append(
+            Recording(
+                path,
+                f"GET https://www.anisearch.com/anime/{aid}",
+                call=calls if any(with_relations) else calls[0],
+                headers=HTML,
+            )
+        )
+    found += [
+        Recording(
+            path,
+            f"GET https://www.anisearch.com/anime/{leading_id(path, 'relations')}/relations",
+            call=f"fetch anisearch:{leading_id(path, 'relations')} relations",
+            kind="relations",
+            headers=HTML,
+        )
+        for path in files("anisearch/relations/relations_*.html")
+    ]
+    return tuple(found)
+
+
+class TestAnisearchConformance(SourceConformance):
+    source = AnisearchSource()
+    root = FIXTURES
+    recordings = anisearch_recordings()
+
+
+def web_recordings(pattern: str, prefix: str, platform: str, url: str) -> tuple[Recording, ...]:
+    found = []
+    for path in files(pattern):
+        if path.parent.name == "error":
+            expect, status = WEB_ERRORS[path.name]
+            number = re.search(r"_(\d+)_", path.name)
+            pid = number.group(1) if number else "1"
+            found.append(
+                Recording(
+                    path,
+                    f"GET {url.format(pid)}",
+                    call=f"fetch {platform}:{pid}",
+                    kind="error",
+                    status=status,
+                    expect=expect,
+                    headers=HTML,
+                )
+            )
+            continue
+        pid = leading_id(path, prefix)
+        request = f"GET {url.format(pid)}"
+        if any(r.request == request for r in found):  # a second capture of the same page
+            reason = "a second capture of a page another recording answers; parsed by the parse check"
+            found.append(Recording(path, request, headers=HTML, unused_reason=reason))
+            continue
+        found.append(Recording(path, request, call=f"fetch {platform}:{pid}", headers=HTML))
+    return tuple(found)
+
+
+class TestMalWebConformance(SourceConformance):
+    source = MalWebSource()
+    root = FIXTURES
+    recordings = web_recordings(
+        "myanimelist/anime/anime_*.html", "anime", "mal", "https://myanimelist.net/anime/{}"
+    )
+
+
+class TestAnidbWebConformance(SourceConformance):
+    source = AnidbWebSource()
+    root = FIXTURES
+    recordings = web_recordings("anidb/*/web_*.html", "web_anime", "anidb", "https://anidb.net/anime/{}")
+
+
+class TestAnnWebConformance(SourceConformance):
+    source = AnnWebSource()
+    root = FIXTURES
+    recordings = (
+        *web_recordings(
+            "animenewsnetwork/anime/web_anime_*.html",
+            "web_anime",
+            "ann",
+            "https://www.animenewsnetwork.com/encyclopedia/anime.php?id={}",
+        ),
+        Recording(
+            "animenewsnetwork/error/reports-masterlist_html-instead-of-xml.html",
+            "GET https://www.animenewsnetwork.com/encyclopedia/reports.xml?tag=masterlist&nlist=all",
+            kind="error",
+            expect=ParseError,
+            headers=HTML,
+            unused_reason="an encyclopedia page that is not an anime's: the page parser refuses it",
+        ),
+    )
+
+
+class TestSimklWebConformance(SourceConformance):
+    source = SimklWebSource()
+    root = FIXTURES
+    recordings = web_recordings(
+        "simkl/anime/web_anime_*.html", "web_anime", "simkl", "https://simkl.com/anime/{}"
+    )
+
+
+# --- Anime-Planet and LiveChart.me (scraped pages; robots.txt is never asked of a replay) ---------------
+PAGE_HTML = {"content-type": "text/html; charset=utf-8"}
+ANIMEPLANET_PAGE = "GET https://www.anime-planet.com/anime/{}"
+LIVECHART_PAGE = "GET https://www.livechart.me/anime/{}"
+
+
+def page_recordings(pattern: str, source: str, request: str) -> list[Recording]:
+    """One page per anime: the id is the file name's part after ``anime_`` (a slug or a number)."""
+    recordings = []
+    for path in files(pattern):
+        ident = path.name.removeprefix("anime_").split("_")[0].removesuffix(".html")
+        recordings.append(
+            Recording(
+                str(path.relative_to(FIXTURES)),
+                request.format(ident),
+                call=f"fetch {source}:{ident}",
+                headers=PAGE_HTML,
+            )
+        )
+    return recordings
+
+
+class TestAnimePlanetConformance(SourceConformance):
+    source = AnimePlanetSource()
+    root = FIXTURES
+    recordings = (
+        *page_recordings("animeplanet/anime/anime_*.html", "animeplanet", ANIMEPLANET_PAGE),
+        Recording(
+            "animeplanet/error/dead-entry_search-results-komi-san.html",
+            ANIMEPLANET_PAGE.format("komi-san"),
+            call="fetch animeplanet:komi-san",
+            expect=NotFound,
+            headers=PAGE_HTML,
+        ),
+    )
+
+
+class TestLiveChartConformance(SourceConformance):
+    source = LiveChartSource()
+    root = FIXTURES
+    recordings = (
+        *page_recordings("livechart/anime/anime_*.html", "livechart", LIVECHART_PAGE),
+        Recording(
+            "livechart/error/anime_1_excluded-from-database.html",
+            LIVECHART_PAGE.format("1"),
+            call="fetch livechart:1",
+            expect=NotFound,
+            headers=PAGE_HTML,
+        ),
+    )
 
 
 def test_every_built_in_source_runs_the_kit() -> None:

@@ -46,21 +46,32 @@ _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CHALLENGE_TITLES: tuple[tuple[bytes, str], ...] = (
     (b"just a moment", 'a Cloudflare challenge page ("Just a moment...") came back'),
     (b"attention required! | cloudflare", "a Cloudflare block page came back"),
+    (b"please wait... | cloudflare", "a Cloudflare challenge page came back"),
     (b"ddos-guard", "a DDoS-Guard challenge page came back"),
+    (b"checking your browser", "a browser check (Cloudflare or DDoS-Guard) came back"),
     (b"antileech", "an AniDB AntiLeech page came back: the client is banned or flooding"),
     (b"access denied", 'an "Access denied" page came back'),
     (b"403 forbidden", "a bare 403 Forbidden page came back"),
 )
 # Markers anywhere in the head of the body (scripts and forms of challenges, AniDB's XML ban notice).
+# Not the bare "challenge-platform": Cloudflare injects its beacon (window.__CF$cv$params with
+# u:'/cdn-cgi/challenge-platform/h/g' and .../scripts/invisible.js or jsd/main.js) into ordinary pages (every
+# recorded Anime-Planet and Simkl page has it); only the challenge's orchestration script
+# (/cdn-cgi/challenge-platform/h/<x>/orchestrate/...) marks a challenge (_CHALLENGE_SCRIPT).
 _CHALLENGE_MARKERS: tuple[tuple[bytes, str], ...] = (
     (b"cf_chl_opt", "a Cloudflare challenge page came back"),
+    (b"__cf_chl_", "a Cloudflare challenge page came back"),  # __cf_chl_tk, __cf_chl_rt_tk tokens
+    (b"cf-chl-", "a Cloudflare challenge page came back"),  # cf-chl-widget, cf-chl-bypass
     (b"cf-browser-verification", "a Cloudflare browser check came back"),
-    (b"challenge-platform", "a Cloudflare challenge page came back"),
+    (b"orchestrate/chl_page", "a Cloudflare challenge page came back"),
     (b'id="challenge-form"', "a challenge form came back"),
     (b"ddos-guard", "a DDoS-Guard challenge page came back"),
     (b"<error>banned</error>", "AniDB says the client is banned; wait hours before retrying"),
     (b'<error code="500">banned</error>', "AniDB says the client is banned; wait hours before retrying"),
 )
+
+
+_CHALLENGE_SCRIPT = re.compile(rb"challenge-platform/h/[a-z0-9]+/orchestrate")
 
 
 def looks_like_html(content: bytes) -> bool:
@@ -88,6 +99,8 @@ def challenge_reason(content: bytes) -> str | None:
     for marker, reason in _CHALLENGE_MARKERS:
         if marker in lowered:
             return reason
+    if _CHALLENGE_SCRIPT.search(lowered):
+        return "a Cloudflare challenge page came back"
     return None
 
 

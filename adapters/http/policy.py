@@ -57,6 +57,11 @@ class HttpPolicy:
     cacheable: bool = True
     forbidden_is_auth: bool = False  # 403 means "bad credentials" rather than "banned" (token APIs)
     user_agent: str = "anime-mcp/0.1 (+https://github.com/anime-mcp/anime-mcp)"
+    # Scraped sources (``anime_mcp.adapters.scraping``): obey the site's robots.txt for ``user_agent``, and
+    # send through cloudscraper (worker threads) where the site sits behind Cloudflare. Both apply only
+    # when the runtime reaches the network, never to replayed or mocked answers.
+    obey_robots: bool = field(default=True, validator=attrs.validators.instance_of(bool))
+    cloudflare: bool = field(default=False, validator=attrs.validators.instance_of(bool))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> HttpPolicy:
         """A copy with some settings replaced (unknown names are an error, not silently ignored)."""

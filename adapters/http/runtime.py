@@ -2,7 +2,11 @@
 per-source policy overrides, an optional response cache (with its lifetimes per kind of data) and an optional
 ``Coordination`` that shares rate-limit budgets and in-flight requests with other processes (Redis). One
 ``SourceHttpClient`` per source id, so breaker and rate-limit state is shared by every bound copy of a
-source."""
+source.
+
+A source whose policy says ``cloudflare = true`` gets a client of its own that sends through cloudscraper
+(``CloudscraperTransport``), but only in place of the shared client's plain network transport: a replayed,
+mocked, captured or recording runtime serves every source through its own transport."""
 
 from __future__ import annotations
 
@@ -18,7 +22,20 @@ from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
 
-__all__ = ["HttpRuntime", "make_async_client"]
+__all__ = ["HttpRuntime", "make_async_client", "reaches_network"]
+
+
+def reaches_network(transport: httpx.AsyncBaseTransport | None) -> bool:
+    """Whether requests through ``transport`` reach the real site: httpx's own network transport, one that
+    says so (``reaches_network = True``), or a wrapper (``inner``, as the recording transport) around one.
+    Mocks and replays do not; scraped sources obey robots.txt and use cloudscraper only when it does."""
+    if (
+        isinstance(transport, httpx.AsyncHTTPTransport)
+        or getattr(transport, "reaches_network", False) is True
+    ):
+        return True
+    inner = getattr(transport, "inner", None)
+    return inner is not None and inner is not transport and reaches_network(inner)
 
 
 def make_async_client(transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> httpx.AsyncClient:
@@ -38,6 +55,7 @@ class HttpRuntime:
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
         cache: Cache | None = None,
         cache_lifetimes: CacheLifetimes | None = None,
+        kept_records: int = 1024,
         rng: random.Random | None = None,
         coordination: Coordination | None = None,
     ) -> None:
@@ -46,10 +64,27 @@ class HttpRuntime:
         self.env = env
         self.cache = cache
         self.cache_lifetimes = cache_lifetimes or CacheLifetimes()
+        self.kept_records = kept_records  # parsed records kept per source (bounded like the L1)
         self.coordination = coordination
         self._overrides = dict(overrides or {})
         self._rng = rng or random.Random()
         self._clients: dict[str, SourceHttpClient] = {}
+        self._cloudflare_client: httpx.AsyncClient | None = None
+
+    @property
+    def reaches_network(self) -> bool:
+        """Whether this runtime's answers come from the real sites (not replayed, mocked or captured)."""
+        return reaches_network(self.client._transport)
+
+    def _client_for(self, policy: HttpPolicy) -> httpx.AsyncClient:
+        # Only in place of httpx's plain network transport: a wrapper (the recording one) stays in the path.
+        if not (policy.cloudflare and isinstance(self.client._transport, httpx.AsyncHTTPTransport)):
+            return self.client
+        if self._cloudflare_client is None:
+            from anime_mcp.adapters.http.cloudflare import CloudscraperTransport
+
+            self._cloudflare_client = make_async_client(CloudscraperTransport())
+        return self._cloudflare_client
 
     def http(self, source_id: str, policy: HttpPolicy) -> SourceHttpClient:
         """The one HTTP client of ``source_id`` (created on first use with ``policy`` plus overrides)."""
@@ -58,13 +93,14 @@ class HttpRuntime:
             effective = policy.with_overrides(self._overrides.get(source_id, {}))
             found = SourceHttpClient(
                 source_id,
-                self.client,
+                self._client_for(effective),
                 effective,
                 self.clock,
                 rng=random.Random(self._rng.random()),
                 cache=self.cache,
                 lifetimes=self.cache_lifetimes,
                 coordination=self.coordination,
+                kept_records=self.kept_records,
             )
             self._clients[source_id] = found
         return found
@@ -78,3 +114,5 @@ class HttpRuntime:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        if self._cloudflare_client is not None:
+            await self._cloudflare_client.aclose()

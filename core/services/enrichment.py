@@ -11,7 +11,11 @@ block the event loop), then plans which sources to ask:
 - **credentials**: ``ready(source)`` false -> skipped, "no credentials" (the caller decides from its
   environment, e.g. ``SourceInfo.missing_credentials``);
 - **a page**: the catalogue entry lists no page of the anime on the source's platform -> skipped, "not on
-  that platform".
+  that platform";
+- **fallbacks**: a scraped source (``SourceKind.SCRAPE``, e.g. ``mal_web``) of a platform whose API source is
+  asked waits: it is asked only if that API source fails in this request (within the same deadline), and is
+  skipped, "not needed", when the API source answers. With no API source of the platform ready, it is
+  asked like any other source.
 
 The chosen sources are asked concurrently; every request shares one absolute deadline (``deadline`` seconds
 from the start of the fan-out). Whatever arrived in time is kept; every source that did not contribute gets a
@@ -56,7 +60,7 @@ from anime_mcp.core.ratings import Missing, RatingTable, rating_table
 from anime_mcp.core.resolution import Resolution
 from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.ports.catalogue import Catalogue
-from anime_mcp.ports.source import RECORD_FIELDS, Source
+from anime_mcp.ports.source import RECORD_FIELDS, Source, SourceKind
 
 T = TypeVar("T")
 RunSync = Callable[..., Awaitable[Any]]
@@ -69,6 +73,8 @@ ENRICHABLE_FIELDS = frozenset(MERGED_FIELDS) | {"score", "titles", "synopses"}
 ON_REQUEST_FIELDS = frozenset({"characters", "staff"})
 DEFAULT_FIELDS = ENRICHABLE_FIELDS - ON_REQUEST_FIELDS  # what no ``fields`` means
 NO_SOURCE_INSTALLED = "no source for that platform installed"
+NOT_NEEDED = "not needed: the platform's API source answered"
+Planned = tuple[Source, PlatformId, frozenset[str]]
 log = structlog.get_logger("anime_mcp.enrichment")
 
 
@@ -139,6 +145,25 @@ def plan(
     return asked, left
 
 
+def hold_back_fallbacks(
+    asked: Mapping[str, Planned],
+) -> tuple[dict[str, Planned], dict[str, list[tuple[str, Planned]]]]:
+    """The sources to ask at once, and the scraped sources held back for the API source (by id) of their
+    platform that is asked: they stand by until that source fails."""
+    api_of = {
+        s.info.platform: sid for sid, (s, _, _) in sorted(asked.items()) if s.info.kind is SourceKind.API
+    }
+    at_once: dict[str, Planned] = {}
+    standby: dict[str, list[tuple[str, Planned]]] = {}
+    for source_id, planned in asked.items():
+        api = api_of.get(planned[0].info.platform)
+        if planned[0].info.kind is SourceKind.SCRAPE and api is not None:
+            standby.setdefault(api, []).append((source_id, planned))
+        else:
+            at_once[source_id] = planned
+    return at_once, standby
+
+
 async def enrich(
     reference: str | Resolution,
     catalogue: Catalogue,
@@ -176,8 +201,10 @@ async def enrich(
     records: dict[str, Fetched] = {}
     outcomes: dict[str, SourceOutcome] = {}
     asked: Mapping[str, tuple[Source, PlatformId, frozenset[str]]] = {}
+    standby: Mapping[str, list[tuple[str, Planned]]] = {}
     if enhance:
-        asked, left = plan(entry, sources, fields, only=only, ready=ready)
+        planned, left = plan(entry, sources, fields, only=only, ready=ready)
+        asked, standby = hold_back_fallbacks(planned)
         outcomes.update((o.source, o) for o in left)
 
     def answer_now() -> Callable[[], Enrichment]:
@@ -203,7 +230,7 @@ async def enrich(
         return compute
 
     if progress is None:
-        await _fan_out(asked, deadline, records, outcomes)
+        await _fan_out(asked, deadline, records, outcomes, standby=standby)
         return answer_now()()
     total = stages_of(len(asked))
     offline = Progress(Stage.OFFLINE, 1, total, pending=_pending(asked, outcomes), compute=answer_now())
@@ -219,7 +246,7 @@ async def enrich(
         async with lock:
             await progress(stage)
 
-    await _fan_out(asked, deadline, records, outcomes, arrived)
+    await _fan_out(asked, deadline, records, outcomes, arrived, standby=standby)
     final = answer_now()()
     await progress(Progress(Stage.FINAL, total, total, compute=lambda: final))
     return final
@@ -235,10 +262,15 @@ async def _fan_out(
     records: dict[str, Fetched],
     outcomes: dict[str, SourceOutcome],
     arrived: Callable[[str], Awaitable[None]] | None = None,
+    *,
+    standby: Mapping[str, list[tuple[str, Planned]]] | None = None,
 ) -> None:
+    """Ask every source at once under one deadline; a source that fails hands over to the sources standing
+    by for it (``hold_back_fallbacks``), asked one after another within what is left of the deadline."""
     if not asked:
         return
     until = anyio.current_time() + deadline
+    waiting = standby or {}
 
     async def ask(source_id: str, source: Source, pid: PlatformId, wanted: frozenset[str]) -> None:
         with anyio.CancelScope(deadline=until) as scope:
@@ -246,6 +278,10 @@ async def _fan_out(
                 record = await source.fetch(pid, wanted)
             except SourceError as error:
                 outcomes[source_id] = outcome_for_error(source_id, error)
+                for fallback_id, (fallback, fallback_pid, fallback_wanted) in waiting.get(source_id, ()):
+                    await ask(fallback_id, fallback, fallback_pid, fallback_wanted)
+                    if fallback_id in records:
+                        break
                 return
             except Exception as error:  # a plugin broke its promise of typed errors: one source lost
                 log.exception("enrichment.source_crashed", source=source_id)
@@ -253,6 +289,8 @@ async def _fan_out(
                     source_id, "failed", f"failed ({type(error).__name__})", detail=str(error) or None
                 )
                 return
+            for fallback_id, _ in waiting.get(source_id, ()):
+                outcomes[fallback_id] = skipped(fallback_id, NOT_NEEDED)
             cache = record.cache
             records[source_id] = Fetched(record, from_cache=cache is not None)
             outcomes[source_id] = contributed(
@@ -272,6 +310,9 @@ async def _fan_out(
     async with anyio.create_task_group() as group:
         for source_id, (source, pid, wanted) in asked.items():
             group.start_soon(ask_and_tell, source_id, source, pid, wanted)
+    for fallbacks in waiting.values():  # their API source ran out of time, and so did they
+        for fallback_id, _ in fallbacks:
+            outcomes.setdefault(fallback_id, timed_out(fallback_id, deadline))
 
 
 def _missing(

@@ -1,6 +1,9 @@
-"""Source use cases: which page of a platform an anime reference means (then ``Source.fetch`` asks it)."""
+"""Source use cases: which page of a platform an anime reference means (then ``Source.fetch`` asks it), and
+which source's parser reads a saved document (``source_for_document``)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from anime_mcp.core.errors import AnimeMcpError, CatalogueNotIngested, UnknownAnime
 from anime_mcp.core.models import CatalogueEntry
@@ -8,6 +11,7 @@ from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platform, PlatformId, Pl
 from anime_mcp.core.references import IdReference, looks_like_url, parse_reference
 from anime_mcp.core.resolution import resolve
 from anime_mcp.ports.catalogue import Catalogue
+from anime_mcp.ports.source import Source, SourceKind
 
 
 def page_on(
@@ -57,3 +61,38 @@ def _entry_or_none(catalogue: Catalogue, pid: PlatformId) -> CatalogueEntry | No
         return catalogue.by_platform_id(pid)
     except CatalogueNotIngested:  # a live answer needs no catalogue
         return None
+
+
+def document_family(document: bytes) -> str:
+    """What a saved document is, from its first bytes: ``html``, ``json``, ``xml`` or ``text``."""
+    head = document[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"{", b"[")):
+        return "json"
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or (
+        head.startswith((b"<!--", b"<?xml")) and b"<html" in head
+    ):
+        return "html"
+    return "xml" if head.startswith(b"<") else "text"
+
+
+def source_for_document(
+    sources: Iterable[Source], name: str, document: bytes, *, kind: str = "anime", format: str | None = None
+) -> Source | None:
+    """The source whose parser reads ``document``; ``name``: a source id (``mal``, ``mal_web``) or a platform.
+
+    The sources of that platform share the choice: a named ``format`` picks the source that declares it; else
+    a web page (HTML) goes to the platform's scraped source and an API answer (JSON, XML) to its API source,
+    the named source first, then the others by id, each only if it reads ``kind``. None: no such source.
+    """
+    known = sorted(sources, key=lambda s: s.info.id)
+    named = next((s for s in known if s.info.id == name), None)
+    platform = named.info.platform if named is not None else name
+    family = [s for s in known if s.info.platform == platform]
+    if named is not None:
+        family = [named, *(s for s in family if s is not named)]
+    if not family:
+        return None
+    if format is not None:
+        return next((s for s in family if format in s.info.formats), family[0])
+    wanted = SourceKind.SCRAPE if document_family(document) == "html" else SourceKind.API
+    return next((s for s in family if s.info.kind is wanted and kind in s.info.kinds), family[0])

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from anime_mcp.core.errors import AnimeMcpError, SourceError
 from anime_mcp.core.platforms import PlatformId, Platforms
-from anime_mcp.core.services.sources import page_on
+from anime_mcp.core.services.sources import page_on, source_for_document
 from anime_mcp.entrypoints.cli.app import err, get_app, out
 from anime_mcp.entrypoints.replay_setup import add_recorded_answer
 from anime_mcp.entrypoints.settings import ConfigError
@@ -116,16 +116,21 @@ def _credential_state(credential: dict[str, Any]) -> tuple[str, str]:
 def parse_command(
     ctx: click.Context, *, platform: str, file: str, kind: str, fmt: str | None, as_json: bool
 ) -> None:
-    """Parse a saved response of PLATFORM (a source id such as mal, anidb) with that source's parser."""
-    source = _source(get_app(ctx).plugins, platform)
-    if kind not in source.info.kinds:
-        raise click.BadParameter(f"{platform} reads {', '.join(source.info.kinds)}", param_hint="--kind")
-    if fmt is not None and fmt not in source.info.formats:
-        raise click.BadParameter(f"{platform} reads {', '.join(source.info.formats)}", param_hint="--format")
+    """Parse a saved response of PLATFORM (a source id such as mal, anidb) with that source's parser.
+
+    The platform's sources share the work: a web page goes to its scraped source (``mal_web``), an API
+    answer (JSON, XML) to its API source, told apart from the document itself."""
+    plugins = get_app(ctx).plugins
     with click.open_file(file, "rb") as handle:
         document = handle.read(MAX_DOCUMENT_BYTES + 1)
     if len(document) > MAX_DOCUMENT_BYTES:
         raise click.UsageError(f"{file} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    found = source_for_document(plugins.sources(), platform, document, kind=kind, format=fmt)
+    source = found if found is not None else _source(plugins, platform)
+    if kind not in source.info.kinds:
+        raise click.BadParameter(f"{platform} reads {', '.join(source.info.kinds)}", param_hint="--kind")
+    if fmt is not None and fmt not in source.info.formats:
+        raise click.BadParameter(f"{platform} reads {', '.join(source.info.formats)}", param_hint="--format")
     try:
         parsed = source.parse(document, kind=kind, format=fmt)
     except SourceError as exc:

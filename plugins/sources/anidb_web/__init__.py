@@ -1,0 +1,1 @@
+"""AniDB web pages: the public anime page as a fallback for the API source. Parsers in ``parse``."""

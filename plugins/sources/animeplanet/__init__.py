@@ -1,0 +1,1 @@
+"""Anime-Planet source (scraped pages). Parsers live in ``parse``."""

@@ -1,0 +1,1 @@
+"""LiveChart.me source (scraped pages). Parsers live in ``parse``."""
