@@ -26,6 +26,7 @@ from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.core.resolution import Resolution
 from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.core.services.search import SearchService
+from anime_mcp.core.services.seasons import SeasonCatalogue
 from anime_mcp.entrypoints.bootstrap import App
 from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
 from anime_mcp.entrypoints.settings import ServeSettings
@@ -99,6 +100,7 @@ class Runtime:
         self._catalogue_source: tuple[Snapshot, dict[str, Any]] | None = None
         self._resolutions: tuple[Snapshot, OrderedDict[str, Resolution]] | None = None
         self.activity = SourceActivity(self._now)
+        self.seasons = SeasonCatalogue()  # the season index of the current catalogue (seasonal_anime)
 
     @property
     def settings(self) -> ServeSettings:
@@ -297,9 +299,15 @@ class Runtime:
             await self._http.aclose()
 
     def warm_up(self) -> None:
-        """Open the store and the index and load the embedding model now, so the first call is fast."""
+        """Open the store and the index, build the season index and load the embedding model now, so the
+        first call is fast."""
         started = time.perf_counter()
         snapshot = self.snapshot()
+        # The season index reads the whole catalogue (seconds): built beside the server, not on a user's
+        # first seasonal_anime call and not before the server answers (a call meanwhile waits for it).
+        threading.Thread(
+            target=self.seasons.index, args=(snapshot.store,), name="anime-mcp-seasons", daemon=True
+        ).start()
         if snapshot.search is not None:
             try:
                 snapshot.search.embedder.embed_query("warm up")

@@ -26,12 +26,17 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
 ``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
 ``ANIME_MCP_DEADLINE``             ``[serve] deadline``          seconds live sources get per question (3)
+``ANIME_MCP_TIMEZONE``             ``[serve] timezone``          IANA timezone of schedules when a call names
+                                                                 none (``UTC``)
 ``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
 ``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
 ``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
 ``ANIME_MCP_EMBEDDER``             ``[plugins] embedder``        embedder provider by name (``onnx-text``)
 ``ANIME_MCP_INDEX``                ``[plugins] index``           vector index provider by name (default: the
                                                                  one that accepts the location)
+``ANIME_MCP_PLANNER``              ``[plugins] planner``         planner plugins to ask, in order (default:
+                                                                 none, the deterministic planner alone)
+``ANIME_MCP_PLANNER_TIMEOUT``      ``[plugins] planner_timeout`` seconds a planner plugin gets (2)
 ``ANIME_MCP_CACHE_L1_ENTRIES``     ``[cache] l1_entries``        in-process cache: most entries (10000)
 ``ANIME_MCP_CACHE_L1_BYTES``       ``[cache] l1_bytes``          in-process cache: most bytes (64 MiB)
 ``ANIME_MCP_REDIS_URL``            ``[cache] redis_url``         shared Redis: L2 cache, rate-limit budgets,
@@ -57,6 +62,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -75,6 +81,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
 DEFAULT_DEADLINE = 3.0
+DEFAULT_PLANNER_TIMEOUT = 2.0  # seconds a planner plugin gets before the deterministic plan answers
 DAY = 86400.0
 
 
@@ -155,6 +162,27 @@ def _names(value: object, name: str) -> frozenset[str]:
     raise ConfigError(f"{name} must be a list of names (or a comma-separated string), not {value!r}")
 
 
+def _timezone(value: object, name: str) -> str:
+    """An IANA timezone name the standard library knows (``Europe/Berlin``, ``UTC``)."""
+    text = _text(value, name).strip()
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"{name} must be an IANA timezone name such as Europe/Berlin, not {value!r}"
+        ) from None
+    return text
+
+
+def _ordered_names(value: object, name: str) -> tuple[str, ...]:
+    """Like ``_names``, in the order given (first wins), without repeats."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+    raise ConfigError(f"{name} must be a list of names (or a comma-separated string), not {value!r}")
+
+
 def _choice(*allowed: str) -> Callable[[object, str], str]:
     def check(value: object, name: str) -> str:
         text = _text(value, name).lower()
@@ -218,6 +246,7 @@ class ServeSettings:
     tracing: str = "off"
     warm_up: bool = True
     deadline: float = DEFAULT_DEADLINE  # seconds the live sources get, together, to answer one question
+    timezone: str = "UTC"  # IANA name: the schedule tools' timezone when a call names none
 
 
 @frozen
@@ -227,6 +256,8 @@ class PluginSettings:
     trace: bool = False
     embedder: str | None = None  # provider names; None: the documented default
     index: str | None = None
+    planner: tuple[str, ...] = ()  # planner plugins asked in this order; the first plan wins
+    planner_timeout: float = DEFAULT_PLANNER_TIMEOUT  # then the deterministic plan answers
 
 
 @frozen
@@ -316,6 +347,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
         "warm_up": ("ANIME_MCP_WARM_UP", _flag),
         "deadline": ("ANIME_MCP_DEADLINE", _seconds),
+        "timezone": ("ANIME_MCP_TIMEZONE", _timezone),
     },
     "plugins": {
         "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
@@ -323,6 +355,8 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "trace": ("ANIME_MCP_TRACE_PLUGINS", _flag),
         "embedder": ("ANIME_MCP_EMBEDDER", _text),
         "index": ("ANIME_MCP_INDEX", _text),
+        "planner": ("ANIME_MCP_PLANNER", _ordered_names),
+        "planner_timeout": ("ANIME_MCP_PLANNER_TIMEOUT", _seconds),
     },
     "cache": {
         "l1_entries": ("ANIME_MCP_CACHE_L1_ENTRIES", positive_int),
@@ -424,6 +458,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             tracing=serve.get("tracing", "off"),
             warm_up=serve.get("warm_up", True),
             deadline=serve.get("deadline", DEFAULT_DEADLINE),
+            timezone=serve.get("timezone", "UTC"),
         ),
         plugins=PluginSettings(
             load=plugins.get("load"),
@@ -431,6 +466,8 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             trace=plugins.get("trace", False),
             embedder=plugins.get("embedder") or None,
             index=plugins.get("index") or None,
+            planner=plugins.get("planner", ()),
+            planner_timeout=plugins.get("planner_timeout", DEFAULT_PLANNER_TIMEOUT),
         ),
         cache=CacheSettings(
             l1_entries=cache.get("l1_entries", default_cache.l1_entries),

@@ -61,7 +61,12 @@ STREAMING_LINKS = {
         {
             "id": "201",
             "type": "streamingLinks",
-            "attributes": {"url": "http://www.hulu.com/death-note", "subs": ["en"], "dubs": ["ja", "en"]},
+            "attributes": {
+                "url": "http://www.hulu.com/death-note",
+                "subs": ["en"],
+                "dubs": ["ja", "en"],
+                "regions": ["us", "CA", None],
+            },
             "relationships": {"streamer": {"data": {"type": "streamers", "id": "1"}}},
         },
         {
@@ -212,6 +217,7 @@ def test_streaming_links() -> None:
         ("en",),
         ("ja", "en"),
     )
+    assert hulu.regions == ("US", "CA") and netflix.regions == ()  # Kitsu's regions, upper-cased
     assert netflix.service == "www.netflix.com"  # no streamer included: the host names the service
 
 

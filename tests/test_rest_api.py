@@ -95,6 +95,11 @@ def test_every_tool_answers_its_output_schema(client: TestClient) -> None:
         "get_anime_from_source": {"anime_id": "mal:1535", "source": "kitsu"},
         "get_anime_details": {"anime_id": "mal:1535", "fields": ["synopsis", "score"]},
         "compare_ratings": {"anime_id": "mal:1535"},
+        "seasonal_anime": {"year": 2006, "season": "FALL"},
+        "where_to_watch": {"anime_id": "mal:1535"},
+        "airing_schedule": {"date": "2026-09-14", "timezone": "America/New_York"},
+        "next_episode": {"anime_id": "mal:1535"},
+        "query_anime": {"text": "What does Kitsu say about Death Note?"},
     }
     for tool in client.get("/api/tools").json()["tools"]:
         if tool["name"] == "broken":
@@ -251,7 +256,8 @@ def test_catalogue_check_of_a_missing_configured_file_is_a_422(
 
 def test_spans_nest_request_tool_index_and_embedder(client: TestClient) -> None:
     SPANS.clear()
-    client.post("/api/query", json={"query": "death note"}, headers={"X-Correlation-ID": "traced-1"})
+    body = {"query": {"text": "death note"}}  # a structured text query: search_anime, from the request
+    client.post("/api/query", json=body, headers={"X-Correlation-ID": "traced-1"})
     spans = {span.name: span for span in SPANS.get_finished_spans()}
     request, tool = spans["POST /api/query"], spans["tool search_anime"]
     assert tool.parent is not None and tool.parent.span_id == request.context.span_id

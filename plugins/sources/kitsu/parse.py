@@ -154,6 +154,7 @@ class _StreamingAttributes:
     url: str | None = None
     subs: tuple[str | None, ...] | None = None
     dubs: tuple[str | None, ...] | None = None
+    regions: tuple[str | None, ...] | None = None  # ISO 3166 codes where the link plays ("US", "CA")
 
 
 _CONVERTER = wire_converter(rename=camel)
@@ -389,6 +390,7 @@ def _streaming_link(link: _Resource, included: _Included) -> StreamingLink | Non
     return StreamingLink(
         service=service or (urlsplit(url).hostname or "unknown"),
         url=url,
+        regions=dedupe(r.upper() for r in attributes.regions or () if r),
         subtitles=dedupe(attributes.subs or ()),
         dubs=dedupe(attributes.dubs or ()),
     )
