@@ -55,3 +55,10 @@ def register_platforms(register: Register) -> None:
     then resolve through ``PluginHost.platforms()``. A source plugin may instead set
     ``SourceInfo.platform_spec``. A spec that reuses a built-in or another plugin's id, alias or host makes
     the plugin invalid."""
+
+
+@hookspec
+def register_planners(register: Register) -> None:
+    """Register ``Planner`` objects (``ports.planning``): each may refine or replace the deterministic query
+    plan (an LLM-backed planner, say). One is used only when ``[plugins] planner`` names it; the
+    deterministic plan is the answer whenever it fails, returns None or runs past ``planner_timeout``."""

@@ -26,6 +26,7 @@ from anime_mcp.ports import hookspecs
 from anime_mcp.ports.cache import CacheProvider
 from anime_mcp.ports.catalogue import CatalogueReader
 from anime_mcp.ports.embedder import EmbedderProvider
+from anime_mcp.ports.planning import Planner
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import VectorIndexProvider
 
@@ -44,6 +45,7 @@ REGISTER_HOOKS: dict[str, type] = {
     "register_vector_indexes": VectorIndexProvider,
     "register_caches": CacheProvider,
     "register_platforms": PlatformSpec,
+    "register_planners": Planner,
 }
 
 
@@ -361,6 +363,9 @@ class PluginHost:
 
     def caches(self) -> list[CacheProvider]:
         return cast(list[CacheProvider], self.registered("register_caches"))
+
+    def planners(self) -> list[Planner]:
+        return cast(list[Planner], self.registered("register_planners"))
 
     def platforms(self) -> Platforms:
         """The built-in platforms plus those declared by plugins (``register_platforms`` hooks and

@@ -78,9 +78,10 @@ def _register_commands() -> None:
     cli.add_command(search.similar)
     cli.add_command(models.models)
 
-    from anime_mcp.entrypoints.cli import plan
+    from anime_mcp.entrypoints.cli import ask, plan
 
     cli.add_command(plan.plan)
+    cli.add_command(ask.ask)
 
     from anime_mcp.entrypoints.cli import sources
 

@@ -110,8 +110,9 @@ def openapi_document(tools: ToolCatalogue) -> dict[str, Any]:
         "/api/query": {
             "post": _operation(
                 "Ask a question",
-                "A text query (hybrid search; no query planner yet, the metadata says so) or a "
-                "structured query with exactly one of text, similar_to, anime_id.",
+                "A question in plain words, planned and answered by query_anime (metadata.plan; "
+                "context, now and timezone go with it), or a structured query with exactly one of text, "
+                "similar_to, anime_id.",
                 QUERY_RESPONSE,
                 body=QUERY_REQUEST,
                 errors=(404, 413, 422, 503),

@@ -1,8 +1,11 @@
 """``POST /api/query`` and ``POST /api/batch``: a question in, ``{results, metadata, sources, warnings}`` out.
 
-A query is a string (answered by hybrid search: there is no query planner yet, and the metadata says so)
-or a structured object naming exactly one of ``text`` (search), ``similar_to`` (recommendations) or
-``anime_id`` (one anime). Each is answered by the same tool the MCP server offers.
+A query is a string, a question in plain words: planned and answered by ``query_anime`` (the plan is in
+``metadata.plan``; ``context``, ``now`` and ``timezone`` go with it, and what the answer adds to its results,
+such as ``details``, ``ratings``, ``schedule``, ``streaming``, ``degradation`` or a ``clarification`` to ask
+back, sits beside them). Or it is a structured object naming exactly one of ``text`` (search),
+``similar_to`` (recommendations) or ``anime_id`` (one anime). Each is answered by the same tool the MCP
+server offers.
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools.base import Report, ToolInputError, ToolProgress, check_schema
 from anime_mcp.entrypoints.tools.errors import classify
-from anime_mcp.entrypoints.tools.schemas import ANIME_REF, DETAIL, FILTERS, LIMIT, MODE, RESULT, object_schema
-
-PLANNER_NOTE = (
-    "no query planner yet: a text query is answered by hybrid search (titles and meaning) "
-    "over the offline catalogue"
+from anime_mcp.entrypoints.tools.query_tools import INPUT as QUESTION
+from anime_mcp.entrypoints.tools.schemas import (
+    ANIME_REF,
+    DEGRADATION,
+    DETAIL,
+    FILTERS,
+    LIMIT,
+    MODE,
+    RESULT,
+    object_schema,
 )
+
 MAX_BATCH = 50
+BESIDE = ("clarification", "details", "ratings", "schedule", "streaming", "degradation")
 KINDS = ("text", "similar_to", "anime_id")
 
 STRUCTURED_QUERY = object_schema(
@@ -35,6 +45,17 @@ STRUCTURED_QUERY = object_schema(
         "filters": FILTERS,
     }
 )
+# What a question in plain words may carry (query_anime's arguments), checked by that tool.
+QUESTION_KEYS = {
+    key: {
+        **QUESTION["properties"][key],
+        "description": "For a question: "
+        + QUESTION["properties"][key].get(
+            "description", "the earlier answer's results and plan, for follow-ups ('the second one')"
+        ),
+    }
+    for key in ("context", "now", "timezone")
+}
 OPTIONS = object_schema(
     {
         "mode": {**MODE, "description": "Search mode, for text queries. " + MODE["description"]},
@@ -50,17 +71,24 @@ QUERY_REQUEST = object_schema(
     {
         "query": {
             "oneOf": [{"type": "string", "minLength": 1, "maxLength": 500}, STRUCTURED_QUERY],
-            "description": "A question as text, or a structured query with exactly one of text, "
-            "similar_to, anime_id.",
+            "description": "A question in plain words (planned: metadata.plan), or a structured query with "
+            "exactly one of text, similar_to, anime_id.",
         },
         "limit": LIMIT,
         "options": OPTIONS,
+        **QUESTION_KEYS,
     },
     ["query"],
 )
 # Checked in two steps, so an error names the field rather than "not valid under any of the given schemas".
 _ENVELOPE = object_schema(
-    {"query": {"type": ["string", "object"]}, "limit": LIMIT, "options": OPTIONS}, ["query"]
+    {
+        "query": {"type": ["string", "object"]},
+        "limit": LIMIT,
+        "options": OPTIONS,
+        **{key: {"type": "object" if key == "context" else "string"} for key in QUESTION_KEYS},
+    },
+    ["query"],
 )
 
 SOURCE = {"type": "object", "properties": {"name": {"type": "string"}, "kind": {"type": "string"}}}
@@ -70,6 +98,13 @@ QUERY_RESPONSE = object_schema(
         "metadata": {"type": "object"},
         "sources": {"type": "array", "items": SOURCE},
         "warnings": {"type": "array", "items": {"type": "string"}},
+        # beside the results, for a question whose answer has them (query_anime's output)
+        "clarification": {"type": "string", "description": "The question to ask back (intent clarify)."},
+        "details": {"type": "array", "items": {"type": "object"}},
+        "ratings": {"type": "array", "items": {"type": "object"}},
+        "schedule": {"type": "object"},
+        "streaming": {"type": "object"},
+        "degradation": DEGRADATION,
     },
     ["results", "metadata", "sources", "warnings"],
 )
@@ -117,9 +152,11 @@ def plan(body: Any) -> tuple[str, dict[str, Any], str]:
     limit = body.get("limit", LIMIT["default"])
     detail = options.get("detail", "brief")
     if isinstance(query, str):
-        query = {"text": query}
-    else:
-        check_schema(STRUCTURED_QUERY, query, "query")
+        return _question(body, query, options)
+    check_schema(STRUCTURED_QUERY, query, "query")
+    for key in QUESTION_KEYS:
+        if key in body:
+            raise ToolInputError(key, "applies only to a question in plain words (a string query)")
     given = [kind for kind in KINDS if kind in query]
     if len(given) != 1:
         raise ToolInputError(
@@ -160,6 +197,21 @@ def plan(body: Any) -> tuple[str, dict[str, Any], str]:
         },
         f"text search ({mode})",
     )
+
+
+def _question(body: dict[str, Any], text: str, options: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """query_anime's arguments for a question in plain words (the text checked here: its errors name
+    ``query``)."""
+    check_schema(QUESTION["properties"]["text"], text, "query")
+    if "exclude_franchise" in options:
+        raise ToolInputError("options.exclude_franchise", "has no effect on text queries")
+    arguments: dict[str, Any] = {
+        "text": text,
+        "detail": options.get("detail", "brief"),
+        "mode": options.get("mode", "hybrid"),
+        **{key: body[key] for key in ("limit", *QUESTION_KEYS) if key in body},
+    }
+    return "query_anime", arguments, "a question, planned"
 
 
 async def answer(
@@ -229,7 +281,21 @@ def _shape(
         "interpretation": interpretation,
         "correlation_id": correlation_id,
     }
-    if tool == "get_anime_by_id":
+    beside: dict[str, Any] = {}
+    if tool == "query_anime":
+        results = output["results"]
+        warnings += output["warnings"]
+        planned = output["metadata"]
+        metadata.update(
+            {
+                "interpretation": output["interpretation"],
+                "intent": output["intent"],
+                **planned,
+                "mode": planned.get("mode", arguments["mode"]),
+            }
+        )
+        beside = {key: output[key] for key in BESIDE if output[key] is not None}
+    elif tool == "get_anime_by_id":
         results = [{**output["anime"], "relevance": 1.0}]
         metadata["also_matches"] = output["also_matches"]
         if output["also_matches"]:
@@ -240,14 +306,13 @@ def _shape(
     else:
         results = output["results"]
         if tool == "search_anime":
-            metadata.update(planner=PLANNER_NOTE, mode=output["mode"])
-            if isinstance(body.get("query"), str):
-                warnings.append("answered by hybrid search: the query was not interpreted (no planner yet)")
+            metadata["mode"] = output["mode"]
         else:
             metadata["similar_to"] = output["anime"]["anime_id"]
         metadata["limit"] = arguments["limit"]
     sources = [runtime.catalogue_source()]
-    if tool != "get_anime_by_id":
+    searched = {"search_anime", "find_similar_anime"}
+    if tool in searched or (tool == "query_anime" and searched & set(output["metadata"]["tools"])):
         snapshot = runtime.snapshot()
         if snapshot.search is not None:
             manifest = snapshot.search.index.manifest
@@ -261,7 +326,7 @@ def _shape(
                 }
             )
     metadata.update(count=len(results), took_ms=round((time.perf_counter() - started) * 1000, 2))
-    return {"results": results, "metadata": metadata, "sources": sources, "warnings": warnings}
+    return {"results": results, "metadata": metadata, "sources": sources, "warnings": warnings, **beside}
 
 
 async def answer_batch(
