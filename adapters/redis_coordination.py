@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,6 +68,9 @@ return 0
 """
 
 
+PROBE_EVERY = 1.0  # seconds between the pings a health read triggers
+
+
 class RedisCoordination:
     name = "redis"
 
@@ -78,6 +82,7 @@ class RedisCoordination:
         self._block = self.link.client.register_script(_BLOCK)
         self._release = self.link.client.register_script(_RELEASE)
         self._probing: asyncio.Task[Any] | None = None
+        self._probed_at = float("-inf")
 
     # --- budgets -----------------------------------------------------------------------------------
     def _budget_key(self, scope: str, suffix: str) -> str:
@@ -124,8 +129,13 @@ class RedisCoordination:
         await self.link.call(lambda _: self._release(keys=[self._prefix + key], args=[token]))
 
     def health(self) -> dict[str, Any]:
-        if self.link.error is not None and self.link.up:
-            self._probe()  # the back-off is over: ask Redis now, not only at the next cache miss
+        """The link's last known state; reading it also asks Redis (in the background, at most once per
+        ``PROBE_EVERY`` s): a process whose answers all come from memory may not call Redis for a long time,
+        and health must neither miss an outage nor a recovery (after the back-off) meanwhile."""
+        now = time.monotonic()
+        if self.link.up and now - self._probed_at >= PROBE_EVERY:
+            self._probed_at = now
+            self._probe()
         return self.link.health()
 
     def _probe(self) -> None:

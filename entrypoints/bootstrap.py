@@ -44,6 +44,9 @@ from anime_mcp.ports.source import Source
 log = structlog.get_logger("anime_mcp.plugins")
 
 
+KEPT_RECORDS = 1024  # parsed records kept per source at most (fewer when the L1 holds fewer entries)
+
+
 @frozen
 class Overrides:
     """What a test (or an embedding application) hands in instead of the real adapters."""
@@ -232,6 +235,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
             cache=None if transport is not None else response_cache(),
             cache_lifetimes=lifetimes,
             coordination=None if transport is not None else coordination(),
+            kept_records=min(settings.cache.l1_entries, KEPT_RECORDS),
         )
 
     def search() -> SearchComponents:

@@ -113,6 +113,7 @@ class SourceHttpClient:
         cache: Cache | None = None,
         lifetimes: CacheLifetimes | None = None,
         coordination: Coordination | None = None,
+        kept_records: int = 1024,
     ) -> None:
         self.source = source
         self.policy = policy
@@ -143,7 +144,8 @@ class SourceHttpClient:
         self.retries = 0
         self.cache_hits = 0
         self.stale_served = 0
-        self.records = RecordMemo()  # parsed records, kept while their answers are fresh (HttpSource.fetch)
+        # Parsed records, kept while their answers are fresh (HttpSource.fetch); bounded like the L1.
+        self.records = RecordMemo(kept_records)
 
     # --- public API --------------------------------------------------------------------------------
     async def get(
