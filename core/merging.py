@@ -210,20 +210,27 @@ DEFAULT_POLICY = MergePolicy(
 )
 
 
+# What the catalogue entry says for a merged field (AOD has no dates, synopsis, streaming ...).
+_CATALOGUE_VALUES: dict[str, Callable[[CatalogueEntry], object]] = {
+    "title": lambda e: e.title,
+    "type": lambda e: e.type,
+    "episodes": lambda e: e.episodes or None,  # AOD writes 0 for "unknown"
+    "status": lambda e: e.status,
+    "season": lambda e: e.season.season if e.season.season is not Season.UNDEFINED else None,
+    "year": lambda e: e.season.year,
+    "picture": lambda e: e.picture,
+    "duration_seconds": lambda e: e.duration.seconds if e.duration is not None else None,
+    "studios": lambda e: e.studios,
+    "tags": lambda e: e.tags,
+}
+
+
+def _nothing(entry: CatalogueEntry) -> object:
+    return None
+
+
 def _catalogue_value(name: str) -> Callable[[CatalogueEntry], object]:
-    getters: dict[str, Callable[[CatalogueEntry], object]] = {
-        "title": lambda e: e.title,
-        "type": lambda e: e.type,
-        "episodes": lambda e: e.episodes or None,  # AOD writes 0 for "unknown"
-        "status": lambda e: e.status,
-        "season": lambda e: e.season.season if e.season.season is not Season.UNDEFINED else None,
-        "year": lambda e: e.season.year,
-        "picture": lambda e: e.picture,
-        "duration_seconds": lambda e: e.duration.seconds if e.duration is not None else None,
-        "studios": lambda e: e.studios,
-        "tags": lambda e: e.tags,
-    }
-    return getters.get(name, lambda e: None)
+    return _CATALOGUE_VALUES.get(name, _nothing)
 
 
 # The merged fields, in the order of ``MergedAnime``'s attributes.
@@ -367,6 +374,7 @@ def merge(
     ``texts=False`` leaves ``titles`` and ``synopses`` (per language) empty: grouping every title of every
     source costs more than all the other fields together, and most answers do not show them."""
     items = _inputs(records)
+    provenances = [_provenance(item) for item in items]  # once per record, not once per field
     origin = (catalogue or CatalogueOrigin()).provenance()
     merged: dict[str, MergedField[Any] | None] = {}
     for name in MERGED_FIELDS:
@@ -375,13 +383,13 @@ def merge(
             value = _catalogue_value(name)(entry)
             if not _empty(value):
                 candidates.append(Alternative(value, origin))
-        for item in items:
+        for item, provenance in zip(items, provenances, strict=True):
             value = getattr(item.record, name)
             if name in item.record.fields and not _empty(value):
-                candidates.append(Alternative(value, _provenance(item)))
+                candidates.append(Alternative(value, provenance))
         merged[name] = merge_field(candidates, policy.rule(name))
 
-    sources = ((origin,) if entry is not None else ()) + tuple(_provenance(i) for i in items)
+    sources = ((origin,) if entry is not None else ()) + tuple(provenances)
     if not texts:
         return MergedAnime(**merged, titles=(), synopses=(), sources=sources)
     titles: list[_Said] = []
@@ -389,9 +397,9 @@ def merge(
     if entry is not None:
         titles.append(_Said(origin, UNDETERMINED, entry.title, "main"))
         titles += [_Said(origin, UNDETERMINED, s, "synonym") for s in entry.synonyms]
-    for item in items:
-        titles += _record_titles(item.record, _provenance(item))
-        synopses += _record_synopses(item.record, _provenance(item))
+    for item, provenance in zip(items, provenances, strict=True):
+        titles += _record_titles(item.record, provenance)
+        synopses += _record_synopses(item.record, provenance)
     return MergedAnime(
         **merged,
         titles=by_language(titles, policy.rule("title")),
