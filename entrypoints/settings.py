@@ -247,6 +247,9 @@ class ServeSettings:
     warm_up: bool = True
     deadline: float = DEFAULT_DEADLINE  # seconds the live sources get, together, to answer one question
     timezone: str = "UTC"  # IANA name: the schedule tools' timezone when a call names none
+    # /mcp answers each request as a short event stream instead of one JSON body, so a call with a
+    # progress token gets its progress notifications over HTTP too (stdio always gets them).
+    mcp_stream: bool = False
 
 
 @frozen
@@ -348,6 +351,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "warm_up": ("ANIME_MCP_WARM_UP", _flag),
         "deadline": ("ANIME_MCP_DEADLINE", _seconds),
         "timezone": ("ANIME_MCP_TIMEZONE", _timezone),
+        "mcp_stream": ("ANIME_MCP_MCP_STREAM", _flag),
     },
     "plugins": {
         "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
@@ -459,6 +463,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             warm_up=serve.get("warm_up", True),
             deadline=serve.get("deadline", DEFAULT_DEADLINE),
             timezone=serve.get("timezone", "UTC"),
+            mcp_stream=serve.get("mcp_stream", False),
         ),
         plugins=PluginSettings(
             load=plugins.get("load"),

@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from attrs import evolve
 from mcp import ClientSession
 from mcp.client.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from openapi_spec_validator import validate
-from serve_support import ANIME_MCP, environment
+from serve_support import ANIME_MCP, environment, served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -393,3 +395,41 @@ async def test_progress_notifications_over_stdio(recorded: tuple[Path, Path]) ->
     assert [(p, t) for p, t, _ in heard] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert heard[0][2] == "offline answer" and heard[-1][2] == "final answer"
     assert sorted(m or "" for _, _, m in heard[1:3]) == ["anidb: contributed", "kitsu: contributed"]
+
+
+@pytest.mark.integration  # anime-mcp serve in a subprocess
+@pytest.mark.anyio
+@pytest.mark.parametrize("stream", [True, False])
+async def test_progress_notifications_over_streamable_http(recorded: tuple[Path, Path], stream: bool) -> None:
+    """With ``[serve] mcp_stream`` the /mcp answers are short event streams that carry the progress
+    notifications before the result; by default they are plain JSON bodies and the result alone arrives."""
+    home, folder = recorded
+    settings = {
+        k: v
+        for k, v in env(home, ANIME_MCP_REPLAY=str(folder)).items()
+        if v is not None and k != "ANIME_MCP_HOME"
+    }
+    heard: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        heard.append((progress, total, message))
+
+    with served(
+        home, ANIME_MCP_WARM_UP="0", ANIME_MCP_MCP_STREAM="1" if stream else "0", **settings
+    ) as server:
+        async with (
+            httpx.AsyncClient(timeout=30) as http,
+            streamable_http_client(f"{server.url}/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            rated = await session.call_tool("compare_ratings", DEATH_NOTE, progress_callback=on_progress)
+    assert not rated.is_error and {r["source"] for r in (rated.structured_content or {})["ratings"]} == {
+        "kitsu",
+        "anidb",
+    }
+    if stream:
+        assert [(p, t) for p, t, _ in heard] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+        assert heard[0][2] == "offline answer" and heard[-1][2] == "final answer"
+    else:
+        assert heard == []  # JSON bodies: no stream to carry them (use the REST event stream)

@@ -170,13 +170,14 @@ def create_app(
     mcp_app = None
     if mcp:
         # The session manager's own Route for /mcp; its lifespan is entered below.
-        # Stateless, plain JSON answers: any process behind a load balancer can answer any request (the tools
-        # need no session), and proxies see ordinary request/response pairs instead of event streams.
+        # Stateless: any process behind a load balancer can answer any request (the tools need no session).
+        # Plain JSON answers by default, so proxies see ordinary request/response pairs; with
+        # [serve] mcp_stream each answer is a short event stream that carries progress notifications first.
         mcp_app = build_server(runtime, tools).streamable_http_app(
             streamable_http_path="/mcp",
             host=host,
             stateless_http=True,
-            json_response=True,
+            json_response=not runtime.settings.mcp_stream,
             max_request_body_size=runtime.settings.max_body_bytes,
         )
         routes.extend(mcp_app.routes)
