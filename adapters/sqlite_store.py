@@ -165,10 +165,16 @@ class SqliteCatalogueStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         partial = self.directory / f".{STORE_FILENAME}.{os.getpid()}.partial"
         partial.unlink(missing_ok=True)
+        _sweep_partials(self.directory)
         try:
             stats = self._write(partial, metadata, entries, source=source, skipped=skipped)
             os.replace(partial, self.path)
             _fsync_directory(self.directory)
+        except (sqlite3.OperationalError, OSError) as exc:  # disk full, file too large, I/O error
+            raise CatalogueError(
+                f"could not write the catalogue store in {self.directory}: {exc} (is the disk full?); "
+                "the previous catalogue is kept"
+            ) from exc
         finally:
             partial.unlink(missing_ok=True)
         self.close()
@@ -247,3 +253,23 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sweep_partials(directory: Path) -> None:
+    """Drop the partial stores of writers that died (kill -9, power loss): a whole catalogue each."""
+    if os.name != "posix":  # os.kill(pid, 0) probes a process only on POSIX
+        return
+    for found in directory.glob(f".{STORE_FILENAME}.*.partial"):
+        pid = found.name.removeprefix(f".{STORE_FILENAME}.").removesuffix(".partial")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            found.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

@@ -39,7 +39,7 @@ def _bind(host: str, port: int) -> socket.socket:
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Interface to listen on (0.0.0.0 for every interface; then protect /api/admin with a token).",
+    help="Interface to listen on (0.0.0.0: every interface; API keys then required, [serve] api_keys).",
 )
 @click.option(
     "--port",
@@ -54,8 +54,12 @@ def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool) -> None:
     """Serve the REST API (/api), the MCP server over streamable HTTP (/mcp) and the API docs (/docs)."""
     import uvicorn
 
+    from anime_mcp.entrypoints.rest.access import open_bind_refusal
     from anime_mcp.entrypoints.rest.app import create_app
 
+    refusal = open_bind_refusal(host, ctx.obj["settings"].serve)
+    if refusal is not None:
+        raise click.ClickException(refusal)
     runtime = command_runtime(ctx, warm_up=False if no_warm_up else None)
     app = create_app(runtime, tool_catalogue(runtime), host=host)
     sock = _bind(host, port)

@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from anime_mcp.entrypoints.logging import add_secrets
 from anime_mcp.entrypoints.mcp.server import build_server
 from anime_mcp.entrypoints.rest import admin
+from anime_mcp.entrypoints.rest.access import ApiKeyMiddleware, cors
 from anime_mcp.entrypoints.rest.jobs import JobRunner
 from anime_mcp.entrypoints.rest.middleware import RequestContextMiddleware
 from anime_mcp.entrypoints.rest.openapi import docs_page, openapi_document
@@ -196,9 +198,17 @@ def create_app(
             group.cancel_scope.cancel()
         await runtime.aclose()
 
+    serve = runtime.settings
+    add_secrets([serve.admin_token, *(key for _, key in serve.api_keys)])
+    middleware = [
+        Middleware(RequestContextMiddleware, max_body_bytes=serve.max_body_bytes),
+        Middleware(ApiKeyMiddleware, settings=serve),
+    ]
+    if serve.cors_origins:  # outermost, so that preflights and refusals carry the CORS headers too
+        middleware.insert(0, cors(serve.cors_origins))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)],
+        middleware=middleware,
         exception_handlers={HTTPException: http_error, Exception: internal_error},
         lifespan=lifespan,
     )

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import structlog
 from attrs import field, frozen
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from anime_mcp.core.errors import AnimeMcpError
@@ -109,12 +109,22 @@ class Tool:
         return values
 
 
+# JSON Schema counts 26.0 as an integer; Python cannot slice or range with it, so an integer is an int here
+# (schemathesis sent {"limit": 26.0}: it was a 500).
+StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
 def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: bool = True) -> None:
     """Raise ``ToolInputError`` for the first error (fields in document order), its field under ``prefix``;
     then (``text``) for text that is not valid Unicode (JSON allows a lone surrogate such as ``"\ud800"``;
     nothing downstream can use it)."""
     errors = sorted(
-        Draft202012Validator(schema).iter_errors(value),
+        StrictValidator(schema).iter_errors(value),
         key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
     )
     if errors:
