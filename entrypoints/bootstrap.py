@@ -18,6 +18,7 @@ from attrs import define, field, frozen
 
 from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
+from anime_mcp.adapters.enrichment_sqlite import SqliteEnrichmentStore
 from anime_mcp.adapters.http import HttpRuntime, make_async_client
 from anime_mcp.adapters.http.client import CacheLifetimes
 from anime_mcp.adapters.http.coordination import Coordination
@@ -36,6 +37,7 @@ from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
+from anime_mcp.ports.enrichment_store import EnrichmentStore
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
 from anime_mcp.ports.planning import PlannerVocabulary
 from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, PluginStatus, stderr_trace
@@ -58,6 +60,7 @@ class Overrides:
     clock: Clock | None = None
     env: Mapping[str, str] | None = None  # credentials the sources read (default: os.environ)
     plugins: PluginHost | None = None
+    enrichment: Callable[[], EnrichmentStore] | None = None  # opens the enrichment store
 
 
 @define
@@ -79,6 +82,15 @@ class App:
     _search_parts: SearchComponents | None = field(default=None, alias="_search_parts")
     _cache_health: Callable[[], dict[str, Any] | None] = field(default=lambda: None, alias="cache_health")
     _vocabulary: tuple[object, PlannerVocabulary] | None = field(default=None, alias="_vocabulary")
+    _open_enrichment: Callable[[], EnrichmentStore] | None = field(default=None, alias="open_enrichment")
+    _enrichment: EnrichmentStore | None = field(default=None, alias="_enrichment")
+
+    def enrichment_store(self) -> EnrichmentStore:
+        """The enrichment store beside the catalogue (``$ANIME_MCP_HOME/enrichment.sqlite3``), opened once."""
+        if self._enrichment is None:
+            opener = self._open_enrichment or (lambda: SqliteEnrichmentStore(self.settings.store_dir))
+            self._enrichment = opener()
+        return self._enrichment
 
     def open_catalogue(self) -> CatalogueStore:
         """A fresh handle on the catalogue (after another process swapped in a new one)."""
@@ -253,6 +265,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         search=given.search or search,
         source_runtime=source_runtime,
         cache_health=cache_health,
+        open_enrichment=given.enrichment,
     )
 
 

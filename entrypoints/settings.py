@@ -17,6 +17,8 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_QDRANT_API_KEY``       ``[search] qdrant_api_key``   its API key
 ``ANIME_MCP_QDRANT_ALIAS``         ``[search] qdrant_alias``     collection alias on the server (``anime``)
 ``ANIME_MCP_EMBED_THREADS``        ``[search] embed_threads``    CPU threads for embedding (cores, <= 8)
+``ANIME_MCP_HF_ENDPOINT``          ``[search] hub_url``          Hugging Face hub (or mirror) ``models install
+                                                                 NAME`` downloads from
 (none)                             ``[search] exact``,           brute-force dense search; HNSW settings
                                    ``hnsw_m``, ``hnsw_ef``,
                                    ``hnsw_ef_construct``
@@ -28,6 +30,13 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_DEADLINE``             ``[serve] deadline``          seconds live sources get per question (3)
 ``ANIME_MCP_TIMEZONE``             ``[serve] timezone``          IANA timezone of schedules when a call names
                                                                  none (``UTC``)
+``ANIME_MCP_API_KEYS``             ``[serve] api_keys``          REST/MCP API keys by client name (TOML table
+                                                                 ``{name = "key"}``, env ``name:key,...``)
+``ANIME_MCP_API_KEYS_FILE``        ``[serve] api_keys_file``     file of ``name:key`` lines (``#`` comments)
+``ANIME_MCP_API_KEY_RATE``         ``[serve] api_key_rate``      requests per minute per key (unset: no limit)
+``ANIME_MCP_ALLOW_UNAUTHENTICATED`` ``[serve] allow_unauthenticated`` serve without keys on a non-loopback
+                                                                 address (refused by default)
+``ANIME_MCP_CORS_ORIGINS``         ``[serve] cors_origins``      browser origins allowed by CORS (none: off)
 ``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
 ``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
 ``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
@@ -63,7 +72,7 @@ from __future__ import annotations
 import os
 import tomllib
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,6 +87,7 @@ UPSTREAM_CATALOGUE_URL = (
     "anime-offline-database.jsonl.zst"
 )
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
 DEFAULT_DEADLINE = 3.0
@@ -193,6 +203,48 @@ def _choice(*allowed: str) -> Callable[[object, str], str]:
     return check
 
 
+# Shorter keys are guessable. Make one with: python -c "import secrets; print(secrets.token_urlsafe(24))"
+MIN_API_KEY_CHARS = 16
+
+
+def _key_pairs(pairs: Iterable[tuple[object, object]], name: str) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for client, key in pairs:
+        if not isinstance(client, str) or not client.strip() or not isinstance(key, str):
+            raise ConfigError(f"{name}: each API key needs a client name and a key (name:key)")
+        if len(key.strip()) < MIN_API_KEY_CHARS:
+            raise ConfigError(
+                f"{name}: the key of {client.strip()!r} is shorter than {MIN_API_KEY_CHARS} characters"
+            )
+        if key.strip() in found.values():
+            raise ConfigError(f"{name}: two clients share the key of {client.strip()!r}")
+        found[client.strip()] = key.strip()
+    return tuple(found.items())
+
+
+def _api_keys(value: object, name: str) -> tuple[tuple[str, str], ...]:
+    """API keys by client name: a TOML table ``{alice = "key"}`` or ``alice:key,bob:key`` (environment)."""
+    if isinstance(value, dict):
+        return _key_pairs(value.items(), name)
+    if isinstance(value, str):
+        pairs = [part.strip().partition(":") for part in value.split(",") if part.strip()]
+        return _key_pairs(((client, key if sep else None) for client, sep, key in pairs), name)
+    raise ConfigError(
+        f"{name} must be a table of client names to keys (or name:key,... text), not a {type(value).__name__}"
+    )
+
+
+def read_api_keys_file(path: Path) -> tuple[tuple[str, str], ...]:
+    """``name:key`` lines (blank lines and ``#`` comments ignored) of ``[serve] api_keys_file``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"[serve] api_keys_file: cannot read {path}: {exc.strerror}") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    pairs = [line.partition(":") for line in lines]
+    return _key_pairs(((client, key if sep else None) for client, sep, key in pairs), f"{path}")
+
+
 # --- the sections -------------------------------------------------------------------------------------
 
 
@@ -221,6 +273,7 @@ class SearchSettings:
     qdrant_alias: str = "anime"
     embed_threads: int | None = None
     hnsw: HnswSettings = field(factory=HnswSettings)
+    hub_url: str = DEFAULT_HUB_URL  # where `models install NAME` downloads (files at <repo>/resolve/<rev>/)
 
     @property
     def models_dir(self) -> Path:
@@ -250,6 +303,12 @@ class ServeSettings:
     # /mcp answers each request as a short event stream instead of one JSON body, so a call with a
     # progress token gets its progress notifications over HTTP too (stdio always gets them).
     mcp_stream: bool = False
+    # Access control (entrypoints/rest/access.py): API keys by client name (none: no key asked), each key's
+    # requests per minute, serving without keys off loopback, and the origins CORS allows (none: CORS off).
+    api_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    api_key_rate: int | None = None
+    allow_unauthenticated: bool = False
+    cors_origins: tuple[str, ...] = ()
 
 
 @frozen
@@ -338,6 +397,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "qdrant_api_key": ("ANIME_MCP_QDRANT_API_KEY", _text),
         "qdrant_alias": ("ANIME_MCP_QDRANT_ALIAS", _text),
         "embed_threads": ("ANIME_MCP_EMBED_THREADS", positive_int),
+        "hub_url": ("ANIME_MCP_HF_ENDPOINT", _text),
         "exact": (None, _flag),
         "hnsw_m": (None, positive_int),
         "hnsw_ef": (None, positive_int),
@@ -352,6 +412,11 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "deadline": ("ANIME_MCP_DEADLINE", _seconds),
         "timezone": ("ANIME_MCP_TIMEZONE", _timezone),
         "mcp_stream": ("ANIME_MCP_MCP_STREAM", _flag),
+        "api_keys": ("ANIME_MCP_API_KEYS", _api_keys),
+        "api_keys_file": ("ANIME_MCP_API_KEYS_FILE", _path),
+        "api_key_rate": ("ANIME_MCP_API_KEY_RATE", positive_int),
+        "allow_unauthenticated": ("ANIME_MCP_ALLOW_UNAUTHENTICATED", _flag),
+        "cors_origins": ("ANIME_MCP_CORS_ORIGINS", _ordered_names),
     },
     "plugins": {
         "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
@@ -454,6 +519,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             qdrant_alias=search.get("qdrant_alias") or "anime",
             embed_threads=search.get("embed_threads"),
             hnsw=hnsw,
+            hub_url=search.get("hub_url") or DEFAULT_HUB_URL,
         ),
         serve=ServeSettings(
             admin_token=serve.get("admin_token") or None,
@@ -464,6 +530,16 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             deadline=serve.get("deadline", DEFAULT_DEADLINE),
             timezone=serve.get("timezone", "UTC"),
             mcp_stream=serve.get("mcp_stream", False),
+            api_keys=_key_pairs(
+                [
+                    *serve.get("api_keys", ()),
+                    *(read_api_keys_file(serve["api_keys_file"]) if "api_keys_file" in serve else ()),
+                ],
+                "[serve] api_keys and api_keys_file",
+            ),
+            api_key_rate=serve.get("api_key_rate"),
+            allow_unauthenticated=serve.get("allow_unauthenticated", False),
+            cors_origins=serve.get("cors_origins", ()),
         ),
         plugins=PluginSettings(
             load=plugins.get("load"),

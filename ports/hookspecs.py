@@ -62,3 +62,11 @@ def register_planners(register: Register) -> None:
     """Register ``Planner`` objects (``ports.planning``): each may refine or replace the deterministic query
     plan (an LLM-backed planner, say). One is used only when ``[plugins] planner`` names it; the
     deterministic plan is the answer whenever it fails, returns None or runs past ``planner_timeout``."""
+
+
+@hookspec
+def register_bulk_sources(register: Register) -> None:
+    """Register ``BulkSource`` objects (``ports.enrichment_store``): each reads one family of bulk dump files
+    (built in: ``anime-mapper`` JSONL, plain or zstd) into records keyed by a platform page, which
+    ``anime-mcp enrich --dump PATH`` matches to catalogue entries and imports into the enrichment store, so
+    the store fills without crawling the platforms for days."""

@@ -26,6 +26,7 @@ from anime_mcp.ports import hookspecs
 from anime_mcp.ports.cache import CacheProvider
 from anime_mcp.ports.catalogue import CatalogueReader
 from anime_mcp.ports.embedder import EmbedderProvider
+from anime_mcp.ports.enrichment_store import BulkSource
 from anime_mcp.ports.planning import Planner
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import VectorIndexProvider
@@ -46,6 +47,7 @@ REGISTER_HOOKS: dict[str, type] = {
     "register_caches": CacheProvider,
     "register_platforms": PlatformSpec,
     "register_planners": Planner,
+    "register_bulk_sources": BulkSource,
 }
 
 
@@ -366,6 +368,9 @@ class PluginHost:
 
     def planners(self) -> list[Planner]:
         return cast(list[Planner], self.registered("register_planners"))
+
+    def bulk_sources(self) -> list[BulkSource]:
+        return cast(list[BulkSource], self.registered("register_bulk_sources"))
 
     def platforms(self) -> Platforms:
         """The built-in platforms plus those declared by plugins (``register_platforms`` hooks and

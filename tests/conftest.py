@@ -41,6 +41,7 @@ INTEGRATION = frozenset(
         "test_catalogue_download",  # a local HTTP server
         "test_scraping_live",  # a local HTTP server (robots.txt, the cloudscraper transport)
         "test_cli_catalogue",  # ingests real catalogue slices
+        "test_cli_enrich",  # anime-mcp enrich in subprocesses, one killed with SIGKILL
         "test_cli_plugins",  # anime-mcp in subprocesses
         "test_embedder_contract",  # the real MiniLM model
         "test_embedder_onnx",  # the real MiniLM model
@@ -49,7 +50,13 @@ INTEGRATION = frozenset(
         "test_index_contract",  # two Qdrant engines
         "test_inspector",  # Node and the MCP Inspector
         "test_mcp_stdio",  # anime-mcp mcp in a subprocess
+        "test_mcp_fuzz",  # hypothesis through the MCP SDK server and client (in process), ~20 s
+        "test_schemathesis",  # schemathesis against the app (ASGI), ~8 s
+        "test_crash_safety",  # anime-mcp ingest killed with SIGKILL, in subprocesses
         "test_models_export",  # torch and transformers
+        "test_models_install",  # a loopback hub, the real MiniLM model, quickstart
+        "test_doctor",  # an ingested, indexed home (MiniLM)
+        "test_first_run_venv",  # a virtual environment, the built wheel and sdist, pipx
         "test_plugins_venv",  # a virtual environment
         "test_redis_coordination",  # a real redis-server (tests/redis_support.py)
         "test_rest_api",  # an ingested, indexed home (MiniLM)

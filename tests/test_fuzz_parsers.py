@@ -38,6 +38,7 @@ from parser_support import (
 )
 from shared_data import CATALOGUE, DATA, FIXTURES, ROOT, require_shared
 
+from anime_mcp.adapters.anime_mapper_dump import AnimeMapperDump
 from anime_mcp.adapters.aod_reader import AodJsonlReader, AodJsonReader
 from anime_mcp.adapters.xml_safety import parse_xml
 from anime_mcp.core.errors import AnimeMcpError, CatalogueError, NotAnAnimeReference, SourceError
@@ -478,6 +479,10 @@ def read_jsonl(body: bytes) -> tuple[ReadResult, list[object]]:
     return result, list(result.entries)
 
 
+def read_dump(body: bytes) -> list[object]:
+    return list(AnimeMapperDump().read(_scratch("dump.jsonl", body)))
+
+
 def read_json(body: bytes) -> tuple[ReadResult, list[object]]:
     result = AodJsonReader().read(_scratch("catalogue.json", body), strict=False)
     return result, list(result.entries)
@@ -620,6 +625,13 @@ REFERENCE_SEEDS = (
 )
 
 OTHERS = [
+    Entry(
+        "adapters.anime_mapper_dump.AnimeMapperDump",
+        read_dump,
+        list,
+        CatalogueError,
+        ("test:test_enrichment_store.dump_head",),
+    ),
     Entry(
         "adapters.aod_reader.AodJsonlReader",
         read_jsonl,

@@ -87,9 +87,18 @@ def _register_commands() -> None:
 
     cli.add_command(sources.sources)
 
+    from anime_mcp.entrypoints.cli import enrich
+
+    cli.add_command(enrich.enrich)
+
     from anime_mcp.entrypoints.cli import serve
 
     for command in (serve.serve, serve.mcp_stdio, serve.tools, serve.call):
+        cli.add_command(command)
+
+    from anime_mcp.entrypoints.cli import doctor, mcp_config, quickstart
+
+    for command in (quickstart.quickstart, mcp_config.mcp_config, doctor.doctor):
         cli.add_command(command)
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Set
 from typing import Any
 
+import structlog
+
 from anime_mcp.core.degradation import SourceOutcome
 from anime_mcp.core.merging import MERGED_FIELDS, TEXT_FIELDS, MergedField, Provenance
 from anime_mcp.core.progress import Progress, Stage
 from anime_mcp.core.ratings import PlatformRating, RatingTable
+from anime_mcp.core.services.batch_enrichment import remember
 from anime_mcp.core.services.enrichment import ENRICHABLE_FIELDS, Enrichment, Listener, enrich
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.source_presenters import jsonable
@@ -39,6 +42,7 @@ from anime_mcp.entrypoints.tools.schemas import (
 from anime_mcp.ports.source import Source
 
 SYNOPSIS_CHARS = 600
+log = structlog.get_logger("anime_mcp.enrichment")
 DETAIL_FIELDS = sorted(ENRICHABLE_FIELDS)
 
 
@@ -75,7 +79,19 @@ async def run_enrichment(
             progress=progress,
         )
     runtime.note_outcomes(result.outcomes)  # each source's last outcome, for health
+    await _remember(runtime, result)
     return result
+
+
+async def _remember(runtime: Runtime, result: Enrichment) -> None:
+    """What the sources answered live goes to the enrichment store, for everyone's later searches; best
+    effort: a store that cannot be written never fails the answer."""
+    if not any(not f.from_cache and f.record.cache is None for f in result.records):
+        return  # nothing live (a repeat served from the cache): nothing new to write
+    try:
+        await runtime.run_sync(remember, runtime.app.enrichment_store(), result)
+    except Exception:
+        log.warning("enrichment.store_write_failed", anime_id=result.entry.anime_id, exc_info=True)
 
 
 def telling(report: Report, shape: Callable[[Enrichment], dict[str, Any]]) -> Listener:

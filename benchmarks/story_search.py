@@ -1,0 +1,70 @@
+"""Story search quality: recall@10 and MRR of the judged plot descriptions (benchmarks/story_queries.json,
+written in our own words) for hybrid, dense and sparse search, plus the issue 14 Done-when query.
+
+Needs a home where `anime-mcp ingest` stored and indexed the catalogue (and, for the "after" figure,
+`anime-mcp enrich --dump ../shared/data/mal-details.jsonl.zst` filled the enrichment store):
+
+    ANIME_MCP_HOME=/tmp/bench ANIME_MCP_MODEL=DIR .venv/bin/python benchmarks/story_search.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from anime_mcp.core.filters import SearchMode
+from anime_mcp.entrypoints.bootstrap import bootstrap
+from anime_mcp.entrypoints.runtime import Runtime
+
+QUERIES = Path(__file__).with_name("story_queries.json")
+DONE_WHEN = "a student finds a notebook that kills anyone whose name is written in it"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    queries: list[dict[str, Any]] = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    service = Runtime(bootstrap()).search()
+    report: dict[str, Any] = {"queries": len(queries)}
+    for mode in (SearchMode.HYBRID, SearchMode.DENSE, SearchMode.SPARSE):
+        ranks: list[int | None] = []
+        took: list[float] = []
+        misses: list[str] = []
+        for query in queries:
+            started = time.perf_counter()
+            found = [r.entry.anime_id for r in service.search(query["query"], limit=10, mode=mode)]
+            took.append((time.perf_counter() - started) * 1000)
+            rank = next((i for i, a in enumerate(found, 1) if a in query["relevant"]), None)
+            ranks.append(rank)
+            if rank is None:
+                misses.append(query["relevant"][0])
+        report[mode.value] = {
+            "recall@10": round(sum(r is not None for r in ranks) / len(ranks), 3),
+            "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3),
+            "p50_ms": round(statistics.median(took), 1),
+            "p95_ms": round(statistics.quantiles(took, n=20)[18], 1),
+            "misses": misses,
+        }
+    top = service.search(DONE_WHEN, limit=3)
+    report["done_when"] = {"query": DONE_WHEN, "top3": [f"{r.entry.anime_id} {r.entry.title}" for r in top]}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for mode in ("hybrid", "dense", "sparse"):
+            row = report[mode]
+            print(
+                f"{mode:7} recall@10 {row['recall@10']:.3f}  MRR {row['mrr']:.3f}  p50/p95 "
+                f"{row['p50_ms']}/{row['p95_ms']} ms  misses {len(row['misses'])}"
+            )
+        print("done-when top 3:", "; ".join(report["done_when"]["top3"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
