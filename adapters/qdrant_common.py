@@ -22,7 +22,14 @@ from attrs import asdict, frozen
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
-from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec
+from anime_mcp.ports.vector_index import (
+    CONTENT_VECTOR,
+    DENSE_VECTOR,
+    DENSE_VECTORS,
+    IndexManifest,
+    IndexPoint,
+    IndexSpec,
+)
 
 _NAMESPACE = uuid.UUID("6b1f4a52-5d0f-4c61-9a43-1f8f3b0a2e11")
 RRF_K = 60
@@ -72,6 +79,25 @@ def index_payload(facts: IndexedFacts) -> dict[str, Any]:
 
 def point_payload(point: IndexPoint) -> dict[str, Any]:
     return {**index_payload(point.facts), "fingerprint": point.fingerprint}
+
+
+def dense_vectors(point: IndexPoint) -> dict[str, list[float]]:
+    """The named dense vectors of a point; one without a content vector is stored without it."""
+    vectors = {DENSE_VECTOR: list(point.dense)}
+    if point.content is not None:
+        vectors[CONTENT_VECTOR] = list(point.content)
+    return vectors
+
+
+def stored_dense(vector: object) -> dict[str, list[float]]:
+    """The named dense vectors of a retrieved record (its ``vector`` field), those it has."""
+    if not isinstance(vector, Mapping):
+        return {}
+    return {
+        name: [float(x) for x in vector[name]]
+        for name in DENSE_VECTORS
+        if isinstance(vector.get(name), list | tuple)
+    }
 
 
 def search_hit(payload: Mapping[str, Any] | None, point: object, score: float) -> SearchHit:

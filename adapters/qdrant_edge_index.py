@@ -36,8 +36,10 @@ from anime_mcp.adapters.qdrant_common import (
     Condition,
     Conditions,
     Match,
+    batched,
     collect_fingerprints,
     conditions,
+    dense_vectors,
     engine_filter,
     manifest_from_dict,
     manifest_to_dict,
@@ -46,13 +48,16 @@ from anime_mcp.adapters.qdrant_common import (
     point_payload,
     search_hit,
     spec_to_json,
+    stored_dense,
     utc_now,
 )
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
+    CONTENT_VECTOR,
     DENSE_VECTOR,
+    DENSE_VECTORS,
     SPARSE_VECTOR,
     HnswSettings,
     IndexManifest,
@@ -129,7 +134,7 @@ class EdgeIndex:
         found = _edge_filter(conditions(query.filters))
         stages: list[tuple[qe.Query, qe.SearchParams | None]] = []
         if query.dense is not None:
-            stages.append((qe.Query.Nearest(list(query.dense), using=DENSE_VECTOR), self._params()))
+            stages.append((qe.Query.Nearest(list(query.dense), using=query.using), self._params()))
         if query.sparse is not None and len(query.sparse):
             stages.append((qe.Query.Nearest(_edge_sparse(query.sparse), using=SPARSE_VECTOR), None))
         if not stages:
@@ -160,15 +165,9 @@ class EdgeIndex:
         points = self._shard.query(request)
         return [search_hit(p.payload, p.id, p.score) for p in points]
 
-    def dense_vector(self, anime_id: str) -> list[float] | None:
-        records = self._shard.retrieve([point_id(anime_id)], with_payload=False, with_vector=[DENSE_VECTOR])
-        if not records:
-            return None
-        vector = records[0].vector
-        if isinstance(vector, dict):
-            dense = vector.get(DENSE_VECTOR)
-            return [float(x) for x in dense] if isinstance(dense, list) else None  # type: ignore[arg-type]
-        return None
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
+        records = self._shard.retrieve([point_id(anime_id)], with_payload=False, with_vector=[using])
+        return stored_dense(records[0].vector).get(using) if records else None
 
     def count(self) -> int:
         return self._shard.count(qe.CountRequest(exact=True))
@@ -200,6 +199,16 @@ class EdgeWriter:
             )
         )
 
+    def vectors(self, anime_ids: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+        found: dict[str, dict[str, list[float]]] = {}
+        for chunk in batched(list(anime_ids), SCROLL_PAGE):
+            records = self._shard.retrieve(
+                [point_id(a) for a in chunk], with_payload=["anime_id"], with_vector=list(DENSE_VECTORS)
+            )
+            for record in records:
+                found[str((record.payload or {}).get("anime_id"))] = stored_dense(record.vector)
+        return found
+
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         if not points:
             return
@@ -209,7 +218,7 @@ class EdgeWriter:
                 [
                     qe.Point(
                         point_id(p.anime_id),
-                        {DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _edge_sparse(p.sparse)},
+                        {**dense_vectors(p), SPARSE_VECTOR: _edge_sparse(p.sparse)},
                         point_payload(p),
                     )
                     for p in points
@@ -327,7 +336,10 @@ class EdgeBackend:
 
     def _config(self, spec: IndexSpec) -> qe.EdgeConfig:
         return qe.EdgeConfig(
-            vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)},
+            vectors={
+                name: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)
+                for name in (DENSE_VECTOR, CONTENT_VECTOR)
+            },
             sparse_vectors={SPARSE_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             hnsw_config=qe.HnswIndexConfig(
                 m=self.hnsw.m, ef_construct=self.hnsw.ef_construct, full_scan_threshold=10_000

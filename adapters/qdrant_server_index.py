@@ -25,8 +25,10 @@ from anime_mcp.adapters.qdrant_common import (
     Condition,
     Conditions,
     Match,
+    batched,
     collect_fingerprints,
     conditions,
+    dense_vectors,
     engine_filter,
     manifest_from_dict,
     manifest_to_dict,
@@ -35,13 +37,16 @@ from anime_mcp.adapters.qdrant_common import (
     point_payload,
     search_hit,
     spec_to_json,
+    stored_dense,
     utc_now,
 )
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
+    CONTENT_VECTOR,
     DENSE_VECTOR,
+    DENSE_VECTORS,
     SPARSE_VECTOR,
     HnswSettings,
     IndexManifest,
@@ -100,7 +105,7 @@ class ServerIndex:
         params = None if self._local else models.SearchParams(hnsw_ef=self._hnsw.ef, exact=self._hnsw.exact)
         stages: list[tuple[Any, str, models.SearchParams | None]] = []
         if query.dense is not None:
-            stages.append((list(query.dense), DENSE_VECTOR, params))
+            stages.append((list(query.dense), query.using, params))
         if query.sparse is not None and len(query.sparse):
             stages.append((_client_sparse(query.sparse), SPARSE_VECTOR, None))
         if not stages:
@@ -138,14 +143,11 @@ class ServerIndex:
             )
         return [search_hit(p.payload, p.id, p.score) for p in response.points]
 
-    def dense_vector(self, anime_id: str) -> list[float] | None:
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
         records = self._client.retrieve(
-            self._collection, [str(point_id(anime_id))], with_payload=False, with_vectors=[DENSE_VECTOR]
+            self._collection, [str(point_id(anime_id))], with_payload=False, with_vectors=[using]
         )
-        if not records or not isinstance(records[0].vector, dict):
-            return None
-        dense = records[0].vector.get(DENSE_VECTOR)
-        return [float(x) for x in dense] if isinstance(dense, list) else None  # type: ignore[arg-type]
+        return stored_dense(records[0].vector).get(using) if records else None
 
     def count(self) -> int:
         return self._client.count(self._collection, exact=True).count
@@ -174,6 +176,19 @@ class ServerWriter:
             )
         )
 
+    def vectors(self, anime_ids: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+        found: dict[str, dict[str, list[float]]] = {}
+        for chunk in batched(list(anime_ids), SCROLL_PAGE):
+            records = self._client.retrieve(
+                self.collection,
+                [str(point_id(a)) for a in chunk],
+                with_payload=["anime_id"],
+                with_vectors=list(DENSE_VECTORS),
+            )
+            for record in records:
+                found[str((record.payload or {}).get("anime_id"))] = stored_dense(record.vector)
+        return found
+
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         if not points:
             return
@@ -182,7 +197,7 @@ class ServerWriter:
             points=[
                 models.PointStruct(
                     id=str(point_id(p.anime_id)),
-                    vector={DENSE_VECTOR: list(p.dense), SPARSE_VECTOR: _client_sparse(p.sparse)},
+                    vector={**dense_vectors(p), SPARSE_VECTOR: _client_sparse(p.sparse)},
                     payload=point_payload(p),
                 )
                 for p in points
@@ -278,7 +293,8 @@ class ServerBackend:
         self.client.create_collection(
             collection,
             vectors_config={
-                DENSE_VECTOR: models.VectorParams(size=spec.dimension, distance=models.Distance.COSINE)
+                name: models.VectorParams(size=spec.dimension, distance=models.Distance.COSINE)
+                for name in (DENSE_VECTOR, CONTENT_VECTOR)
             },
             sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             hnsw_config=models.HnswConfigDiff(m=self.hnsw.m, ef_construct=self.hnsw.ef_construct),

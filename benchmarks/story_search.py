@@ -1,5 +1,6 @@
 """Story search quality: recall@10 and MRR of the judged plot descriptions (benchmarks/story_queries.json,
-written in our own words) for hybrid, dense and sparse search, plus the issue 14 Done-when query.
+written in our own words) for hybrid, story (hybrid weighted to the content vector: what the planner's
+narrative intent asks for), dense and sparse search, plus the issue 14 Done-when query.
 
 Needs a home where `anime-mcp ingest` stored and indexed the catalogue (and, for the "after" figure,
 `anime-mcp enrich --dump ../shared/data/mal-details.jsonl.zst` filled the enrichment store):
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     queries: list[dict[str, Any]] = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
     service = Runtime(bootstrap()).search()
     report: dict[str, Any] = {"queries": len(queries)}
-    for mode in (SearchMode.HYBRID, SearchMode.DENSE, SearchMode.SPARSE):
+    for mode in (SearchMode.HYBRID, SearchMode.STORY, SearchMode.DENSE, SearchMode.SPARSE):
         ranks: list[int | None] = []
         took: list[float] = []
         misses: list[str] = []
@@ -53,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         }
     top = service.search(DONE_WHEN, limit=3)
     report["done_when"] = {"query": DONE_WHEN, "top3": [f"{r.entry.anime_id} {r.entry.title}" for r in top]}
+    report["index_has_content"] = service.index.manifest.spec.has_content
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for mode in ("hybrid", "dense", "sparse"):
+        for mode in ("hybrid", "story", "dense", "sparse"):
             row = report[mode]
             print(
                 f"{mode:7} recall@10 {row['recall@10']:.3f}  MRR {row['mrr']:.3f}  p50/p95 "

@@ -3,27 +3,34 @@
 Two views of one entry:
 
 - ``compose_document``: a short natural-language text for the dense (semantic) embedder: title, a few
-  alternative titles, type and year, studios, tags, and the synopsis once enrichment has stored one.
+  alternative titles, type and year, studios, tags.
   Small embedding models read mostly Latin-script English, so Latin alternative titles come first and the
   list is capped; the sparse view below carries every title in every script.
 - ``lexical_fields``: the weighted fields the sparse lexical vector is built from: every title and synonym,
   tags and studios. Titles weigh more than tags, so a query naming a title finds that title first.
+- ``compose_content``: the story of an entry (its English synopsis, then its genres and themes) for the
+  content vector, kept apart from the title-heavy document so a plot description meets plots, not titles.
+  Only entries with a synopsis have one.
 
-``content_fingerprint`` covers everything either view and the indexed facts (``IndexedFacts``) depend on, so
-an incremental update can tell which entries changed.
+``content_fingerprint`` covers everything these views and the indexed facts (``IndexedFacts``) depend on, in
+two parts (``FingerprintParts``: the document side and the content side), so an incremental update can tell
+which entries changed and embed again only the side that did.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from attrs import frozen
 
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import AnimeType, CatalogueEntry
 
-DOCUMENT_FORMAT = "doc-v1"  # change when the composed text changes, so indexes know to rebuild
+# Change when the composed text changes, so indexes know to rebuild. doc-v2: the content vector joined.
+DOCUMENT_FORMAT = "doc-v2"
+CONTENT_FORMAT = "content-v1"
 
 _TYPE_WORDS = {
     AnimeType.TV: "TV series",
@@ -61,7 +68,7 @@ def document_synonyms(entry: CatalogueEntry, limit: int = MAX_DOCUMENT_SYNONYMS)
     return _distinct(latin + other, seen)[:limit]
 
 
-def compose_document(entry: CatalogueEntry, synopsis: str | None = None) -> str:
+def compose_document(entry: CatalogueEntry) -> str:
     """The text the dense embedder sees for one entry."""
     parts = [entry.title + "."]
     synonyms = document_synonyms(entry)
@@ -76,8 +83,6 @@ def compose_document(entry: CatalogueEntry, synopsis: str | None = None) -> str:
     parts.append(facts + ".")
     if entry.tags:
         parts.append("Tags: " + ", ".join(entry.tags[:MAX_DOCUMENT_TAGS]) + ".")
-    if synopsis:
-        parts.append(" ".join(synopsis.split())[:MAX_SYNOPSIS_CHARS])
     return " ".join(parts)
 
 
@@ -105,15 +110,46 @@ def lexical_fields(entry: CatalogueEntry) -> list[LexicalField]:
     return fields
 
 
-def content_fingerprint(entry: CatalogueEntry, synopsis: str | None = None) -> str:
-    """A short hash of everything the index derives from this entry."""
+MAX_CONTENT_TERMS = 12
+
+
+def compose_content(synopsis: str | None, terms: Sequence[str] = ()) -> str | None:
+    """The text of the content vector: the synopsis first (what a plot description is compared with), then
+    the genres and themes; None without a synopsis (genres alone are already among the tags)."""
+    text = " ".join((synopsis or "").split())[:MAX_SYNOPSIS_CHARS]
+    if not text:
+        return None
+    kept = _distinct([t for t in terms if t.strip()], set())[:MAX_CONTENT_TERMS]
+    return text + (" Genres and themes: " + ", ".join(kept) + "." if kept else "")
+
+
+@frozen
+class FingerprintParts:
+    """A fingerprint's two sides: ``document`` (title document, lexical fields, facts) and ``content``
+    (the content text; empty when the entry has none)."""
+
+    document: str
+    content: str
+
+    @classmethod
+    def parse(cls, fingerprint: str) -> FingerprintParts:
+        document, _, content = fingerprint.partition(":")
+        return cls(document, content)
+
+
+def content_fingerprint(entry: CatalogueEntry, content: str | None = None) -> str:
+    """A short hash of everything the index derives from this entry: ``<document side>:<content side>``."""
     material = {
         "format": DOCUMENT_FORMAT,
-        "document": compose_document(entry, synopsis),
+        "document": compose_document(entry),
         "lexical": [(f.text, f.weight) for f in lexical_fields(entry)],
         # laid out as the index payload always was, so fingerprints stored in existing indexes stay valid
         "payload": IndexedFacts.of(entry).as_plain(),
         "related": list(entry.related_anime),
     }
+    return f"{_digest(material)}:{_digest([CONTENT_FORMAT, content]) if content else ''}"
+
+
+def _digest(material: object) -> str:
     encoded = json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.blake2b(encoded, digest_size=12).hexdigest()

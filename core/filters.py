@@ -19,9 +19,10 @@ from anime_mcp.core.search_errors import InvalidSearch
 
 
 class SearchMode(enum.StrEnum):
-    HYBRID = "hybrid"  # dense and sparse candidates, fused by core.ranking.fuse_weighted
+    HYBRID = "hybrid"  # dense, sparse and content candidates, fused by core.ranking.fuse_weighted
     DENSE = "dense"
     SPARSE = "sparse"
+    STORY = "story"  # hybrid weighted to the content vector (synopses): "the one where ..." questions
 
 
 @frozen

@@ -1,7 +1,9 @@
-"""Ranking what the index found: hybrid fusion of the lexical and semantic sides, and the notability prior.
+"""Ranking what the index found: hybrid fusion of the lexical, semantic and content sides, and the
+notability prior.
 
 ``fuse_weighted`` is the default hybrid ranking (the search service asks the index for each side alone and
-fuses here); ``reciprocal_rank_fusion`` is the reference for the engines' own rank fusion (``fusion="rrf"``
+fuses here, with the weights of ``HYBRID`` or, for a story described, ``STORY``);
+``reciprocal_rank_fusion`` is the reference for the engines' own rank fusion (``fusion="rrf"``
 of an ``IndexQuery``), which the contract tests hold both index adapters to.
 """
 
@@ -19,6 +21,21 @@ class SearchHit:
     anime_id: str
     relevance: float
     platform_count: int = 0  # on how many platforms the anime has a page
+
+
+@frozen
+class FusionWeights:
+    """How much each side counts in ``fuse_weighted``."""
+
+    sparse: float = 1.0  # lexical: titles, tags, studios
+    dense: float = 0.2  # the title document's meaning
+    content: float = 0.0  # the story: synopsis, genres and themes (entries with a synopsis only)
+    notability: float = 0.35
+
+
+# Chosen on the judged title and story queries (benchmarks/search_quality.py, benchmarks/story_search.py).
+HYBRID = FusionWeights(content=0.5)
+STORY = FusionWeights(sparse=0.3, dense=0.2, content=1.0, notability=0.2)
 
 
 def notability(platform_count: int) -> float:
@@ -41,25 +58,34 @@ def rerank_by_notability(hits: Sequence[SearchHit], weight: float) -> list[Searc
 def fuse_weighted(
     dense: Sequence[SearchHit],
     sparse: Sequence[SearchHit],
+    content: Sequence[SearchHit] = (),
     *,
     dense_weight: float = 0.2,
     sparse_weight: float = 1.0,
+    content_weight: float = 0.0,
     notability_weight: float = 0.35,
 ) -> list[SearchHit]:
-    """Hybrid ranking: normalised lexical and semantic scores, weighted, plus the notability prior.
+    """Hybrid ranking: normalised lexical, semantic and content scores, weighted, plus the notability prior.
 
     - lexical: score / best lexical score, so the clearest title match is 1.0 even when it is the only one
       (rank fusion, or fusion by score distribution, gives a lone exact match an average score);
-    - semantic: cosine rescaled to 0-1 between the worst and the best candidate;
+    - semantic and content: cosine rescaled to 0-1 between the worst and the best candidate; an entry
+      without a synopsis is never a content candidate and ranks by the other sides alone;
     - notability: ``notability_weight * notability(platform_count)``, so among similar matches the widely
       known anime comes first while a clear title match keeps its lead.
 
-    The weights were chosen on the judged queries (docs/benchmarks.md); the lexical side weighs more because
-    the catalogue has titles and tags but no synopses for the dense model to understand.
+    The weights were chosen on the judged queries (docs/benchmarks.md, ``HYBRID`` and ``STORY``).
     """
     scores: dict[str, float] = {}
     first: dict[str, SearchHit] = {}
-    for hits, weight, normalise in ((sparse, sparse_weight, _by_best), (dense, dense_weight, _by_range)):
+    sides = (
+        (sparse, sparse_weight, _by_best),
+        (dense, dense_weight, _by_range),
+        (content, content_weight, _by_range),
+    )
+    for hits, weight, normalise in sides:
+        if weight <= 0:
+            continue
         for hit, value in zip(hits, normalise([h.relevance for h in hits]), strict=True):
             scores[hit.anime_id] = scores.get(hit.anime_id, 0.0) + weight * value
             first.setdefault(hit.anime_id, hit)
@@ -68,6 +94,24 @@ def fuse_weighted(
         for a, score in scores.items()
     ]
     return sorted(fused, key=lambda h: (-h.relevance, h.anime_id))
+
+
+def fuse(
+    dense: Sequence[SearchHit],
+    sparse: Sequence[SearchHit],
+    content: Sequence[SearchHit],
+    weights: FusionWeights,
+) -> list[SearchHit]:
+    """``fuse_weighted`` with one set of weights."""
+    return fuse_weighted(
+        dense,
+        sparse,
+        content,
+        dense_weight=weights.dense,
+        sparse_weight=weights.sparse,
+        content_weight=weights.content,
+        notability_weight=weights.notability,
+    )
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:

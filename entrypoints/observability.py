@@ -24,7 +24,7 @@ from opentelemetry import trace
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.ports.embedder import Embedder
-from anime_mcp.ports.vector_index import IndexManifest, IndexQuery, VectorIndex
+from anime_mcp.ports.vector_index import DENSE_VECTOR, IndexManifest, IndexQuery, VectorIndex
 
 EXPORTERS = ("off", "console", "otlp")
 TRACER = "anime_mcp"
@@ -86,7 +86,11 @@ class TracedIndex:
         kind = (
             "hybrid"
             if query.dense is not None and query.sparse is not None
-            else ("dense" if query.dense is not None else "sparse")
+            else (
+                (query.using if query.using != DENSE_VECTOR else "dense")
+                if query.dense is not None
+                else "sparse"
+            )
         )
         with span(
             "index.search",
@@ -96,9 +100,9 @@ class TracedIndex:
             current.set_attribute("index.hits", len(hits))
             return hits
 
-    def dense_vector(self, anime_id: str) -> list[float] | None:
-        with span("index.dense_vector", **{"anime.id": anime_id}):
-            return self._index.dense_vector(anime_id)
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
+        with span("index.dense_vector", **{"anime.id": anime_id, "index.vector": using}):
+            return self._index.dense_vector(anime_id, using)
 
     def count(self) -> int:
         return self._index.count()

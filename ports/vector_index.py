@@ -25,6 +25,12 @@ from anime_mcp.core.vectors import SparseVector
 
 DENSE_VECTOR = "text"  # named vectors; an "image" vector can join later
 SPARSE_VECTOR = "lexical"
+# The story of an entry (synopsis, genres and themes: ``core.documents.compose_content``), embedded by the
+# same model as ``DENSE_VECTOR``; only entries with a synopsis have one; a search of it finds no others.
+CONTENT_VECTOR = "content"
+DENSE_VECTORS = (DENSE_VECTOR, CONTENT_VECTOR)
+# ``IndexSpec.settings`` key saying the generation has the content vector (older ones do not)
+CONTENT_SETTING = "content_vector"
 
 
 @frozen
@@ -35,6 +41,11 @@ class IndexSpec:
     dimension: int
     sparse_encoder: str
     settings: Mapping[str, float | int | str] = field(factory=dict)  # e.g. the lexical avgdl
+
+    @property
+    def has_content(self) -> bool:
+        """Whether the generation was built with the content vector (a search may ask for it)."""
+        return self.settings.get(CONTENT_SETTING) == CONTENT_VECTOR
 
 
 @frozen
@@ -58,6 +69,7 @@ class IndexPoint:
     sparse: SparseVector
     facts: IndexedFacts
     fingerprint: str  # content hash: what an incremental update compares
+    content: Sequence[float] | None = None  # the content vector; None without a synopsis
 
 
 FUSIONS = ("rrf", "dbsf")
@@ -67,6 +79,9 @@ FUSIONS = ("rrf", "dbsf")
 class IndexQuery:
     """Dense, sparse or both (prefetches fused in the engine); filters apply to every stage. Each hit comes
     back as a typed ``SearchHit`` (id, relevance, the facts ranking needs).
+
+    ``using``: the named dense vector the dense stage searches, ``DENSE_VECTOR`` (title document) or
+    ``CONTENT_VECTOR`` (story; entries without one are never found by it).
 
     ``fusion``: ``"rrf"`` (reciprocal rank fusion, by rank alone) or ``"dbsf"`` (distribution-based score
     fusion: each stage's scores normalised by their mean and spread, then summed). The search service's
@@ -80,6 +95,7 @@ class IndexQuery:
     limit: int = 10
     candidates: int = 100  # how many each stage contributes to the fusion
     fusion: str = field(default="rrf", validator=in_(FUSIONS))
+    using: str = field(default=DENSE_VECTOR, validator=in_(DENSE_VECTORS))
 
 
 @frozen
@@ -96,8 +112,9 @@ class VectorIndex(Protocol):
 
     def search(self, query: IndexQuery) -> list[SearchHit]: ...
 
-    def dense_vector(self, anime_id: str) -> list[float] | None:
-        """The stored dense vector of one entry (similar-anime search re-embeds nothing)."""
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
+        """The stored dense vector ``using`` of one entry (similar-anime search re-embeds nothing); None
+        when the entry or that vector of it is missing."""
         ...
 
     def count(self) -> int: ...
@@ -113,6 +130,11 @@ class IndexWriter(Protocol):
 
     def fingerprints(self) -> dict[str, str]:
         """anime id -> fingerprint of what this generation already holds (resume, incremental diff)."""
+        ...
+
+    def vectors(self, anime_ids: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+        """anime id -> {named dense vector: values} that this generation holds (absent ones left out), so an
+        update re-embeds only the side of an entry whose text changed."""
         ...
 
     def upsert(self, points: Sequence[IndexPoint]) -> None: ...

@@ -38,6 +38,7 @@ INTEGRATION = frozenset(
     {
         "test_catalogue_contract",  # the SQLite store filled from a real catalogue slice
         "test_cache_redis",  # a real redis-server (tests/redis_support.py)
+        "test_story_search",  # the real MiniLM over a 57-entry slice with its dump synopses
         "test_catalogue_download",  # a local HTTP server
         "test_scraping_live",  # a local HTTP server (robots.txt, the cloudscraper transport)
         "test_cli_catalogue",  # ingests real catalogue slices

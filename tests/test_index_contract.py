@@ -22,6 +22,8 @@ from anime_mcp.core.platforms import Platform
 from anime_mcp.core.ranking import SearchHit, reciprocal_rank_fusion
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
+    CONTENT_VECTOR,
+    DENSE_VECTOR,
     IndexPoint,
     IndexQuery,
     IndexSpec,
@@ -80,12 +82,53 @@ def points(entries: list[CatalogueEntry]) -> list[IndexPoint]:
     rng = np.random.default_rng(3)
     dense = rng.normal(size=(len(entries), DIM))
     dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    content = rng.normal(size=(len(entries), DIM))
+    content /= np.linalg.norm(content, axis=1, keepdims=True)
     made = []
     for i, (entry, vector) in enumerate(zip(entries, dense, strict=True)):
         features = sorted({i % 7, 100 + i % 13, 1000 + i % 29})
         sparse = SparseVector(features, [1.0 + (i % 5) / 10, 0.5, 0.25])
-        made.append(IndexPoint(entry.anime_id, vector.tolist(), sparse, IndexedFacts.of(entry), f"fp-{i}"))
+        story = content[i].tolist() if i % 3 == 0 else None  # a third of the entries have a synopsis
+        made.append(
+            IndexPoint(
+                entry.anime_id, vector.tolist(), sparse, IndexedFacts.of(entry), f"fp-{i}", content=story
+            )
+        )
     return made
+
+
+def test_the_content_vector_finds_only_entries_with_one_exactly(
+    index: VectorIndex, points: list[IndexPoint]
+) -> None:
+    rng = np.random.default_rng(11)
+    with_story = [p for p in points if p.content is not None]
+    for _ in range(5):
+        query = rng.normal(size=DIM)
+        query /= np.linalg.norm(query)
+        for filters in (SearchFilters(), SearchFilters(types=frozenset({AnimeType.TV}))):
+            hits = index.search(
+                IndexQuery(dense=query.tolist(), using=CONTENT_VECTOR, filters=filters, limit=10)
+            )
+            eligible = [p for p in with_story if filters.matches_facts(p.facts)]
+            expected = sorted(eligible, key=lambda p: -float(np.dot(p.content or [], query)))[:10]
+            assert [h.anime_id for h in hits] == [p.anime_id for p in expected]
+    first, bare = with_story[0], points[1]
+    assert index.dense_vector(first.anime_id, using=CONTENT_VECTOR) == pytest.approx(first.content, abs=1e-6)
+    assert index.dense_vector(bare.anime_id, using=CONTENT_VECTOR) is None
+    assert index.dense_vector(bare.anime_id) == pytest.approx(bare.dense, abs=1e-6)
+
+
+def test_a_writer_reads_back_the_vectors_it_holds(
+    backend: VectorIndexBackend, points: list[IndexPoint]
+) -> None:
+    writer = backend.new_generation(SPEC)
+    writer.upsert(points[:6])
+    found = writer.vectors([points[0].anime_id, points[1].anime_id, "mal-does-not-exist"])
+    assert set(found) == {points[0].anime_id, points[1].anime_id}
+    assert found[points[0].anime_id][CONTENT_VECTOR] == pytest.approx(points[0].content, abs=1e-6)
+    assert CONTENT_VECTOR not in found[points[1].anime_id]
+    assert found[points[1].anime_id][DENSE_VECTOR] == pytest.approx(points[1].dense, abs=1e-6)
+    writer.abort()
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))

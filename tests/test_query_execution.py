@@ -99,6 +99,20 @@ def test_anime_released_in_2021(runtime: Runtime, entries: list[CatalogueEntry])
     assert "no words to match: the matching anime ranked by score" in answer["metadata"]["notes"]
 
 
+def test_a_story_described_searches_the_synopses(runtime: Runtime) -> None:
+    """The narrative intent asks search_anime for ``story`` mode (weighted to the content vector); a mode
+    the caller chose is kept."""
+    answer = ask(runtime, "there was this anime where a boy finds a notebook that kills people")
+    assert answer["intent"] == "narrative" and answer["metadata"]["mode"] == "story"
+    assert answer["metadata"]["tools"] == ["search_anime"]
+    chosen = ask(
+        runtime, "there was this anime where a boy finds a notebook that kills people", mode="sparse"
+    )
+    assert chosen["metadata"]["mode"] == "sparse"
+    plain = ask(runtime, "psychological thriller anime")
+    assert plain["intent"] == "search" and plain["metadata"]["mode"] == "hybrid"
+
+
 def test_airing_this_season_is_the_current_season(runtime: Runtime, entries: list[CatalogueEntry]) -> None:
     answer = ask(runtime, "Which anime are airing this season?")
     assert answer["intent"] == "seasonal" and answer["metadata"]["tools"] == ["seasonal_anime"]

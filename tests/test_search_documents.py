@@ -7,8 +7,11 @@ import pytest
 
 from anime_mcp.core.documents import (
     MAX_DOCUMENT_SYNONYMS,
+    MAX_SYNOPSIS_CHARS,
     TAG_WEIGHT,
     TITLE_WEIGHT,
+    FingerprintParts,
+    compose_content,
     compose_document,
     content_fingerprint,
     document_synonyms,
@@ -62,10 +65,17 @@ def test_latin_synonyms_come_first_and_the_list_is_capped(death_note: CatalogueE
     assert document_synonyms(only_japanese) == ["デスノート"]
 
 
-def test_synopsis_is_appended_once_enrichment_stored_one(death_note: CatalogueEntry) -> None:
-    text = compose_document(death_note, synopsis="A student  finds a\nnotebook. " * 200)
-    assert "A student finds a notebook." in text
-    assert len(text) < len(compose_document(death_note)) + 1300  # capped
+def test_the_content_text_is_the_synopsis_then_genres_and_themes() -> None:
+    text = compose_content(
+        "A student  finds a\nnotebook. " * 200, ["Supernatural", "Suspense", "supernatural"]
+    )
+    assert text is not None and text.startswith("A student finds a notebook. A student")
+    assert text.endswith(" Genres and themes: Supernatural, Suspense.")  # duplicates once
+    assert len(text) <= MAX_SYNOPSIS_CHARS + 50  # capped
+    assert compose_content("A notebook.") == "A notebook."
+    # no synopsis, no content vector: genres alone are among the tags already
+    assert compose_content(None, ["Drama"]) is None
+    assert compose_content("  \n ", ["Drama"]) is None
 
 
 def test_entries_with_little_data_still_get_a_document() -> None:
@@ -96,4 +106,18 @@ def test_the_fingerprint_changes_with_what_is_indexed_only(death_note: Catalogue
     )
     assert content_fingerprint(attrs.evolve(death_note, producers=("shueisha",))) == base
     assert content_fingerprint(attrs.evolve(death_note, picture="https://x/y.jpg")) == base
-    assert content_fingerprint(death_note, synopsis="A notebook.") != base
+    with_story = content_fingerprint(death_note, "A notebook.")
+    assert with_story != base
+
+
+def test_the_fingerprint_tells_which_side_changed(death_note: CatalogueEntry) -> None:
+    base = FingerprintParts.parse(content_fingerprint(death_note))
+    assert base.content == ""  # no content text
+    story = FingerprintParts.parse(content_fingerprint(death_note, "A notebook."))
+    assert story.document == base.document and story.content
+    other = FingerprintParts.parse(content_fingerprint(death_note, "A notebook that kills."))
+    assert other.document == base.document and other.content != story.content
+    retagged = FingerprintParts.parse(
+        content_fingerprint(attrs.evolve(death_note, tags=("x",)), "A notebook.")
+    )
+    assert retagged.document != base.document and retagged.content == story.content

@@ -18,7 +18,7 @@ from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.services.catalogue import ingest_file
 from anime_mcp.core.services.indexing import build_index
-from anime_mcp.ports.vector_index import IndexQuery, VectorIndexBackend
+from anime_mcp.ports.vector_index import CONTENT_VECTOR, IndexQuery, VectorIndexBackend
 
 
 def edge(tmp_path: Path) -> VectorIndexBackend:
@@ -143,3 +143,100 @@ def test_length_sorted_bulk_embedding_stores_the_same_vectors_as_input_order(tmp
         va, vb = a.dense_vector(entry.anime_id), b.dense_vector(entry.anime_id)
         assert va is not None and vb is not None
         assert va == pytest.approx(vb, abs=1e-6)
+
+
+class CountingEmbedder:
+    """The tiny ONNX model, counting the texts it embeds (what an update must not embed again)."""
+
+    def __init__(self, inner: OnnxTextEmbedder) -> None:
+        self.inner = inner
+        self.name, self.dimension = inner.name, inner.dimension
+        self.texts: list[str] = []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += texts
+        return self.inner.embed_documents(texts)
+
+
+def test_content_vectors_are_embedded_only_where_the_story_changed(
+    tmp_path: Path, backend: VectorIndexBackend
+) -> None:
+    metadata, lines = catalogue_lines()
+    store = SqliteCatalogueStore(tmp_path / "store")
+    ingest_file(write_slice(tmp_path / "c.jsonl", metadata, lines[::800]), [AodJsonlReader()], store)
+    entries = list(store.entries())
+    ids = [e.anime_id for e in entries]
+    embedder = CountingEmbedder(OnnxTextEmbedder(write_tiny_model(tmp_path / "tiny")))
+    stories = {ids[0]: "A boy finds a notebook. Genres and themes: Thriller.", ids[1]: "Two pilots."}
+
+    first = build_index(store, embedder, Bm25SparseEncoder(), backend, contents=stories)
+    assert (first.documents_embedded, first.contents_embedded, first.with_content) == (len(ids), 2, 2)
+    assert first.manifest.spec.has_content
+    index = backend.open()
+    assert index is not None
+    story = index.dense_vector(ids[0], using=CONTENT_VECTOR)
+    assert story == pytest.approx(embedder.inner.embed_documents([stories[ids[0]]])[0], abs=1e-6)
+    assert index.dense_vector(ids[2], using=CONTENT_VECTOR) is None  # no synopsis, no content vector
+    title_vector = index.dense_vector(ids[0])
+    # a content search finds only entries with a story; the other vectors still find the rest
+    found = index.search(IndexQuery(dense=story, using=CONTENT_VECTOR, limit=10))
+    assert [h.anime_id for h in found] == [ids[0], ids[1]]
+    assert len(index.search(IndexQuery(dense=story, limit=100))) == len(ids)
+
+    # the enrichment store filled one more synopsis and rewrote one: only those two texts are embedded
+    embedder.texts.clear()
+    changed = {**stories, ids[0]: "A boy finds a notebook that kills.", ids[3]: "A chef travels."}
+    second = build_index(store, embedder, Bm25SparseEncoder(), backend, contents=changed)
+    assert second.mode == "incremental"
+    assert sorted(embedder.texts) == sorted([changed[ids[0]], changed[ids[3]]])
+    assert (second.documents_embedded, second.contents_embedded, second.changed) == (0, 2, 2)
+    index = backend.open()
+    assert index is not None
+    assert index.dense_vector(ids[0]) == pytest.approx(title_vector, abs=1e-6)  # read back, not re-embedded
+    assert index.dense_vector(ids[3], using=CONTENT_VECTOR) is not None
+
+    # a synopsis removed: the content vector goes, nothing is embedded; nothing changed: nothing switched
+    embedder.texts.clear()
+    del changed[ids[1]]
+    third = build_index(store, embedder, Bm25SparseEncoder(), backend, contents=changed)
+    assert (third.changed, embedder.texts) == (1, [])
+    index = backend.open()
+    assert index is not None
+    assert index.dense_vector(ids[1], using=CONTENT_VECTOR) is None
+    assert index.dense_vector(ids[1]) is not None
+    fourth = build_index(store, embedder, Bm25SparseEncoder(), backend, contents=changed)
+    assert (fourth.embedded, fourth.manifest.generation) == (0, third.manifest.generation)
+
+
+def test_a_build_killed_between_documents_and_contents_resumes_with_the_contents(tmp_path: Path) -> None:
+    metadata, lines = catalogue_lines()
+    store = SqliteCatalogueStore(tmp_path / "store")
+    ingest_file(write_slice(tmp_path / "c.jsonl", metadata, lines[::800]), [AodJsonlReader()], store)
+    ids = [e.anime_id for e in store.entries()]
+    stories = {anime_id: f"Story number {n}." for n, anime_id in enumerate(ids[:5])}
+    embedder = CountingEmbedder(OnnxTextEmbedder(write_tiny_model(tmp_path / "tiny")))
+    backend = edge(tmp_path)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_contents(done: int, total: int) -> None:
+        if done >= len(ids):  # every document is written, no content yet
+            raise Killed
+
+    with pytest.raises(Killed):
+        build_index(
+            store, embedder, Bm25SparseEncoder(), backend, contents=stories, progress=kill_at_contents
+        )
+    assert backend.manifest() is None  # nothing committed
+    embedder.texts.clear()
+    resumed = build_index(store, embedder, Bm25SparseEncoder(), backend, contents=stories)
+    assert resumed.mode == "resumed"
+    assert (resumed.documents_embedded, resumed.contents_embedded) == (0, 5)
+    assert sorted(embedder.texts) == sorted(stories.values())
+    index = backend.open()
+    assert index is not None
+    assert all(index.dense_vector(a, using=CONTENT_VECTOR) is not None for a in stories)

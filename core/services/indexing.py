@@ -6,24 +6,47 @@
 - **Incremental update** (same model and encoder as the current index): a new generation starts as a
   copy of the current one; only entries whose fingerprint changed, new entries and removed entries are
   applied (the weekly catalogue update), then it is committed the same way.
+
+An entry has two embedded sides: its title document (always) and its content (synopsis, genres and themes,
+from the enrichment store: ``content_texts``). The fingerprint has one part per side, so an entry whose
+synopsis changed has only its content embedded again (its document vector is read back from the index), and
+one whose titles changed only its document. The document side is written first with the content marked
+pending in the fingerprint, then the content side: a build killed between the two resumes with the content.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from attrs import field, frozen
 
-from anime_mcp.core.documents import DOCUMENT_FORMAT, compose_document, content_fingerprint, lexical_fields
+from anime_mcp.core.documents import (
+    DOCUMENT_FORMAT,
+    FingerprintParts,
+    compose_content,
+    compose_document,
+    content_fingerprint,
+    lexical_fields,
+)
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.search_errors import IndexNotBuilt
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import BulkEmbedder, EmbeddedBatch, Embedder, SparseEncoder
-from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexSpec, IndexWriter, VectorIndexBackend
+from anime_mcp.ports.enrichment_store import EnrichmentStore
+from anime_mcp.ports.vector_index import (
+    CONTENT_SETTING,
+    CONTENT_VECTOR,
+    DENSE_VECTOR,
+    IndexManifest,
+    IndexPoint,
+    IndexSpec,
+    IndexWriter,
+    VectorIndexBackend,
+)
 
-# Called with (entries embedded so far, entries to embed in total).
+# Called with (texts embedded so far, texts to embed in total): documents and contents.
 IndexProgress = Callable[[int, int], None]
 
 DEFAULT_BATCH = 128
@@ -42,6 +65,9 @@ class IndexReport:
     # seconds per phase: "fit" (corpus statistics), "scan" (fingerprints, diff), "embed" (dense model),
     # "write" (sparse vectors, upserts), "commit" (HNSW and payload indexes, flush, switch)
     phases: dict[str, float] = field(factory=dict)
+    documents_embedded: int = 0  # title documents embedded
+    contents_embedded: int = 0  # content texts (synopses) embedded
+    with_content: int = 0  # entries with a content vector after this run (added or kept)
 
 
 def index_spec(embedder: Embedder, encoder: SparseEncoder) -> IndexSpec:
@@ -49,8 +75,23 @@ def index_spec(embedder: Embedder, encoder: SparseEncoder) -> IndexSpec:
         model=embedder.name,
         dimension=embedder.dimension,
         sparse_encoder=encoder.version,
-        settings={"avgdl": round(encoder.avgdl, 4), "document_format": DOCUMENT_FORMAT},
+        settings={
+            "avgdl": round(encoder.avgdl, 4),
+            "document_format": DOCUMENT_FORMAT,
+            CONTENT_SETTING: CONTENT_VECTOR,
+        },
     )
+
+
+def content_texts(store: EnrichmentStore) -> dict[str, str]:
+    """anime id -> the content text of every anime with a synopsis in the enrichment store."""
+    terms = dict(store.terms())
+    texts = {}
+    for anime_id, synopsis in store.synopses():
+        text = compose_content(synopsis, terms.get(anime_id, ()))
+        if text:
+            texts[anime_id] = text
+    return texts
 
 
 def spec_compatible(current: IndexSpec, wanted: IndexSpec) -> bool:
@@ -63,22 +104,53 @@ def spec_compatible(current: IndexSpec, wanted: IndexSpec) -> bool:
     ) == (wanted.model, wanted.dimension, wanted.sparse_encoder, wanted.settings.get("document_format"))
 
 
-def to_points(
-    entries: Sequence[CatalogueEntry],
-    fingerprints: Sequence[str],
-    dense: Sequence[Sequence[float]],
+@frozen
+class _Todo:
+    """One entry to write: what changed of it decides what is embedded again."""
+
+    entry: CatalogueEntry
+    fingerprint: str
+    content: str | None  # the content text, None without a synopsis
+    embed_document: bool
+    embed_content: bool
+
+    @property
+    def pending(self) -> str:
+        """The fingerprint written with the document side while the content is still to come."""
+        return FingerprintParts.parse(self.fingerprint).document + ":"
+
+
+def _todo(entry: CatalogueEntry, content: str | None, stored: str | None) -> _Todo | None:
+    """None when the stored fingerprint is current; else which sides need embedding."""
+    fingerprint = content_fingerprint(entry, content)
+    if stored == fingerprint:
+        return None
+    new = FingerprintParts.parse(fingerprint)
+    old = FingerprintParts.parse(stored) if stored is not None else None
+    return _Todo(
+        entry,
+        fingerprint,
+        content,
+        embed_document=old is None or old.document != new.document,
+        embed_content=bool(new.content) and (old is None or old.content != new.content),
+    )
+
+
+def to_point(
+    entry: CatalogueEntry,
+    fingerprint: str,
+    dense: Sequence[float],
     encoder: SparseEncoder,
-) -> list[IndexPoint]:
-    return [
-        IndexPoint(
-            anime_id=e.anime_id,
-            dense=vector,
-            sparse=encoder.encode_document(lexical_fields(e)),
-            facts=IndexedFacts.of(e),
-            fingerprint=fingerprint,
-        )
-        for e, vector, fingerprint in zip(entries, dense, fingerprints, strict=True)
-    ]
+    content: Sequence[float] | None = None,
+) -> IndexPoint:
+    return IndexPoint(
+        anime_id=entry.anime_id,
+        dense=dense,
+        sparse=encoder.encode_document(lexical_fields(entry)),
+        facts=IndexedFacts.of(entry),
+        fingerprint=fingerprint,
+        content=content,
+    )
 
 
 def build_index(
@@ -87,12 +159,16 @@ def build_index(
     encoder: SparseEncoder,
     backend: VectorIndexBackend,
     *,
+    contents: Mapping[str, str] | None = None,
     reindex: bool = False,
     progress: IndexProgress | None = None,
     batch_size: int = DEFAULT_BATCH,
     catalogue_source: str = "",
 ) -> IndexReport:
-    """Bring the index up to date with the catalogue: incrementally when possible, else a full build."""
+    """Bring the index up to date with the catalogue: incrementally when possible, else a full build.
+
+    ``contents``: anime id -> content text (``content_texts`` of the enrichment store); entries not in it
+    have no content vector (an entry whose synopsis went away loses its content vector)."""
     started = time.perf_counter()
     phases: dict[str, float] = {"fit": 0.0, "scan": 0.0, "embed": 0.0, "write": 0.0, "commit": 0.0}
     try:
@@ -113,11 +189,12 @@ def build_index(
         phases["fit"] = time.perf_counter() - fitting
         writer = backend.new_generation(index_spec(embedder, encoder), resume=not reindex)
         mode = "full"
+    applying = _Applying(catalogue, embedder, encoder, writer, contents or {}, progress, batch_size, phases)
     try:
         existing = writer.fingerprints()
         if mode == "full" and existing:
             mode = "resumed"
-        report = _apply(catalogue, embedder, encoder, writer, existing, progress, batch_size, phases)
+        report = applying.run(existing)
         committing = time.perf_counter()
         if mode == "incremental" and current is not None and report[:3] == (0, 0, 0):
             writer.abort()  # nothing changed: keep serving the current generation
@@ -142,6 +219,9 @@ def build_index(
         unchanged=unchanged,
         seconds=time.perf_counter() - started,
         phases={name: round(value, 2) for name, value in phases.items()},
+        documents_embedded=applying.documents_embedded,
+        contents_embedded=applying.contents_embedded,
+        with_content=applying.with_content,
     )
 
 
@@ -153,49 +233,124 @@ def _with_avgdl(encoder: SparseEncoder, spec: IndexSpec) -> SparseEncoder:
     return encoder
 
 
-def _apply(  # noqa: PLR0917 - private helper, called once
-    catalogue: Catalogue,
-    embedder: Embedder,
-    encoder: SparseEncoder,
-    writer: IndexWriter,
-    existing: dict[str, str],
-    progress: IndexProgress | None,
-    batch_size: int,
-    phases: dict[str, float],
-) -> tuple[int, int, int, int]:
-    scanning = time.perf_counter()
-    todo: list[tuple[CatalogueEntry, str]] = []
-    seen: set[str] = set()
-    unchanged = 0
-    for entry in catalogue.entries():
-        anime_id = entry.anime_id
-        if anime_id in seen:
-            continue
-        seen.add(anime_id)
-        fingerprint = content_fingerprint(entry)
-        if existing.get(anime_id) == fingerprint:
-            unchanged += 1
-        else:
-            todo.append((entry, fingerprint))
-    phases["scan"] = time.perf_counter() - scanning
-    added = sum(1 for entry, _ in todo if entry.anime_id not in existing)
-    removed = [anime_id for anime_id in existing if anime_id not in seen]
-    writer.delete(removed)
-    documents = [compose_document(e) for e, _ in todo]
-    if progress is not None:
-        progress(0, len(todo))
-    done = 0
-    embedded = _timed(_embedded_batches(embedder, documents, batch_size), phases, "embed")
-    for group in _regroup(embedded, batch_size):
+class _Applying:
+    """Writes what changed into one generation: first the entries that need no embedding (their vectors
+    read back), then the title documents, then the contents."""
+
+    def __init__(  # noqa: PLR0917 - private, built once by build_index
+        self,
+        catalogue: Catalogue,
+        embedder: Embedder,
+        encoder: SparseEncoder,
+        writer: IndexWriter,
+        contents: Mapping[str, str],
+        progress: IndexProgress | None,
+        batch_size: int,
+        phases: dict[str, float],
+    ) -> None:
+        self.catalogue, self.embedder, self.encoder, self.writer = catalogue, embedder, encoder, writer
+        self.contents = contents
+        self.progress = progress
+        self.batch_size = batch_size
+        self.phases = phases
+        self.documents_embedded = self.contents_embedded = self.with_content = 0
+        self._done = self._total = 0
+
+    def run(self, existing: dict[str, str]) -> tuple[int, int, int, int]:
+        scanning = time.perf_counter()
+        todo: list[_Todo] = []
+        seen: set[str] = set()
+        unchanged = 0
+        for entry in self.catalogue.entries():
+            anime_id = entry.anime_id
+            if anime_id in seen:
+                continue
+            seen.add(anime_id)
+            content = self.contents.get(anime_id)
+            self.with_content += content is not None
+            found = _todo(entry, content, existing.get(anime_id))
+            if found is None:
+                unchanged += 1
+            else:
+                todo.append(found)
+        self.phases["scan"] = time.perf_counter() - scanning
+        added = sum(1 for t in todo if t.entry.anime_id not in existing)
+        removed = [anime_id for anime_id in existing if anime_id not in seen]
+        self.writer.delete(removed)
+        documents = [t for t in todo if t.embed_document]
+        contents = [t for t in todo if t.embed_content]
+        self._total = len(documents) + len(contents)
+        if self.progress is not None:
+            self.progress(0, self._total)
+        self._rewrite([t for t in todo if not t.embed_document and not t.embed_content])
+        self._embed_documents(documents)
+        self._embed_contents(contents)
+        return added, len(todo) - added, len(removed), unchanged
+
+    def _stored(self, todo: Sequence[_Todo]) -> dict[str, dict[str, list[float]]]:
+        stored = self.writer.vectors([t.entry.anime_id for t in todo])
+        missing = [t.entry.anime_id for t in todo if DENSE_VECTOR not in stored.get(t.entry.anime_id, {})]
+        if missing:  # a point always has its document vector: the generation is damaged
+            raise IndexNotBuilt(
+                f"the search index lacks the vectors of {len(missing)} entries it has fingerprints for "
+                f"(e.g. {missing[0]}); run `anime-mcp ingest --reindex`"
+            )
+        return stored
+
+    def _write(self, points: list[IndexPoint]) -> None:
         writing = time.perf_counter()
-        chosen = [todo[position] for position, _ in group]
-        dense = [vector for _, vector in group]
-        writer.upsert(to_points([e for e, _ in chosen], [f for _, f in chosen], dense, encoder))
-        phases["write"] += time.perf_counter() - writing
-        done += len(group)
-        if progress is not None:
-            progress(done, len(todo))
-    return added, len(todo) - added, len(removed), unchanged
+        self.writer.upsert(points)
+        self.phases["write"] += time.perf_counter() - writing
+
+    def _rewrite(self, todo: list[_Todo]) -> None:
+        """Entries whose facts are unchanged in both texts' terms (a synopsis removed): vectors read back."""
+        for start in range(0, len(todo), self.batch_size):
+            group = todo[start : start + self.batch_size]
+            stored = self._stored(group)
+            points = []
+            for t in group:
+                vectors = stored[t.entry.anime_id]
+                content = vectors.get(CONTENT_VECTOR) if t.content else None
+                points.append(to_point(t.entry, t.fingerprint, vectors[DENSE_VECTOR], self.encoder, content))
+            self._write(points)
+
+    def _embed_documents(self, todo: list[_Todo]) -> None:
+        texts = [compose_document(t.entry) for t in todo]
+        for group in self._embedded(texts):
+            chosen = [(todo[position], vector) for position, vector in group]
+            kept = self._stored([t for t, _ in chosen if t.content and not t.embed_content])
+            points = []
+            for t, vector in chosen:
+                if t.embed_content:  # written with the content pending; the content side follows
+                    points.append(to_point(t.entry, t.pending, vector, self.encoder))
+                else:
+                    content = kept[t.entry.anime_id].get(CONTENT_VECTOR) if t.content else None
+                    points.append(to_point(t.entry, t.fingerprint, vector, self.encoder, content))
+            self._write(points)
+            self.documents_embedded += len(group)
+
+    def _embed_contents(self, todo: list[_Todo]) -> None:
+        texts = [t.content or "" for t in todo]
+        for group in self._embedded(texts):
+            chosen = [(todo[position], vector) for position, vector in group]
+            stored = self._stored([t for t, _ in chosen])
+            self._write(
+                [
+                    to_point(
+                        t.entry, t.fingerprint, stored[t.entry.anime_id][DENSE_VECTOR], self.encoder, vector
+                    )
+                    for t, vector in chosen
+                ]
+            )
+            self.contents_embedded += len(group)
+
+    def _embedded(self, texts: list[str]) -> Iterator[list[tuple[int, list[float]]]]:
+        batches = _timed(_embedded_batches(self.embedder, texts, self.batch_size), self.phases, "embed")
+        for group in _regroup(batches, self.batch_size):
+            yield group
+            self._done += len(group)
+            if self.progress is not None:
+                self.progress(self._done, self._total)
 
 
 def _embedded_batches(embedder: Embedder, documents: list[str], batch_size: int) -> Iterator[EmbeddedBatch]:

@@ -14,13 +14,13 @@ from anime_mcp.core.errors import NotAnAnimeReference
 from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
-from anime_mcp.core.ranking import SearchHit, fuse_weighted, rerank_by_notability
+from anime_mcp.core.ranking import HYBRID, STORY, SearchHit, fuse, rerank_by_notability
 from anime_mcp.core.references import parse_source_url
 from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
 from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import Embedder, ModelInfo, SparseEncoder
-from anime_mcp.ports.vector_index import IndexManifest, IndexQuery, VectorIndex
+from anime_mcp.ports.vector_index import CONTENT_VECTOR, IndexManifest, IndexQuery, VectorIndex
 
 MAX_LIMIT = 100
 # The notability prior (core.ranking.rerank_by_notability) added to the cosine of similar-anime hits,
@@ -110,13 +110,18 @@ class SearchService:
             query = IndexQuery(sparse=sparse, filters=filters, limit=limit)
             return self._hydrate(self.index.search(query))
         pool = max(candidates, limit)
-        dense_hits = self.index.search(
-            IndexQuery(dense=self.embedder.embed_query(text), filters=filters, limit=pool)
-        )
+        vector = self.embedder.embed_query(text)
+        dense_hits = self.index.search(IndexQuery(dense=vector, filters=filters, limit=pool))
         sparse_hits = (
             self.index.search(IndexQuery(sparse=sparse, filters=filters, limit=pool)) if len(sparse) else []
         )
-        return self._hydrate(fuse_weighted(dense_hits, sparse_hits)[:limit])
+        if not self.index.manifest.spec.has_content:  # built before the content vector: titles and tags
+            return self._hydrate(fuse(dense_hits, sparse_hits, (), HYBRID)[:limit])
+        content_hits = self.index.search(
+            IndexQuery(dense=vector, using=CONTENT_VECTOR, filters=filters, limit=pool)
+        )
+        weights = STORY if mode is SearchMode.STORY else HYBRID
+        return self._hydrate(fuse(dense_hits, sparse_hits, content_hits, weights)[:limit])
 
     def similar(
         self,

@@ -18,18 +18,18 @@ from rich.progress import (
 from rich.text import Text
 
 from anime_mcp.core.search_errors import EmbedderError
-from anime_mcp.core.services.indexing import IndexProgress, IndexReport, build_index
+from anime_mcp.core.services.indexing import IndexProgress, IndexReport, build_index, content_texts
 from anime_mcp.entrypoints.bootstrap import App
 from anime_mcp.entrypoints.cli.app import err, out
 from anime_mcp.entrypoints.cli.progress import progress_bars
 
 
 class RateColumn(ProgressColumn):
-    """Entries per second."""
+    """Texts (documents, synopses) embedded per second."""
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.0f} entries/s" if speed else "- entries/s")
+        return Text(f"{speed:,.0f} texts/s" if speed else "- texts/s")
 
 
 @contextmanager
@@ -48,7 +48,8 @@ def entry_progress(description: str) -> Iterator[IndexProgress]:
 
 
 def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source: str) -> IndexReport | None:
-    """Embed and index the ingested catalogue; without a model, skip with a warning unless ``required``."""
+    """Embed and index the ingested catalogue, with the content texts of the enrichment store (synopses,
+    genres and themes); without a model, skip with a warning unless ``required``."""
     try:
         components = app.search_parts()
     except EmbedderError as exc:
@@ -57,6 +58,7 @@ def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source
         err.print(Text.assemble(("search index not built:", "yellow"), " ", str(exc)))
         return None
     embedder = components.embedder()
+    contents = content_texts(app.enrichment_store())
     label = f"indexing ({embedder.name}, {components.backend.name})"
     with entry_progress(label) as progress:
         return build_index(
@@ -64,6 +66,7 @@ def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source
             embedder,
             components.encoder,
             components.backend,
+            contents=contents,
             reindex=reindex,
             progress=progress,
             catalogue_source=catalogue_source,
@@ -77,6 +80,9 @@ def index_report_dict(report: IndexReport | None) -> dict[str, Any] | None:
     return {
         "mode": report.mode,
         "embedded": report.embedded,
+        "documents_embedded": report.documents_embedded,
+        "contents_embedded": report.contents_embedded,
+        "with_content": report.with_content,
         "added": report.added,
         "changed": report.changed,
         "removed": report.removed,
@@ -100,7 +106,8 @@ def print_index_report(report: IndexReport | None) -> None:
         f", {report.embedded / report.seconds:,.0f} entries/s" if report.embedded and report.seconds else ""
     )
     out.print(
-        f"search index ({report.mode}): {report.embedded:,} embedded, {report.removed:,} removed, "
+        f"search index ({report.mode}): {report.embedded:,} embedded ({report.documents_embedded:,} "
+        f"documents, {report.contents_embedded:,} synopses), {report.removed:,} removed, "
         f"{report.unchanged:,} unchanged in {report.seconds:.1f} s{rate} -> {manifest.points:,} entries, "
         f"{manifest.spec.model} ({manifest.spec.dimension}-d), {manifest.backend} at {manifest.location}"
     )

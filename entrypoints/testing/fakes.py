@@ -42,7 +42,15 @@ from anime_mcp.core.sources import SearchCandidate, SourceRecord
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.embedder import ModelInfo
 from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
-from anime_mcp.ports.vector_index import IndexManifest, IndexPoint, IndexQuery, IndexSpec
+from anime_mcp.ports.vector_index import (
+    CONTENT_VECTOR,
+    DENSE_VECTOR,
+    DENSE_VECTORS,
+    IndexManifest,
+    IndexPoint,
+    IndexQuery,
+    IndexSpec,
+)
 from anime_mcp.testing.replay import Recording
 
 __all__ = [
@@ -140,6 +148,11 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
 
 
+def _named(point: IndexPoint, using: str) -> Sequence[float] | None:
+    """One named dense vector of a point (the content vector is optional)."""
+    return point.content if using == CONTENT_VECTOR else point.dense
+
+
 class FakeIndex:
     """The read side (``VectorIndex``) over one committed generation, by brute force.
 
@@ -156,8 +169,10 @@ class FakeIndex:
     def _eligible(self, query: IndexQuery) -> list[IndexPoint]:
         return [p for p in self._points.values() if query.filters.matches_facts(p.facts)]
 
-    def _dense(self, points: list[IndexPoint], vector: Sequence[float]) -> list[tuple[IndexPoint, float]]:
-        scored = [(p, _cosine(p.dense, vector)) for p in points]
+    def _dense(
+        self, points: list[IndexPoint], vector: Sequence[float], using: str
+    ) -> list[tuple[IndexPoint, float]]:
+        scored = [(p, _cosine(stored, vector)) for p in points if (stored := _named(p, using)) is not None]
         return sorted(scored, key=lambda ps: (-ps[1], ps[0].anime_id))
 
     def _sparse(self, points: list[IndexPoint], vector: SparseVector) -> list[tuple[IndexPoint, float]]:
@@ -184,7 +199,7 @@ class FakeIndex:
         points = self._eligible(query)
         stages = []
         if query.dense is not None:
-            stages.append(self._dense(points, query.dense))
+            stages.append(self._dense(points, query.dense, query.using))
         if query.sparse is not None and len(query.sparse):
             stages.append(self._sparse(points, query.sparse))
         if not stages:
@@ -202,9 +217,10 @@ class FakeIndex:
             fused = sorted(totals.items(), key=lambda kv: -kv[1])
         return [self._hit(self._points[a], s) for a, s in fused[: query.limit]]
 
-    def dense_vector(self, anime_id: str) -> list[float] | None:
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
         point = self._points.get(anime_id)
-        return [float(x) for x in point.dense] if point is not None else None
+        stored = _named(point, using) if point is not None else None
+        return [float(x) for x in stored] if stored is not None else None
 
     def count(self) -> int:
         return len(self._points)
@@ -237,12 +253,22 @@ class FakeIndexWriter:
     def fingerprints(self) -> dict[str, str]:
         return {a: p.fingerprint for a, p in self._points.items()}
 
+    def vectors(self, anime_ids: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+        found: dict[str, dict[str, list[float]]] = {}
+        for anime_id in anime_ids:
+            point = self._points.get(anime_id)
+            if point is not None:
+                named = {name: _named(point, name) for name in DENSE_VECTORS}
+                found[anime_id] = {name: [float(x) for x in v] for name, v in named.items() if v is not None}
+        return found
+
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         for point in points:
-            if len(point.dense) != self.spec.dimension:
-                raise ValueError(
-                    f"{point.anime_id}: {len(point.dense)}-d vector in a {self.spec.dimension}-d index"
-                )
+            for vector in (point.dense, point.content):
+                if vector is not None and len(vector) != self.spec.dimension:
+                    raise ValueError(
+                        f"{point.anime_id}: {len(vector)}-d vector in a {self.spec.dimension}-d index"
+                    )
             self._points[point.anime_id] = point
 
     def delete(self, anime_ids: Sequence[str]) -> None:

@@ -95,8 +95,11 @@ async def execute(ex: Execution) -> Answer:
 
 
 # --- search and similar ---------------------------------------------------------------------------------
-async def search(ex: Execution, answer: Answer, *, extra: dict[str, Any] | None = None) -> None:
-    """search_anime with the plan's filters and keywords (``extra``: filters the intent adds)."""
+async def search(
+    ex: Execution, answer: Answer, *, extra: dict[str, Any] | None = None, mode: str | None = None
+) -> None:
+    """search_anime with the plan's filters and keywords (``extra``: filters the intent adds; ``mode``: the
+    search mode the intent asks for instead of the caller's)."""
     plan = ex.plan
     raw, post, unapplied = search_filters(plan.filters)
     raw.update(extra or {})
@@ -112,12 +115,18 @@ async def search(ex: Execution, answer: Answer, *, extra: dict[str, Any] | None 
             "query": text,
             "filters": raw,
             "limit": POOL if pooled else ex.limit,
-            "mode": ex.mode,
+            "mode": mode or ex.mode,
             "detail": "full" if post.any_tags or ex.detail == "full" else "brief",
         },
     )
     answer.results = shaped(rank(post.apply(output["results"]), order)[: ex.limit], ex.detail)
     answer.extra.update(query=text, mode=output["mode"])
+
+
+async def narrative(ex: Execution, answer: Answer) -> None:
+    """A story described ("the one where ..."): hybrid search weighted to the synopses (``story`` mode),
+    unless the caller chose a mode of their own."""
+    await search(ex, answer, mode="story" if ex.mode == "hybrid" else None)
 
 
 def rank_order(plan: QueryPlan, answer: Answer, from_words: bool) -> str:
@@ -479,7 +488,7 @@ def _missing(answer: Answer, capability: str, reason: str) -> None:
 
 ROUTES: dict[Intent, Route] = {
     Intent.SEARCH: search,
-    Intent.NARRATIVE: search,
+    Intent.NARRATIVE: narrative,
     Intent.RECOMMEND: recommend,
     Intent.SIMILAR: similar,
     Intent.LOOKUP: lookup,

@@ -83,8 +83,8 @@ MODE: dict[str, Any] = {
     "type": "string",
     "enum": [m.value for m in SearchMode],
     "default": SearchMode.HYBRID.value,
-    "description": "hybrid (default: titles and meaning), sparse (words of titles and tags only) or "
-    "dense (meaning only).",
+    "description": "hybrid (default: titles and meaning), sparse (words of titles and tags only), "
+    "dense (meaning only) or story (a plot described: weighted to the synopses).",
 }
 ANIME_REF: dict[str, Any] = {
     "type": "string",
