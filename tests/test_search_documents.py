@@ -121,3 +121,14 @@ def test_the_fingerprint_tells_which_side_changed(death_note: CatalogueEntry) ->
         content_fingerprint(attrs.evolve(death_note, tags=("x",)), "A notebook.")
     )
     assert retagged.document != base.document and retagged.content == story.content
+
+
+def test_hybrid_search_weighs_a_description_as_a_story_and_a_name_as_titles() -> None:
+    from anime_mcp.core.ranking import DESCRIPTION_WORDS, HYBRID, STORY, hybrid_weights
+
+    assert (
+        hybrid_weights("death note") is HYBRID and hybrid_weights("giant robot mecha space drill") is HYBRID
+    )
+    told = "a student finds a notebook that kills anyone whose name is written in it"
+    assert len(told.split()) >= DESCRIPTION_WORDS and hybrid_weights(told) is STORY
+    assert STORY.content > HYBRID.content and HYBRID.sparse > STORY.sparse

@@ -14,7 +14,7 @@ from anime_mcp.core.errors import NotAnAnimeReference
 from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
-from anime_mcp.core.ranking import HYBRID, STORY, SearchHit, fuse, rerank_by_notability
+from anime_mcp.core.ranking import HYBRID, STORY, SearchHit, fuse, hybrid_weights, rerank_by_notability
 from anime_mcp.core.references import parse_source_url
 from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
 from anime_mcp.core.services.catalogue import lookup
@@ -120,7 +120,7 @@ class SearchService:
         content_hits = self.index.search(
             IndexQuery(dense=vector, using=CONTENT_VECTOR, filters=filters, limit=pool)
         )
-        weights = STORY if mode is SearchMode.STORY else HYBRID
+        weights = STORY if mode is SearchMode.STORY else hybrid_weights(text)
         return self._hydrate(fuse(dense_hits, sparse_hits, content_hits, weights)[:limit])
 
     def similar(
