@@ -8,13 +8,20 @@ nothing, so each parser decides what a missing value means.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from anime_mcp.adapters.scraping import HtmlElement, parse_page
-from anime_mcp.adapters.source_toolkit import PartialDate, date_parts
+from anime_mcp.adapters.scraping import json_ld as scraped_json_ld
+from anime_mcp.adapters.scraping import text_of as scraped_text
+from anime_mcp.adapters.source_toolkit import (
+    PartialDate,
+    date_parts,
+    detect_http_error,
+    guarded_detector,
+)
+from anime_mcp.core.errors import SourceError
 
 __all__ = [
     "HtmlElement",
@@ -56,6 +63,19 @@ _MONTHS = {
 }
 
 
+def page_detector(source: str) -> Callable[..., SourceError | None]:
+    """A web page's ``detect_error(status, body, *, headers=None)``: the shared HTTP policy for answers
+    that are HTML by nature (challenge pages ``Blocked``), never raising."""
+
+    @guarded_detector(source)
+    def detect_error(
+        status: int, body: bytes, *, headers: Mapping[str, str] | None = None
+    ) -> SourceError | None:
+        return detect_http_error(status, body, source=source, headers=headers, html_expected=True)
+
+    return detect_error
+
+
 def page_tree(body: bytes | str, *, source: str) -> HtmlElement:
     """The page as an lxml tree (the scraping toolkit's ``parse_page``: size cap, challenge page ``Blocked``,
     no network, anything unreadable a ``ParseError``)."""
@@ -63,11 +83,9 @@ def page_tree(body: bytes | str, *, source: str) -> HtmlElement:
 
 
 def text_of(node: Any) -> str:
-    """The text of an element (or a string), whitespace collapsed."""
-    if node is None:
-        return ""
-    raw = node if isinstance(node, str) else node.text_content()
-    return " ".join(str(raw).split())
+    """The text of an element (or a string), whitespace collapsed; "" for none (the scraping toolkit's
+    ``text_of``, which answers None there)."""
+    return scraped_text(node) or ""
 
 
 def first(root: HtmlElement, xpath: str) -> Any:
@@ -93,19 +111,9 @@ def canonical(root: HtmlElement) -> str | None:
 
 
 def json_ld(root: HtmlElement) -> Iterator[dict[str, Any]]:
-    """The JSON-LD objects of the page (``@graph`` items too); unreadable blocks are skipped."""
-    for script in root.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        items = data if isinstance(data, list) else [data]
-        for item in items:
-            if isinstance(item, dict):
-                graph = item.get("@graph")
-                if isinstance(graph, list):
-                    yield from (g for g in graph if isinstance(g, dict))
-                yield item
+    """The JSON-LD objects of the page (``@graph`` items too; unreadable blocks skipped): the scraping
+    toolkit's ``json_ld``."""
+    yield from scraped_json_ld(root)
 
 
 def count(text: object) -> int | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 
 import lxml.html
 
@@ -23,9 +22,7 @@ from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     clean_str,
-    detect_http_error,
     guarded,
-    guarded_detector,
     html_to_text,
     platform_id_or_none,
     season_named,
@@ -44,6 +41,7 @@ from anime_mcp.plugins.sources.web_pages import (
     dotted_date,
     first,
     first_text,
+    page_detector,
     page_tree,
     text_of,
 )
@@ -52,9 +50,7 @@ SOURCE = "anidb_web"
 _ID = re.compile(r"anidb\.net/(?:anime/|perl-bin/animedb\.pl\?show=anime&aid=)(\d+)|\(a(\d+)\)")
 
 
-@guarded_detector(SOURCE)
-def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
-    return detect_http_error(status, body, source=SOURCE, headers=headers, html_expected=True)
+detect_error = page_detector(SOURCE)  # the HTTP policy for HTML pages (challenge pages -> Blocked)
 
 
 @guarded(SOURCE)

@@ -29,16 +29,14 @@ from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     clean_str,
-    detect_http_error,
     float_from_text,
     guarded,
-    guarded_detector,
     html_to_text,
     partial_date,
     platform_id_or_none,
     season_of,
 )
-from anime_mcp.core.errors import ParseError, SourceError
+from anime_mcp.core.errors import ParseError
 from anime_mcp.core.languages import ROMAJI, language_tag
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -52,6 +50,7 @@ from anime_mcp.plugins.sources.web_pages import (
     first_text,
     iso_duration_seconds,
     json_ld,
+    page_detector,
     page_tree,
     text_of,
 )
@@ -74,9 +73,7 @@ _JAPANESE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
 _PLACEHOLDER_COVER = re.compile(r"/cover/0_\d+\.")
 
 
-@guarded_detector(SOURCE)
-def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
-    return detect_http_error(status, body, source=SOURCE, headers=headers, html_expected=True)
+detect_error = page_detector(SOURCE)  # the HTTP policy for HTML pages (challenge pages -> Blocked)
 
 
 @guarded(SOURCE)

@@ -21,14 +21,12 @@ from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     clean_str,
-    detect_http_error,
     guarded,
-    guarded_detector,
     partial_date,
     platform_id_or_none,
     season_of,
 )
-from anime_mcp.core.errors import ParseError, SourceError
+from anime_mcp.core.errors import ParseError
 from anime_mcp.core.languages import language_tag
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import LocalizedText, Rating, SourceRecord
@@ -38,6 +36,7 @@ from anime_mcp.plugins.sources.web_pages import (
     count,
     decimal,
     first,
+    page_detector,
     page_tree,
     text_duration_seconds,
     text_of,
@@ -50,9 +49,7 @@ _TYPES = {"tv": "tv", "oav": "ova", "ova": "ova", "ona": "ona", "movie": "movie"
 _TYPES |= {"special": "special", "tv special": "special", "music video": "music video"}
 
 
-@guarded_detector(SOURCE)
-def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
-    return detect_http_error(status, body, source=SOURCE, headers=headers, html_expected=True)
+detect_error = page_detector(SOURCE)  # the HTTP policy for HTML pages (challenge pages -> Blocked)
 
 
 @guarded(SOURCE)

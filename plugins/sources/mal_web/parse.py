@@ -23,15 +23,13 @@ from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     clean_str,
-    detect_http_error,
     guarded,
-    guarded_detector,
     html_to_text,
     platform_id_or_none,
     season_named,
     season_of,
 )
-from anime_mcp.core.errors import NotFound, ParseError, SourceError
+from anime_mcp.core.errors import NotFound, ParseError
 from anime_mcp.core.languages import ROMAJI, language_tag
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -45,6 +43,7 @@ from anime_mcp.plugins.sources.web_pages import (
     first,
     first_text,
     meta,
+    page_detector,
     page_tree,
     text_duration_seconds,
     text_of,
@@ -62,9 +61,7 @@ _TITLE_LABELS = {"synonyms": "und", "japanese": "ja", "english": "en"}
 _PLACEHOLDER_PICTURE = re.compile(r"/images/qm_\d+\.gif")
 
 
-@guarded_detector(SOURCE)
-def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
-    return detect_http_error(status, body, source=SOURCE, headers=headers, html_expected=True)
+detect_error = page_detector(SOURCE)  # the HTTP policy for HTML pages (challenge pages -> Blocked)
 
 
 @guarded(SOURCE)

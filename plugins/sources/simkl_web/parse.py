@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 
 from anime_mcp.adapters.source_toolkit import (
     RecordBuilder,
     anime_type,
     clean_str,
-    detect_http_error,
     guarded,
-    guarded_detector,
     platform_id_or_none,
     season_of,
 )
-from anime_mcp.core.errors import ParseError, SourceError
+from anime_mcp.core.errors import ParseError
 from anime_mcp.core.languages import ROMAJI
 from anime_mcp.core.models import Status
 from anime_mcp.core.platforms import Platform, PlatformId
@@ -40,6 +37,7 @@ from anime_mcp.plugins.sources.web_pages import (
     first,
     first_text,
     meta,
+    page_detector,
     page_tree,
     text_of,
 )
@@ -49,9 +47,7 @@ _ID = re.compile(r"simkl\.com/anime/(\d+)|^/anime/(\d+)")
 _OG_TITLE = re.compile(r"^(.*\S)\s*\(Anime\s+(.*?)\s*(\d{4})?(?:\s*-\s*(\d{4}|Now))?\s*\)\s*$")
 
 
-@guarded_detector(SOURCE)
-def detect_error(status: int, body: bytes, *, headers: Mapping[str, str] | None = None) -> SourceError | None:
-    return detect_http_error(status, body, source=SOURCE, headers=headers, html_expected=True)
+detect_error = page_detector(SOURCE)  # the HTTP policy for HTML pages (challenge pages -> Blocked)
 
 
 @guarded(SOURCE)
