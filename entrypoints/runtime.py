@@ -249,6 +249,12 @@ class Runtime:
             self._sources = self.app.bound_sources(self._http)
         return self._sources
 
+    def source_ready(self, source: Source) -> bool:
+        """Whether ``source`` has the credentials it requires, in the environment the sources run with (as
+        `anime-mcp sources` decides "ready")."""
+        env = self._http.env if self._http is not None else self.app.source_env
+        return not source.info.missing_credentials(env)
+
     def _now(self) -> dt.datetime:
         return self._http.clock.now() if self._http is not None else dt.datetime.now(dt.UTC)
 

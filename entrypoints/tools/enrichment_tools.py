@@ -57,12 +57,6 @@ async def run_enrichment(
 ) -> Enrichment:
     """``core.services.enrichment.enrich`` with this runtime's catalogue, sources and credentials."""
     sources = runtime.sources()
-    http = runtime.http_runtime
-    env = http.env if http is not None else runtime.app.source_env
-
-    def ready(source: Source) -> bool:  # as `anime-mcp sources` decides "ready"
-        return not source.info.missing_credentials(env)
-
     with reference_field("anime_id"):
         resolution = await runtime.resolve(reference)
         result = await enrich(
@@ -73,7 +67,7 @@ async def run_enrichment(
             only=only,
             deadline=runtime.settings.deadline,
             platforms=runtime.app.plugins.platforms(),
-            ready=ready,
+            ready=runtime.source_ready,
             run_sync=runtime.run_sync,
             enhance=enhance,
             progress=progress,

@@ -83,12 +83,6 @@ def _now(runtime: Runtime) -> Callable[[], dt.datetime]:
     return http.clock.now if http is not None else lambda: dt.datetime.now(dt.UTC)
 
 
-def _ready(runtime: Runtime) -> Callable[[Source], bool]:
-    http = runtime.http_runtime
-    env = http.env if http is not None else runtime.app.source_env
-    return lambda source: not source.info.missing_credentials(env)
-
-
 def _date(args: dict[str, Any], name: str) -> dt.date | None:
     text = args.get(name)
     if text is None:
@@ -271,7 +265,7 @@ async def run_airing_schedule(runtime: Runtime, args: dict[str, Any]) -> dict[st
         zone_of=zone_of,
         now=now,
         deadline=runtime.settings.deadline,
-        ready=_ready(runtime),
+        ready=runtime.source_ready,
         run_sync=runtime.run_sync,
     )
     runtime.note_outcomes(schedule.outcomes)
@@ -382,7 +376,7 @@ async def run_next_episode(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
         zone_of=zone_of,
         now=now,
         deadline=runtime.settings.deadline,
-        ready=_ready(runtime),
+        ready=runtime.source_ready,
     )
     schedule = found.schedule
     runtime.note_outcomes(schedule.outcomes)
@@ -498,7 +492,7 @@ async def run_seasonal(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]
             season,
             now=_now(runtime),
             deadline=runtime.settings.deadline,
-            ready=_ready(runtime),
+            ready=runtime.source_ready,
         )
         runtime.note_outcomes(found.outcomes)
         outcomes = found.outcomes
@@ -661,7 +655,7 @@ async def run_where_to_watch(runtime: Runtime, args: dict[str, Any]) -> dict[str
             services=args.get("platforms") or (),
             deadline=runtime.settings.deadline,
             platforms=runtime.app.plugins.platforms(),
-            ready=_ready(runtime),
+            ready=runtime.source_ready,
             run_sync=runtime.run_sync,
         )
     result, offers = found.enrichment, found.offers
