@@ -5,12 +5,12 @@ source). Offered only when source plugins are installed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Set
+from collections.abc import Callable, Collection, Iterable, Set
 from typing import Any
 
 import structlog
 
-from anime_mcp.core.degradation import SourceOutcome
+from anime_mcp.core.degradation import Level, SourceOutcome
 from anime_mcp.core.merging import MERGED_FIELDS, TEXT_FIELDS, MergedField, Provenance
 from anime_mcp.core.progress import Progress, Stage
 from anime_mcp.core.ratings import PlatformRating, RatingTable
@@ -140,10 +140,15 @@ def outcome_to_dict(outcome: SourceOutcome) -> dict[str, Any]:
 
 
 def degradation_to_dict(result: Enrichment) -> dict[str, Any]:
+    return degradation_of(result.outcomes, result.level, result.deadline)
+
+
+def degradation_of(outcomes: Iterable[SourceOutcome], level: Level, deadline: float) -> dict[str, Any]:
+    """The ``degradation`` object of every answer that asks sources (schemas.DEGRADATION)."""
     return {
-        "level": result.level.value,
-        "outcomes": [outcome_to_dict(o) for o in result.outcomes],
-        "deadline_seconds": result.deadline,
+        "level": level.value,
+        "outcomes": [outcome_to_dict(o) for o in outcomes],
+        "deadline_seconds": deadline,
     }
 
 

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from anime_mcp.core.airing import JST, MAX_DAYS, ScheduledEpisode, Window, day_window, keep
-from anime_mcp.core.degradation import Level, SourceOutcome, degradation_level
+from anime_mcp.core.degradation import SourceOutcome, degradation_level
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.models import AnimeType, Season, Status
 from anime_mcp.core.platforms import PlatformId
@@ -34,7 +34,7 @@ from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.anime import numbered
 from anime_mcp.entrypoints.tools.base import Tool, ToolInputError
 from anime_mcp.entrypoints.tools.catalogue_tools import reference_field
-from anime_mcp.entrypoints.tools.enrichment_tools import outcome_to_dict, provenance_to_dict
+from anime_mcp.entrypoints.tools.enrichment_tools import degradation_of, provenance_to_dict
 from anime_mcp.entrypoints.tools.schemas import (
     ANIME,
     ANIME_REF,
@@ -91,14 +91,6 @@ def _date(args: dict[str, Any], name: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ToolInputError(name, f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def degradation_of(outcomes: tuple[SourceOutcome, ...], level: Level, deadline: float) -> dict[str, Any]:
-    return {
-        "level": level.value,
-        "outcomes": [outcome_to_dict(o) for o in outcomes],
-        "deadline_seconds": deadline,
-    }
 
 
 def _page(runtime: Runtime, pid: PlatformId) -> str | None:
