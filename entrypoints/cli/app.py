@@ -57,7 +57,7 @@ def get_app(ctx: click.Context) -> App:
 def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
     """anime-mcp: answers anime questions from an offline catalogue and live anime platforms.
 
-    Start with `anime-mcp ingest`, then `anime-mcp get mal:1535`.
+    Start with `anime-mcp quickstart` (or `anime-mcp ingest`), then `anime-mcp ask "anime like Death Note"`.
     """
     level = {0: None, 1: "info"}.get(verbose, "debug")
     try:
