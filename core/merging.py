@@ -436,13 +436,19 @@ def _record_synopses(record: SourceRecord, provenance: Provenance) -> list[_Said
     return [_Said(provenance, UNDETERMINED, record.synopsis)] if record.synopsis else []
 
 
+_KIND_RANKS = {kind: (index, "") for index, kind in enumerate(KIND_ORDER)}
+
+
 def _kind_rank(kind: str | None) -> tuple[int, str]:
-    return (KIND_ORDER.index(kind), "") if kind in KIND_ORDER else (len(KIND_ORDER), kind or "~")
+    rank = _KIND_RANKS.get(kind) if kind is not None else None
+    return rank if rank is not None else (len(KIND_ORDER), kind or "~")
 
 
 def by_language(said: Iterable[_Said], rule: FieldRule) -> tuple[LanguageTexts, ...]:
     """Texts grouped by language, each text once with its sources best first (by ``rule``); a text said
-    without a language is dropped when some source gave it a language. Languages sorted, ``und`` last."""
+    without a language is dropped when some source gave it a language. Languages sorted, ``und`` last.
+    Within a language: the main title first, then official ones ...; within a kind, the best source's first.
+    """
     said = [s for s in said if s.text.strip()]
     known = {s.text for s in said if s.language != UNDETERMINED}
     grouped: dict[tuple[str, str], list[_Said]] = {}
@@ -450,21 +456,28 @@ def by_language(said: Iterable[_Said], rule: FieldRule) -> tuple[LanguageTexts, 
         if item.language == UNDETERMINED and item.text in known:
             continue
         grouped.setdefault((item.language, item.text), []).append(item)
-    languages: dict[str, list[SourcedText]] = {}
+    orders: dict[int, tuple[Any, ...]] = {}  # a few records said every text: rank each record once
+
+    def order(provenance: Provenance) -> tuple[Any, ...]:
+        key = orders.get(id(provenance))
+        if key is None:
+            key = orders[id(provenance)] = _order(rule, Alternative(None, provenance))
+        return key
+
+    languages: dict[str, list[tuple[tuple[Any, ...], SourcedText]]] = {}
     for (language, text), items in grouped.items():
-        ranked = sorted(
-            items, key=lambda s: (_order(rule, Alternative(None, s.provenance)), _kind_rank(s.kind))
-        )
-        provenance = tuple(dict.fromkeys(s.provenance for s in ranked))
-        kinds = tuple(dict.fromkeys(s.kind for s in ranked if s.kind))
-        languages.setdefault(language, []).append(SourcedText(text, provenance, kinds))
+        if len(items) == 1:  # most texts: said once (no ranking, no duplicates to drop)
+            only = items[0]
+            provenance: tuple[Provenance, ...] = (only.provenance,)
+            kinds: tuple[str, ...] = (only.kind,) if only.kind else ()
+        else:
+            ranked = sorted(items, key=lambda s: (order(s.provenance), _kind_rank(s.kind)))
+            provenance = tuple(dict.fromkeys(s.provenance for s in ranked))
+            kinds = tuple(dict.fromkeys(s.kind for s in ranked if s.kind))
+        best_kind = min(map(_kind_rank, kinds)) if kinds else _kind_rank(None)
+        key = (best_kind, order(provenance[0]), text)
+        languages.setdefault(language, []).append((key, SourcedText(text, provenance, kinds)))
     return tuple(
-        LanguageTexts(language, tuple(sorted(texts, key=lambda t: _text_order(rule, t))))
+        LanguageTexts(language, tuple(t for _, t in sorted(texts, key=lambda pair: pair[0])))
         for language, texts in sorted(languages.items(), key=lambda pair: (pair[0] == UNDETERMINED, pair[0]))
     )
-
-
-def _text_order(rule: FieldRule, text: SourcedText) -> tuple[Any, ...]:
-    """The main title first, then official ones ...; within a kind, the best source's text first."""
-    best_kind = min((_kind_rank(k) for k in text.kinds), default=_kind_rank(None))
-    return (best_kind, _order(rule, Alternative(text.text, text.provenance[0])), text.text)

@@ -202,16 +202,19 @@ def summarise(
         return None
     values = [r.normalised for r in rows]
     median = statistics.median(values)
+    mean = math.fsum(values) / len(values)
+    # population deviation in floats: statistics.pstdev's exact fractions cost more than the whole table
+    stdev = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
     weighted = [(r.normalised, r.votes) for r in rows if r.votes]
     total = sum(votes for _, votes in weighted)
     weighted_mean = round(math.fsum(v * n for v, n in weighted) / total, 4) if total else None
     return RatingSummary(
         count=len(values),
-        mean=round(math.fsum(values) / len(values), 4),
+        mean=round(mean, 4),
         median=round(median, 4),
         minimum=min(values),
         maximum=max(values),
-        stdev=round(statistics.pstdev(values), 4),
+        stdev=round(stdev, 4),
         weighted_mean=weighted_mean,
         weighted_votes=total,
         outliers=tuple(r.source for r in rows if abs(r.normalised - median) > outlier_distance),

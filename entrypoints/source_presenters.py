@@ -32,7 +32,12 @@ SUMMARY_FIELDS = (
 )
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most leaves: answered before the checks below (a details answer has ~200)
+        return value
     if isinstance(value, PlatformId):
         return str(value)
     if isinstance(value, Rating):

@@ -210,6 +210,14 @@ class Source(Protocol):
 
 
 @runtime_checkable
+class RemembersRecords(Protocol):
+    def remembered(self, pid: PlatformId, fields: Set[str] = frozenset()) -> SourceRecord | None:
+        """What ``fetch`` would answer right now without any I/O (its parsed answer kept while the answers
+        behind it are fresh in the cache, with its age), or None. Lets a repeat skip the fan-out's tasks."""
+        ...
+
+
+@runtime_checkable
 class SeasonLister(Protocol):
     async def season(self, year: int, season: Season, *, limit: int = 100) -> list[SearchCandidate]:
         """The anime of one season, as the platform lists them."""

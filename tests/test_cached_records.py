@@ -183,6 +183,43 @@ async def test_enrichment_from_cached_records_is_cache_only_and_says_how_old() -
     assert stale.ratings.reason("kitsu") is None  # a stale score is still the platform's own score
 
 
+async def test_a_remembered_record_answers_without_a_request_and_the_repeat_skips_the_fan_out() -> None:
+    clock, upstream = VirtualClock(), Upstream()
+    sources = bound(upstream, clock)
+    kitsu = sources["kitsu"]
+    remembered = kitsu.remembered  # type: ignore[attr-defined]  # HttpSource's RemembersRecords capability
+    assert remembered(KITSU_PID, WANTED) is None  # nothing fetched yet: nothing to remember
+    first = await kitsu.fetch(KITSU_PID, WANTED)
+    clock.advance(45)
+    kept = remembered(KITSU_PID, WANTED)
+    assert (
+        kept is not None and kept.cache == CacheInfo(age_seconds=45) and kept.fetched_at == first.fetched_at
+    )
+    assert remembered(KITSU_PID, frozenset({"title"})) is None  # another set of fields: another record
+    assert remembered(PlatformId(Platform.ANIDB, "4563"), WANTED) is None  # not this source's platform
+
+    catalogue = FakeCatalogue([death_note_entry()])
+    await enrich("mal:1535", catalogue, sources, fields=WANTED)  # AniDB's answer joins Kitsu's
+    asked = len(upstream.requests)
+
+    class Refusing:
+        """Kitsu and AniDB as they are, except that a fetch fails the test: a repeat must not need one."""
+
+        def __init__(self, source: Source) -> None:
+            self.source = source
+            self.info = source.info
+            self.remembered = source.remembered  # type: ignore[attr-defined]
+
+        async def fetch(self, pid: PlatformId, fields: frozenset[str] = frozenset()) -> SourceRecord:
+            raise AssertionError(f"{pid} was fetched although its record was remembered")
+
+    clock.advance(15)
+    repeat = await enrich("mal:1535", catalogue, {k: Refusing(v) for k, v in sources.items()}, fields=WANTED)  # type: ignore[misc]
+    assert len(upstream.requests) == asked and repeat.level is Level.CACHE_ONLY
+    assert repeat.outcome("kitsu") == contributed("kitsu", from_cache=True, age_seconds=60)
+    assert repeat.merged.synopsis is not None and repeat.merged.synopsis.provenance.age_seconds in (15, 60)
+
+
 async def test_enrichment_with_one_cached_and_one_live_record_is_partial() -> None:
     clock, upstream = VirtualClock(), Upstream()
     sources = bound(upstream, clock)

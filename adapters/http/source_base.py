@@ -123,13 +123,11 @@ class HttpSource:
         if pid.platform is not self.info.platform:
             raise NotFound(f"{pid} is not a {self.info.platform.value} id", source=self.info.id)
         wanted = frozenset(fields)
+        kept = self.remembered(pid, wanted)
+        if kept is not None:  # the answers behind it are still fresh in the cache: no need to parse
+            return kept
         http = self.http
         key = (pid, wanted)
-        if not live_only():
-            kept = http.records.get(key, self.now())
-            if kept is not None:  # the answers behind it are still fresh in the cache: no need to parse
-                http.cache_hits += 1
-                return kept
         with tracking() as served:
             try:
                 record = await self._guard(lambda: self._fetch(pid, wanted))
@@ -146,6 +144,17 @@ class HttpSource:
             return record
         stored_at = now - dt.timedelta(seconds=cache.age_seconds)
         return attrs.evolve(record, cache=cache, fetched_at=stored_at)
+
+    def remembered(self, pid: PlatformId, fields: Set[str] = frozenset()) -> SourceRecord | None:
+        """The record a fetch of ``pid`` built, while every answer behind it is fresh in the cache (the
+        ``RemembersRecords`` capability): no request, no parse. None when asked for live answers only."""
+        if pid.platform is not self.info.platform or live_only():
+            return None
+        http = self.http
+        kept = http.records.get((pid, frozenset(fields)), self.now())
+        if kept is not None:
+            http.cache_hits += 1
+        return kept
 
     async def search(self, title: str, *, limit: int = 10) -> list[SearchCandidate]:
         if not self.info.supports(Capability.SEARCH):

@@ -59,6 +59,7 @@ from anime_mcp.core.progress import Progress, Stage, level_so_far, stages_of
 from anime_mcp.core.ratings import Missing, RatingTable, rating_table
 from anime_mcp.core.resolution import Resolution
 from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.core.sources import SourceRecord
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.source import RECORD_FIELDS, Source, SourceKind
 
@@ -272,6 +273,18 @@ async def _fan_out(
     until = anyio.current_time() + deadline
     waiting = standby or {}
 
+    def keep(source_id: str, record: SourceRecord) -> None:
+        for fallback_id, _ in waiting.get(source_id, ()):
+            outcomes[fallback_id] = skipped(fallback_id, NOT_NEEDED)
+        cache = record.cache
+        records[source_id] = Fetched(record, from_cache=cache is not None)
+        outcomes[source_id] = contributed(
+            source_id,
+            from_cache=cache is not None,
+            age_seconds=cache.age_seconds if cache else None,
+            stale=cache.stale if cache else False,
+        )
+
     async def ask(source_id: str, source: Source, pid: PlatformId, wanted: frozenset[str]) -> None:
         with anyio.CancelScope(deadline=until) as scope:
             try:
@@ -289,16 +302,7 @@ async def _fan_out(
                     source_id, "failed", f"failed ({type(error).__name__})", detail=str(error) or None
                 )
                 return
-            for fallback_id, _ in waiting.get(source_id, ()):
-                outcomes[fallback_id] = skipped(fallback_id, NOT_NEEDED)
-            cache = record.cache
-            records[source_id] = Fetched(record, from_cache=cache is not None)
-            outcomes[source_id] = contributed(
-                source_id,
-                from_cache=cache is not None,
-                age_seconds=cache.age_seconds if cache else None,
-                stale=cache.stale if cache else False,
-            )
+            keep(source_id, record)
         if scope.cancelled_caught and source_id not in outcomes:
             outcomes[source_id] = timed_out(source_id, deadline)
 
@@ -307,8 +311,22 @@ async def _fan_out(
         if arrived is not None:  # outside the deadline's scope: telling is not asking
             await arrived(source_id)
 
+    # Answers a source still remembers (a repeat within their cache lifetime) need no task, no I/O: taken
+    # at once, so a fully remembered answer skips the task group (about a tenth of a repeat's time).
+    left: dict[str, tuple[Source, PlatformId, frozenset[str]]] = {}
+    for source_id, (source, pid, wanted) in asked.items():
+        peek = getattr(source, "remembered", None)  # RemembersRecords, optional (a plain attribute check)
+        record = peek(pid, wanted) if peek is not None else None
+        if record is None:
+            left[source_id] = (source, pid, wanted)
+            continue
+        keep(source_id, record)
+        if arrived is not None:
+            await arrived(source_id)
+    if not left:
+        return
     async with anyio.create_task_group() as group:
-        for source_id, (source, pid, wanted) in asked.items():
+        for source_id, (source, pid, wanted) in left.items():
             group.start_soon(ask_and_tell, source_id, source, pid, wanted)
     for fallbacks in waiting.values():  # their API source ran out of time, and so did they
         for fallback_id, _ in fallbacks:

@@ -25,6 +25,7 @@ from anime_mcp.entrypoints.tools.merged_texts import (
     CREDIT_FIELDS,
     TEXTS_BY_LANGUAGE,
     credits_to_list,
+    shorten,
     shown_credits,
     shown_texts,
     texts_to_dict,
@@ -255,26 +256,6 @@ def details_output(result: Enrichment) -> dict[str, Any]:
         "ratings": ratings,
         "degradation": degradation_to_dict(result),
     }
-
-
-def shorten(text: str, width: int, placeholder: str = " ...") -> str:
-    """``textwrap.shorten(text, width, placeholder=placeholder)``: the whitespace collapsed, cut at a word
-    boundary with the placeholder when something was left out; without wrapping the whole text first (a
-    long synopsis cost textwrap 0.7 ms): only a head long enough to decide is read."""
-    size = width * 2
-    while True:
-        head = text[:size]
-        collapsed = " ".join(head.split())
-        if len(head) == len(text) or len(collapsed) > width:
-            break
-        size *= 2
-    if len(collapsed) <= width:  # the whole text, collapsed, fits
-        return collapsed
-    room = width - len(placeholder)
-    cut = collapsed[: room + 1]
-    space = cut.rfind(" ")
-    kept = cut[:space].rstrip() if space > 0 else ""  # a first word longer than the room: nothing fits
-    return (kept + placeholder) if kept else placeholder.strip()
 
 
 def _shown(name: str, value: Any, count: int | None = None) -> str:

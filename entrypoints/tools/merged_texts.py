@@ -3,7 +3,6 @@ and synopses per language (``core.merging.LanguageTexts``), characters and staff
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,6 +91,26 @@ TEXTS_BY_LANGUAGE: dict[str, Any] = {
 }
 
 
+def shorten(text: str, width: int, placeholder: str = " ...") -> str:
+    """``textwrap.shorten(text, width, placeholder=placeholder)``: the whitespace collapsed, cut at a word
+    boundary with the placeholder when something was left out; without wrapping the whole text first (a
+    long synopsis cost textwrap 0.7 ms): only a head long enough to decide is read."""
+    size = width * 2
+    while True:
+        head = text[:size]
+        collapsed = " ".join(head.split())
+        if len(head) == len(text) or len(collapsed) > width:
+            break
+        size *= 2
+    if len(collapsed) <= width:  # the whole text, collapsed, fits
+        return collapsed
+    room = width - len(placeholder)
+    cut = collapsed[: room + 1]
+    space = cut.rfind(" ")
+    kept = cut[:space].rstrip() if space > 0 else ""  # a first word longer than the room: nothing fits
+    return (kept + placeholder) if kept else placeholder.strip()
+
+
 # --- text rendering --------------------------------------------------------------------------------------
 def shown_credits(value: list[dict[str, Any]], count: int) -> str:
     names = [f"{c['name']} ({c['role']})" if c.get("role") else c["name"] for c in value[:12]]
@@ -104,7 +123,7 @@ def shown_texts(name: str, by_language: dict[str, Any], width: int) -> list[str]
     lines = []
     for language in languages:
         best = by_language[language]["texts"][0]
-        text = textwrap.shorten(best["text"], width, placeholder=" ...")
+        text = shorten(best["text"], width)
         lines.append(f"{name} [{language}]: {text} [{', '.join(best['sources'])}]")
     others = len(by_language) - len(languages)
     if others > 0:
