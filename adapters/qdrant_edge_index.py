@@ -17,13 +17,15 @@ point before that leaves ``CURRENT`` and the generation it names untouched.
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import functools
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import qdrant_edge as qe
 
@@ -51,6 +53,7 @@ from anime_mcp.adapters.qdrant_common import (
     stored_dense,
     utc_now,
 )
+from anime_mcp.adapters.qdrant_edge_images import IMAGES, EdgeImageWriter, ImageShards
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
 from anime_mcp.core.vectors import SparseVector
@@ -58,8 +61,10 @@ from anime_mcp.ports.vector_index import (
     CONTENT_VECTOR,
     DENSE_VECTOR,
     DENSE_VECTORS,
+    IMAGE_VECTOR,
     SPARSE_VECTOR,
     HnswSettings,
+    ImageVectorsInfo,
     IndexManifest,
     IndexPoint,
     IndexQuery,
@@ -81,6 +86,41 @@ FLUSH_EVERY = 2048
 
 class IndexBusy(SearchError):
     """Another process is writing the index."""
+
+
+class IndexWriteError(SearchError):
+    """The disk (or a quota, or a file size limit) refused a write to the search index."""
+
+
+# ENOSPC, EFBIG, EDQUOT. The engine raises plain Exception carrying the OS message ("... (os error 28)"),
+# and shutil.copytree one shutil.Error listing each file's ("[Errno 28] ...").
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_DISK_FULL_TEXT = tuple(f"(os error {n})" for n in _DISK_FULL) + tuple(f"[Errno {n}]" for n in _DISK_FULL)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _writes(method: F) -> F:
+    """A disk-full failure of a write becomes an ``IndexWriteError`` that says what to do; the generation
+    being written is never switched to, so the previous one keeps serving."""
+
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            text = str(exc)
+            full = isinstance(exc, OSError) and exc.errno in _DISK_FULL
+            if not (full or any(t in text for t in _DISK_FULL_TEXT)):
+                raise
+            text = text if len(text) <= 300 else text[:300] + "..."
+            root = self.root if isinstance(self, EdgeBackend) else self.directory.parent
+            raise IndexWriteError(
+                f"could not write the search index in {root}: the disk is full (or a quota or file size "
+                f"limit was reached): {text}. Free some space and run the command again; the previous index "
+                "keeps serving"
+            ) from None
+
+    return cast(F, guarded)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -122,16 +162,23 @@ def _edge_sparse(vector: SparseVector) -> qe.SparseVector:
 class EdgeIndex:
     """Implements ``VectorIndex`` over one committed generation."""
 
-    def __init__(self, shard: qe.EdgeShard, manifest: IndexManifest, hnsw: HnswSettings) -> None:
+    def __init__(
+        self, shard: qe.EdgeShard, manifest: IndexManifest, hnsw: HnswSettings, images: ImageShards
+    ) -> None:
         self._shard = shard
         self.manifest = manifest
         self._hnsw = hnsw
+        self._images = images  # poster vectors: a sibling shard (another model, another dimension)
 
     def _params(self) -> qe.SearchParams:
         return qe.SearchParams(hnsw_ef=self._hnsw.ef, exact=self._hnsw.exact)
 
     def search(self, query: IndexQuery) -> list[SearchHit]:
         found = _edge_filter(conditions(query.filters))
+        if query.using == IMAGE_VECTOR:
+            if query.sparse is not None:
+                raise SearchError("an image query is dense only: fuse it with a text query in the service")
+            return [] if query.dense is None else self._images.search(query.dense, found, query.limit)
         stages: list[tuple[qe.Query, qe.SearchParams | None]] = []
         if query.dense is not None:
             stages.append((qe.Query.Nearest(list(query.dense), using=query.using), self._params()))
@@ -166,6 +213,8 @@ class EdgeIndex:
         return [search_hit(p.payload, p.id, p.score) for p in points]
 
     def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
+        if using == IMAGE_VECTOR:
+            return self._images.vector(anime_id)
         records = self._shard.retrieve([point_id(anime_id)], with_payload=False, with_vector=[using])
         return stored_dense(records[0].vector).get(using) if records else None
 
@@ -209,6 +258,7 @@ class EdgeWriter:
                 found[str((record.payload or {}).get("anime_id"))] = stored_dense(record.vector)
         return found
 
+    @_writes
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         if not points:
             return
@@ -229,10 +279,12 @@ class EdgeWriter:
             self._shard.flush()  # what an interrupted build keeps for resuming
             self._unflushed = 0
 
+    @_writes
     def delete(self, anime_ids: Sequence[str]) -> None:
         if anime_ids:
             self._shard.update(qe.UpdateOperation.delete_points([point_id(a) for a in anime_ids]))
 
+    @_writes
     def commit(self, *, catalogue_source: str = "") -> IndexManifest:
         self._shard.optimize()  # builds HNSW and payload indexes now, not on the first searches
         points = self._shard.count(qe.CountRequest(exact=True))
@@ -262,6 +314,7 @@ class EdgeWriter:
         shutil.rmtree(self.directory, ignore_errors=True)
         self._release()
 
+    @_writes
     def close(self) -> None:
         if self._open:
             self._shard.flush()
@@ -288,6 +341,7 @@ class EdgeBackend:
         self.location = str(root)
         self.hnsw = hnsw or HnswSettings()
         self.flush_every = flush_every  # points written between flushes (what an interrupted build keeps)
+        self._image_shards = ImageShards(root / IMAGES, self.hnsw)  # shared by every index it opens
 
     # --- reading ---------------------------------------------------------------------------------
     def _current_name(self) -> str | None:
@@ -321,7 +375,20 @@ class EdgeBackend:
             raise SearchError(
                 f"the search index at {path} cannot be opened ({exc}); run `anime-mcp ingest --reindex`"
             ) from None
-        return EdgeIndex(shard, manifest, self.hnsw)
+        return EdgeIndex(shard, manifest, self.hnsw, self._image_shards)
+
+    # --- poster vectors (``ImageVectorStore``) ------------------------------------------------------
+    def image_vectors(self) -> ImageVectorsInfo | None:
+        return self._image_shards.info()
+
+    def image_writer(self, model: str, dimension: int) -> EdgeImageWriter:
+        return self._image_shards.writer(model, dimension, self._text_shard)
+
+    def _text_shard(self) -> tuple[str, qe.EdgeShard] | None:
+        manifest = self.manifest()
+        if manifest is None:
+            return None
+        return manifest.generation, qe.EdgeShard.load(str(self.root / manifest.generation / SHARD))
 
     # --- writing ---------------------------------------------------------------------------------
     def _lock(self) -> int:
@@ -359,6 +426,7 @@ class EdgeBackend:
                 return directory
         return None
 
+    @_writes
     def new_generation(self, spec: IndexSpec, *, resume: bool = True) -> EdgeWriter:
         lock = self._lock()
         try:
@@ -382,6 +450,7 @@ class EdgeBackend:
             os.close(lock)
             raise
 
+    @_writes
     def next_generation(self) -> EdgeWriter:
         manifest = self.manifest()
         if manifest is None:

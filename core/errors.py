@@ -85,3 +85,14 @@ class JobConflict(AnimeMcpError):
 
 class UnknownJob(AnimeMcpError, LookupError):
     """No job has this id."""
+
+
+class ImageRejected(AnimeMcpError, ValueError):
+    """A picture (bytes or a URL) that is refused before it reaches a model: ``reason`` is a stable code
+    (``too_large``, ``too_many_pixels``, ``unsupported_format``, ``malformed``, ``blocked_address``,
+    ``bad_url``, ``not_an_image``, ``fetch_failed`` ...), ``field`` the input that carried it."""
+
+    def __init__(self, reason: str, message: str, *, field: str = "image") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field

@@ -7,6 +7,7 @@ never concrete classes, so tests hand in fakes through ``Overrides`` and the fac
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,23 @@ from anime_mcp.adapters.http.replay import (
     RecordingTransport,
     replay_env,
 )
+from anime_mcp.adapters.image_decoding import decode_image
+from anime_mcp.adapters.image_fetch import GuardedImageInput
 from anime_mcp.adapters.layered_cache import LayeredCache
 from anime_mcp.adapters.memory_cache import MemoryCache
+from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
 from anime_mcp.adapters.redis_coordination import RedisCoordination
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
 from anime_mcp.adapters.title_spotter import CatalogueVocabulary
 from anime_mcp.entrypoints.replay_setup import no_retries, replay_namespace, replay_transport
-from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
+from anime_mcp.entrypoints.search_setup import SearchComponents, load_image_embedder, search_components
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
 from anime_mcp.ports.enrichment_store import EnrichmentStore
+from anime_mcp.ports.image_embedder import ImageEmbedder, PictureSource, RgbImage
+from anime_mcp.ports.image_input import ImageInput
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
 from anime_mcp.ports.planning import PlannerVocabulary
 from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, PluginStatus, stderr_trace
@@ -61,6 +67,8 @@ class Overrides:
     env: Mapping[str, str] | None = None  # credentials the sources read (default: os.environ)
     plugins: PluginHost | None = None
     enrichment: Callable[[], EnrichmentStore] | None = None  # opens the enrichment store
+    image_embedder: ImageEmbedder | None = None  # the CLIP model of image search (a fake in tests)
+    image_input: ImageInput | None = None  # decoding and guarded URL fetches of query pictures
 
 
 @define
@@ -81,9 +89,33 @@ class App:
     )
     _search_parts: SearchComponents | None = field(default=None, alias="_search_parts")
     _cache_health: Callable[[], dict[str, Any] | None] = field(default=lambda: None, alias="cache_health")
+    _coordination: Callable[[], Coordination | None] = field(default=lambda: None, alias="coordination")
     _vocabulary: tuple[object, PlannerVocabulary] | None = field(default=None, alias="_vocabulary")
     _open_enrichment: Callable[[], EnrichmentStore] | None = field(default=None, alias="open_enrichment")
     _enrichment: EnrichmentStore | None = field(default=None, alias="_enrichment")
+    _load_image_embedder: Callable[[], ImageEmbedder | None] = field(
+        default=lambda: None, alias="load_image_embedder"
+    )
+    _image_embedder: tuple[ImageEmbedder | None] | None = field(default=None, alias="_image_embedder")
+    _image_lock: threading.Lock = field(factory=threading.Lock, alias="_image_lock")
+    # query pictures: decoded with pixel caps, URLs fetched with the SSRF guard (adapters/image_fetch.py)
+    image_input: ImageInput | None = None
+
+    def pictures(self) -> PictureSource:
+        """Catalogue pictures for ``index-images``: paced per host, retried, cached under the home."""
+        return CachedPictureFetcher(self.settings.home / "pictures")
+
+    def decode_picture(self, data: bytes) -> RgbImage:
+        """A downloaded picture as RGB, with the same caps as pictures sent by users (``ImageRejected``)."""
+        return decode_image(data)
+
+    def image_embedder(self) -> ImageEmbedder | None:
+        """The CLIP model of image search, loaded on first use and kept; None when no image model is
+        configured or installed (an unusable one raises ``EmbedderError`` saying why)."""
+        with self._image_lock:  # two first requests must not load the weights twice
+            if self._image_embedder is None:
+                self._image_embedder = (self._load_image_embedder(),)
+            return self._image_embedder[0]
 
     def enrichment_store(self) -> EnrichmentStore:
         """The enrichment store beside the catalogue (``$ANIME_MCP_HOME/enrichment.sqlite3``), opened once."""
@@ -121,6 +153,11 @@ class App:
         ``"connected"`` or ``"unreachable: ..."``), or None before any source runtime made them."""
         return self._cache_health()
 
+    def shared_budgets(self) -> Coordination | None:
+        """Budgets every process shares through Redis (``[cache] redis_url``; None without it): the
+        sources' rate limits, and the REST API's per-key limits."""
+        return self._coordination()
+
     def bound_sources(self, runtime: ManagedSourceRuntime) -> dict[str, Source]:
         return {source.info.id: source.bind(runtime) for source in self.plugins.sources()}
 
@@ -131,6 +168,11 @@ class App:
         if self._vocabulary is None or self._vocabulary[0] != version:
             self._vocabulary = (version, CatalogueVocabulary.from_catalogue(self.catalogue))
         return self._vocabulary[1]
+
+    def built_vocabulary(self, version: object) -> PlannerVocabulary | None:
+        """The planner vocabulary if built for catalogue ``version`` (no I/O: safe on the event loop)."""
+        built = self._vocabulary
+        return built[1] if built is not None and built[0] == version else None
 
 
 def load_plugins(settings: Settings) -> PluginHost:
@@ -265,7 +307,14 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         search=given.search or search,
         source_runtime=source_runtime,
         cache_health=cache_health,
+        coordination=coordination,
         open_enrichment=given.enrichment,
+        load_image_embedder=(
+            (lambda: given.image_embedder)
+            if given.image_embedder is not None
+            else (lambda: load_image_embedder(settings.search, host))
+        ),
+        image_input=given.image_input or GuardedImageInput(),
     )
 
 

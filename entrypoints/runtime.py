@@ -33,6 +33,7 @@ from anime_mcp.entrypoints.settings import ServeSettings
 from anime_mcp.entrypoints.source_activity import SourceActivity
 from anime_mcp.entrypoints.source_presenters import describe_source
 from anime_mcp.ports.catalogue import CatalogueStore
+from anime_mcp.ports.image_embedder import ImageEmbedder
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import IndexManifest
@@ -231,6 +232,11 @@ class Runtime:
         )
         self._catalogue_source = (snapshot, info)
         return info
+
+    def image_embedder(self) -> ImageEmbedder | None:
+        """The CLIP model of image search (loaded once, in the calling thread: call it from a worker), or
+        None when no image model is configured; an unusable one raises ``EmbedderError`` saying why."""
+        return self.app.image_embedder()
 
     def embedder_loaded(self) -> bool:
         parts = self.app.search_parts_loaded()

@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 import structlog
 from attrs import define, field
 
+from anime_mcp.adapters.clip_files import looks_like_clip_model
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
 from anime_mcp.entrypoints.settings import DEFAULT_MODEL, ConfigError, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
+from anime_mcp.ports.image_embedder import ImageEmbedder
 from anime_mcp.ports.plugin_host import PluginHost
 from anime_mcp.ports.providers import EMBEDDER, VECTOR_INDEX, Named, ProviderChoice, choose_provider
 from anime_mcp.ports.vector_index import VectorIndexBackend, VectorIndexProvider
@@ -35,6 +37,11 @@ def installed_models(models_dir: Path) -> list[Path]:
     return sorted(d for d in models_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
 
 
+def _text_models(models_dir: Path) -> list[Path]:
+    """Installed folders that are not CLIP image models (those belong to ``ANIME_MCP_IMAGE_MODEL``)."""
+    return [d for d in installed_models(models_dir) if not looks_like_clip_model(d)]
+
+
 def resolve_model_dir(settings: SearchSettings) -> Path:
     """ANIME_MCP_MODEL (folder or installed name), else the default model, else the only installed one."""
     if settings.model:
@@ -51,7 +58,7 @@ def resolve_model_dir(settings: SearchSettings) -> Path:
     default = settings.models_dir / DEFAULT_MODEL
     if default.is_dir():
         return default
-    models = installed_models(settings.models_dir)
+    models = _text_models(settings.models_dir)
     if len(models) == 1:
         return models[0]
     if not models:
@@ -162,3 +169,51 @@ def search_components(
         backend=backend,
         encoder=Bm25SparseEncoder(),
     )
+
+
+IMAGE_EMBEDDER = "image embedder"
+
+
+def resolve_image_model_dir(settings: SearchSettings) -> Path | None:
+    """ANIME_MCP_IMAGE_MODEL (a folder or a name installed under home/models), else the one installed CLIP
+    folder, else None: image search is off."""
+    if settings.image_model:
+        candidate = Path(settings.image_model).expanduser()
+        for folder in (candidate, settings.models_dir / settings.image_model):
+            if folder.is_dir():
+                return folder
+        raise EmbedderError(
+            f"image model {settings.image_model!r} (ANIME_MCP_IMAGE_MODEL) is neither a folder nor installed "
+            f"in {settings.models_dir}; export one with `anime-mcp models export` (docs/search.md)"
+        )
+    found = [d for d in installed_models(settings.models_dir) if looks_like_clip_model(d)]
+    if len(found) > 1:
+        names = ", ".join(d.name for d in found)
+        raise EmbedderError(
+            f"several image models are installed ({names}); choose one with ANIME_MCP_IMAGE_MODEL"
+        )
+    return found[0] if found else None
+
+
+def load_image_embedder(settings: SearchSettings, host: PluginHost) -> ImageEmbedder | None:
+    """The configured (or the one installed) CLIP model loaded by the image embedder plugin that understands
+    it; None when there is none. Loading reads the weights: call once and keep the result."""
+    model_dir = resolve_image_model_dir(settings)
+    if model_dir is None:
+        return None
+    providers = host.image_embedders()
+    names = ", ".join(p.name for p in providers) or "none: is the clip_image plugin disabled?"
+    if not any(p.can_load(model_dir) for p in providers):
+        raise EmbedderError(
+            f"no image embedder plugin understands {model_dir} (image embedders: {names}); a CLIP folder "
+            "needs vision_model.onnx, text_model.onnx, tokenizer.json and preprocessor_config.json"
+        )
+    choice = choose_provider(
+        providers,
+        kind=IMAGE_EMBEDDER,
+        capable=lambda p: p.can_load(model_dir),
+        defaults=("clip-onnx",),
+        error=ConfigError,
+    )
+    _log_others(choice)
+    return choice.provider.load(model_dir, threads=settings.embed_threads)

@@ -10,9 +10,16 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_HOME``                 (none)                        store, index, models, downloads, config.toml
 ``ANIME_MCP_CATALOGUE``            ``[catalogue] source``        catalogue file or URL for ``ingest``
 (none)                             ``[catalogue] url``           the upstream release URL
+``ANIME_MCP_UPDATE_EVERY``         ``[catalogue] update_every``  hours between catalogue updates inside
+                                                                 ``serve`` (unset or 0: never)
+(none)                             ``[catalogue] max_drop``      share of entries a release may lose (0.1)
+(none)                             ``[catalogue] must_keep``     anime a release must still have (``mal:1535``
+                                                                 ...; default: five well-known ones)
 ``ANIME_MCP_LOG_FORMAT``           ``[log] format``              ``console`` or ``json`` (stderr)
 ``ANIME_MCP_LOG_LEVEL``            ``[log] level``               ``warning`` by default
 ``ANIME_MCP_MODEL``                ``[search] model``            model folder, or a name under ``home/models``
+``ANIME_MCP_IMAGE_MODEL``          ``[search] image_model``      CLIP model folder (or a name under
+                                                                 ``home/models``) of image search; unset: off
 ``ANIME_MCP_QDRANT_URL``           ``[search] qdrant_url``       a Qdrant server instead of ``home/index``
 ``ANIME_MCP_QDRANT_API_KEY``       ``[search] qdrant_api_key``   its API key
 ``ANIME_MCP_QDRANT_ALIAS``         ``[search] qdrant_alias``     collection alias on the server (``anime``)
@@ -25,6 +32,8 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_ADMIN_TOKEN``          ``[serve] admin_token``       bearer token of ``/api/admin/*``
 ``ANIME_MCP_MAX_BODY_BYTES``       ``[serve] max_body_bytes``    largest request body (1 MiB)
 ``ANIME_MCP_WORKERS``              ``[serve] workers``           threads running searches and lookups (4)
+``ANIME_MCP_ANSWER_CACHE``         ``[serve] answer_cache``      offline answers remembered per process (1024;
+                                                                 ``0``: none)
 ``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
 ``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
 ``ANIME_MCP_DEADLINE``             ``[serve] deadline``          seconds live sources get per question (3)
@@ -79,7 +88,10 @@ from typing import Any, TypeVar
 import platformdirs
 from attrs import Factory, field, frozen
 
+from anime_mcp.core.catalogue_update import DEFAULT_MUST_KEEP
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.platforms import PlatformId
+from anime_mcp.core.references import IdReference, parse_reference
 from anime_mcp.ports.vector_index import HnswSettings
 
 UPSTREAM_CATALOGUE_URL = (
@@ -90,6 +102,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_WORKERS = 4
+DEFAULT_ANSWER_CACHE = 1024
 DEFAULT_DEADLINE = 3.0
 DEFAULT_PLANNER_TIMEOUT = 2.0  # seconds a planner plugin gets before the deterministic plan answers
 DAY = 86400.0
@@ -245,6 +258,24 @@ def read_api_keys_file(path: Path) -> tuple[tuple[str, str], ...]:
     return _key_pairs(((client, key if sep else None) for client, sep, key in pairs), f"{path}")
 
 
+def _share(value: object, name: str) -> float:
+    share = _number(value, name, float, "a share between 0 and 1")
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{name} must be a share between 0 and 1 (0.1 is 10%), not {value!r}")
+    return share
+
+
+def _platform_ids(value: object, name: str) -> tuple[PlatformId, ...]:
+    """Anime named by platform id (``mal:1535``, a page URL)."""
+    found = []
+    for text in _ordered_names(value, name):
+        reference = parse_reference(text) if text else None
+        if not isinstance(reference, IdReference):
+            raise ConfigError(f"{name}: {text!r} is not a platform id such as mal:1535")
+        found.append(reference.platform_id)
+    return tuple(found)
+
+
 # --- the sections -------------------------------------------------------------------------------------
 
 
@@ -252,6 +283,9 @@ def read_api_keys_file(path: Path) -> tuple[tuple[str, str], ...]:
 class CatalogueSettings:
     source: str | None = None  # a path or URL chosen by env or config; None means ``url``
     url: str = UPSTREAM_CATALOGUE_URL
+    update_every: float | None = None  # hours between updates inside ``serve``; None: never
+    max_drop: float = 0.1
+    must_keep: tuple[PlatformId, ...] = DEFAULT_MUST_KEEP
 
     @property
     def location(self) -> str:
@@ -268,6 +302,7 @@ class LogSettings:
 class SearchSettings:
     home: Path
     model: str | None = None
+    image_model: str | None = None  # the CLIP model of image search (None: image search is off)
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     qdrant_alias: str = "anime"
@@ -296,6 +331,7 @@ class ServeSettings:
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     workers: int = DEFAULT_WORKERS
+    answer_cache: int = DEFAULT_ANSWER_CACHE  # offline query answers kept (0: none): tools/answer_cache.py
     tracing: str = "off"
     warm_up: bool = True
     deadline: float = DEFAULT_DEADLINE  # seconds the live sources get, together, to answer one question
@@ -386,13 +422,20 @@ class Settings:
 
 # Each table and key config.toml may hold, the environment variable that overrides it, and its check.
 _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
-    "catalogue": {"source": ("ANIME_MCP_CATALOGUE", _text), "url": (None, _text)},
+    "catalogue": {
+        "source": ("ANIME_MCP_CATALOGUE", _text),
+        "url": (None, _text),
+        "update_every": ("ANIME_MCP_UPDATE_EVERY", _non_negative_number),  # hours
+        "max_drop": (None, _share),
+        "must_keep": (None, _platform_ids),
+    },
     "log": {
         "format": ("ANIME_MCP_LOG_FORMAT", _choice("console", "json")),
         "level": ("ANIME_MCP_LOG_LEVEL", _choice("debug", "info", "warning", "error", "critical")),
     },
     "search": {
         "model": ("ANIME_MCP_MODEL", _text),
+        "image_model": ("ANIME_MCP_IMAGE_MODEL", _text),
         "qdrant_url": ("ANIME_MCP_QDRANT_URL", _text),
         "qdrant_api_key": ("ANIME_MCP_QDRANT_API_KEY", _text),
         "qdrant_alias": ("ANIME_MCP_QDRANT_ALIAS", _text),
@@ -407,6 +450,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "admin_token": ("ANIME_MCP_ADMIN_TOKEN", _text),
         "max_body_bytes": ("ANIME_MCP_MAX_BODY_BYTES", positive_int),
         "workers": ("ANIME_MCP_WORKERS", positive_int),
+        "answer_cache": ("ANIME_MCP_ANSWER_CACHE", _non_negative_number),
         "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
         "warm_up": ("ANIME_MCP_WARM_UP", _flag),
         "deadline": ("ANIME_MCP_DEADLINE", _seconds),
@@ -509,11 +553,15 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
         catalogue=CatalogueSettings(
             source=raw["catalogue"].get("source") or None,
             url=raw["catalogue"].get("url", UPSTREAM_CATALOGUE_URL),
+            update_every=raw["catalogue"].get("update_every") or None,
+            max_drop=raw["catalogue"].get("max_drop", 0.1),
+            must_keep=raw["catalogue"].get("must_keep", DEFAULT_MUST_KEEP),
         ),
         log=LogSettings(format=raw["log"].get("format", "console"), level=raw["log"].get("level", "warning")),
         search=SearchSettings(
             home=home,
             model=search.get("model") or None,
+            image_model=search.get("image_model") or None,
             qdrant_url=qdrant_url,
             qdrant_api_key=search.get("qdrant_api_key") or None,
             qdrant_alias=search.get("qdrant_alias") or "anime",
@@ -525,6 +573,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             admin_token=serve.get("admin_token") or None,
             max_body_bytes=serve.get("max_body_bytes", DEFAULT_MAX_BODY),
             workers=serve.get("workers", DEFAULT_WORKERS),
+            answer_cache=int(serve.get("answer_cache", DEFAULT_ANSWER_CACHE)),
             tracing=serve.get("tracing", "off"),
             warm_up=serve.get("warm_up", True),
             deadline=serve.get("deadline", DEFAULT_DEADLINE),

@@ -36,6 +36,13 @@ def register_embedders(register: Register) -> None:
 
 
 @hookspec
+def register_image_embedders(register: Register) -> None:
+    """Register ``ImageEmbedderProvider`` objects: each loads image-and-text models of one kind (CLIP) from
+    model folders (``ports.image_embedder``); which folder is used is configuration
+    (``ANIME_MCP_IMAGE_MODEL``)."""
+
+
+@hookspec
 def register_vector_indexes(register: Register) -> None:
     """Register ``VectorIndexProvider`` objects: each connects to index locations of one kind (a folder for
     the embedded Qdrant Edge shard, a URL for a Qdrant server; ``ports.vector_index``)."""
@@ -70,3 +77,10 @@ def register_bulk_sources(register: Register) -> None:
     (built in: ``anime-mapper`` JSONL, plain or zstd) into records keyed by a platform page, which
     ``anime-mcp enrich --dump PATH`` matches to catalogue entries and imports into the enrichment store, so
     the store fills without crawling the platforms for days."""
+
+
+@hookspec
+def register_workloads(register: Register) -> None:
+    """Register ``Workload`` objects (``ports.workload``): benchmark workloads that ``anime-mcp bench`` runs
+    against every configured adapter of the kinds they vary (built in: title lookup, hybrid, filtered and
+    narrative search, similar, enrichment from replayed sources, cold start)."""

@@ -27,9 +27,11 @@ from anime_mcp.ports.cache import CacheProvider
 from anime_mcp.ports.catalogue import CatalogueReader
 from anime_mcp.ports.embedder import EmbedderProvider
 from anime_mcp.ports.enrichment_store import BulkSource
+from anime_mcp.ports.image_embedder import ImageEmbedderProvider
 from anime_mcp.ports.planning import Planner
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import VectorIndexProvider
+from anime_mcp.ports.workload import Workload
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 LOAD_ENV = "ANIME_MCP_LOAD_PLUGINS"
@@ -43,11 +45,13 @@ REGISTER_HOOKS: dict[str, type] = {
     "register_catalogue_readers": CatalogueReader,
     "register_sources": Source,
     "register_embedders": EmbedderProvider,
+    "register_image_embedders": ImageEmbedderProvider,
     "register_vector_indexes": VectorIndexProvider,
     "register_caches": CacheProvider,
     "register_platforms": PlatformSpec,
     "register_planners": Planner,
     "register_bulk_sources": BulkSource,
+    "register_workloads": Workload,
 }
 
 
@@ -360,6 +364,9 @@ class PluginHost:
     def embedders(self) -> list[EmbedderProvider]:
         return cast(list[EmbedderProvider], self.registered("register_embedders"))
 
+    def image_embedders(self) -> list[ImageEmbedderProvider]:
+        return cast(list[ImageEmbedderProvider], self.registered("register_image_embedders"))
+
     def vector_indexes(self) -> list[VectorIndexProvider]:
         return cast(list[VectorIndexProvider], self.registered("register_vector_indexes"))
 
@@ -371,6 +378,9 @@ class PluginHost:
 
     def bulk_sources(self) -> list[BulkSource]:
         return cast(list[BulkSource], self.registered("register_bulk_sources"))
+
+    def workloads(self) -> list[Workload]:
+        return cast(list[Workload], self.registered("register_workloads"))
 
     def platforms(self) -> Platforms:
         """The built-in platforms plus those declared by plugins (``register_platforms`` hooks and

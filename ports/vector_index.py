@@ -23,12 +23,16 @@ from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.vectors import SparseVector
 
-DENSE_VECTOR = "text"  # named vectors; an "image" vector can join later
+DENSE_VECTOR = "text"  # named vectors
 SPARSE_VECTOR = "lexical"
 # The story of an entry (synopsis, genres and themes: ``core.documents.compose_content``), embedded by the
 # same model as ``DENSE_VECTOR``; only entries with a synopsis have one; a search of it finds no others.
 CONTENT_VECTOR = "content"
 DENSE_VECTORS = (DENSE_VECTOR, CONTENT_VECTOR)
+# the poster vector of image search (a CLIP model's space, its own dimension; issue #16). It is written
+# apart from a generation (``ImageVectorStore``), so entries without a poster vector are never found by it.
+IMAGE_VECTOR = "image"
+SEARCHABLE_VECTORS = (*DENSE_VECTORS, IMAGE_VECTOR)  # what ``IndexQuery.using`` may name
 # ``IndexSpec.settings`` key saying the generation has the content vector (older ones do not)
 CONTENT_SETTING = "content_vector"
 
@@ -80,8 +84,9 @@ class IndexQuery:
     """Dense, sparse or both (prefetches fused in the engine); filters apply to every stage. Each hit comes
     back as a typed ``SearchHit`` (id, relevance, the facts ranking needs).
 
-    ``using``: the named dense vector the dense stage searches, ``DENSE_VECTOR`` (title document) or
-    ``CONTENT_VECTOR`` (story; entries without one are never found by it).
+    ``using``: the named dense vector the dense stage searches, ``DENSE_VECTOR`` (title document),
+    ``CONTENT_VECTOR`` (story; entries without one are never found by it) or ``IMAGE_VECTOR`` (poster, in
+    the image model's space; dense only: a sparse part with it is refused).
 
     ``fusion``: ``"rrf"`` (reciprocal rank fusion, by rank alone) or ``"dbsf"`` (distribution-based score
     fusion: each stage's scores normalised by their mean and spread, then summed). The search service's
@@ -95,7 +100,53 @@ class IndexQuery:
     limit: int = 10
     candidates: int = 100  # how many each stage contributes to the fusion
     fusion: str = field(default="rrf", validator=in_(FUSIONS))
-    using: str = field(default=DENSE_VECTOR, validator=in_(DENSE_VECTORS))
+    using: str = field(default=DENSE_VECTOR, validator=in_(SEARCHABLE_VECTORS))
+
+
+@frozen
+class ImageVectorsInfo:
+    """What the stored poster vectors were made with (a query must use the same model) and how many."""
+
+    model: str
+    dimension: int
+    points: int
+    built_at: str  # ISO 8601, UTC
+
+
+@runtime_checkable
+class ImageVectorWriter(Protocol):
+    """Poster vectors being added. Readers see none of them before ``commit``; an interrupted writer
+    (``close``) leaves what it wrote to be resumed by the next writer of the same model."""
+
+    def stored(self) -> set[str]:
+        """Anime ids that already have a poster vector (kept from before, or written by this writer)."""
+        ...
+
+    def upsert(self, vectors: Mapping[str, Sequence[float]]) -> int:
+        """Store anime id -> poster vector; ids the index does not hold are skipped. Returns how many
+        were stored."""
+        ...
+
+    def commit(self) -> ImageVectorsInfo:
+        """Make the poster vectors searchable (``IMAGE_VECTOR``) atomically."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ImageVectorStore(Protocol):
+    """Optional capability of a ``VectorIndexBackend``: poster vectors beside the index. They live apart
+    from the text generations (another dimension, written later by ``anime-mcp index-images``) and survive
+    a rebuild of the text index; each point's filterable facts are copied from the current generation."""
+
+    def image_vectors(self) -> ImageVectorsInfo | None:
+        """What the searchable poster vectors were made with, or None when there are none."""
+        ...
+
+    def image_writer(self, model: str, dimension: int) -> ImageVectorWriter:
+        """Add poster vectors made by ``model``; the ones of another model are dropped."""
+        ...
 
 
 @frozen

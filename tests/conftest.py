@@ -37,7 +37,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 INTEGRATION = frozenset(
     {
         "test_catalogue_contract",  # the SQLite store filled from a real catalogue slice
+        "test_access_shared",  # per-key rate limits through a real redis-server
+        "test_scale_out",  # two anime-mcp serve processes on one port with a real redis-server
+        "test_answer_cache",  # the real MiniLM model (query vectors) and an ingested home
         "test_cache_redis",  # a real redis-server (tests/redis_support.py)
+        "test_bench",  # anime-mcp bench: MiniLM, index builds, a redis-server
         "test_story_search",  # the real MiniLM over a 57-entry slice with its dump synopses
         "test_catalogue_download",  # a local HTTP server
         "test_scraping_live",  # a local HTTP server (robots.txt, the cloudscraper transport)
@@ -68,6 +72,10 @@ INTEGRATION = frozenset(
         "test_shared_serve",  # two anime-mcp serve processes and a real redis-server
         "test_shared_data",  # pytest in a subprocess
         "test_tools_cli",  # an ingested, indexed home (MiniLM)
+        "test_image_fetch_server",  # a local HTTP server (the SSRF guard's redirects, caps, deadline)
+        "test_image_search_mcp",  # the MCP SDK in process; the tiny CLIP exported with torch
+        "test_update",  # anime-mcp update in subprocesses, one killed with SIGKILL (MiniLM)
+        "test_disk_full",  # ingest under RLIMIT_FSIZE in subprocesses (MiniLM)
     }
 )
 

@@ -40,8 +40,15 @@ from shared_data import CATALOGUE, DATA, FIXTURES, ROOT, require_shared
 
 from anime_mcp.adapters.anime_mapper_dump import AnimeMapperDump
 from anime_mcp.adapters.aod_reader import AodJsonlReader, AodJsonReader
+from anime_mcp.adapters.image_decoding import decode_image
 from anime_mcp.adapters.xml_safety import parse_xml
-from anime_mcp.core.errors import AnimeMcpError, CatalogueError, NotAnAnimeReference, SourceError
+from anime_mcp.core.errors import (
+    AnimeMcpError,
+    CatalogueError,
+    ImageRejected,
+    NotAnAnimeReference,
+    SourceError,
+)
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.references import IdReference, TitleReference, parse_reference
 from anime_mcp.core.sources import Page, SourceRecord
@@ -51,6 +58,7 @@ from anime_mcp.entrypoints.tools.base import ToolInputError
 from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, parse_range, to_filters
 from anime_mcp.entrypoints.tools.schemas import FILTERS
 from anime_mcp.ports.catalogue import ReadResult
+from anime_mcp.ports.image_embedder import RgbImage
 
 FILTERS_SCHEMA = Draft202012Validator(FILTERS)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # per parser; FUZZ_EXAMPLES=500 for a long run
@@ -139,6 +147,7 @@ SOURCES: dict[str, dict[str, tuple[Callable[[bytes], object], type | tuple[type,
                 "anilist/anime/media_235_meitantei-conan_releasing.json",
                 "anilist/anime/media_20912_hibike-euphonium_2018.json",
                 "anilist/anime/media_1_cowboy-bebop_small-query.json",
+                "anilist/anime/media_108617_somali-to-mori-no-kamisama.json",  # recommendations
             ),
         ),
         "parse_anime_list": (
@@ -719,6 +728,13 @@ OTHERS = [
         ConfigError,
         ("object:overrides",),
         kind="object",
+    ),
+    Entry(
+        "adapters.image_decoding.decode_image",
+        decode_image,
+        RgbImage,
+        ImageRejected,
+        tuple(f"test:test_image_decoding.SEED_{kind}" for kind in ("PNG", "JPEG", "GIF", "WEBP")),
     ),
 ]
 # The filter parsers: they moved from core/search.py (IntRange.parse, parse_filters) to the tools' one

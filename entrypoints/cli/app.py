@@ -91,6 +91,10 @@ def _register_commands() -> None:
 
     cli.add_command(enrich.enrich)
 
+    from anime_mcp.entrypoints.cli import update
+
+    cli.add_command(update.update)
+
     from anime_mcp.entrypoints.cli import serve
 
     for command in (serve.serve, serve.mcp_stdio, serve.tools, serve.call):
@@ -100,6 +104,18 @@ def _register_commands() -> None:
 
     for command in (quickstart.quickstart, mcp_config.mcp_config, doctor.doctor):
         cli.add_command(command)
+
+    from anime_mcp.entrypoints.cli import bench
+
+    cli.add_command(bench.bench)
+
+    from anime_mcp.entrypoints.cli import image_search
+
+    cli.add_command(image_search.search_image)
+
+    from anime_mcp.entrypoints.cli import index_images
+
+    cli.add_command(index_images.index_images_command)
 
 
 _register_commands()

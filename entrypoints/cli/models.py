@@ -203,14 +203,31 @@ def default_int8() -> bool:
 
 
 def install_folder(models_dir: Path, source: Path, *, name: str | None, link: bool, int8: bool) -> Path:
+    from anime_mcp.adapters.clip_files import looks_like_clip_model
     from anime_mcp.adapters.onnx_model_tools import find_installed, install_model
 
+    if looks_like_clip_model(source):
+        return install_clip_folder(models_dir, source, name=name, link=link, int8=int8)
     existing = find_installed(source, models_dir, name=name, int8=int8, link=link)
     if existing is not None:  # running the same install twice (the README's run command) is not an error
         out.print(f"{existing.name} is installed already -> {existing}")
         return existing
     target = install_model(source, models_dir, name=name, link=link, int8=int8)
     out.print(f"installed {target.name} -> {target}")
+    return target
+
+
+def install_clip_folder(models_dir: Path, source: Path, *, name: str | None, link: bool, int8: bool) -> Path:
+    """An exported CLIP folder (image search) into ``models_dir``; used when ANIME_MCP_IMAGE_MODEL names it
+    or it is the only CLIP model installed."""
+    from anime_mcp.adapters.clip_export import install_clip
+
+    if int8:
+        raise click.UsageError("--int8 is for text models; a CLIP model is installed as exported")
+    target, fresh = install_clip(source, models_dir, name=name, link=link)
+    out.print(
+        f"installed {target.name} -> {target}" if fresh else f"{target.name} is installed already -> {target}"
+    )
     return target
 
 
@@ -264,8 +281,15 @@ def quantize(source: Path, target: Path, name: str | None) -> None:
     "--int8", is_flag=True, help="Write the per-channel int8 quantisation instead of the fp32 graph."
 )
 def export(source: Path, target: Path, name: str | None, int8: bool) -> None:
-    """Export a Hugging Face model folder to ONNX with optimum (needs the `export` extra)."""
+    """Export a Hugging Face model folder to ONNX with optimum (needs the `export` extra). A CLIP model
+    (image search) becomes two ONNX towers with its tokenizer and preprocessing (fp32 only)."""
+    from anime_mcp.adapters.clip_export import export_clip, is_clip_folder
     from anime_mcp.adapters.onnx_model_tools import export_model
 
-    written = export_model(source, target, name=name, int8=int8)
+    if is_clip_folder(source):
+        if int8:
+            raise click.UsageError("--int8 is for text models; a CLIP model is exported in fp32")
+        written = export_clip(source, target, name=name)
+    else:
+        written = export_model(source, target, name=name, int8=int8)
     out.print(f"exported to {written}")

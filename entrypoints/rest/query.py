@@ -21,6 +21,7 @@ from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools.base import Report, ToolInputError, ToolProgress, check_schema
 from anime_mcp.entrypoints.tools.errors import classify
+from anime_mcp.entrypoints.tools.image_tools import IMAGE_FIELDS
 from anime_mcp.entrypoints.tools.query_tools import INPUT as QUESTION
 from anime_mcp.entrypoints.tools.schemas import (
     ANIME_REF,
@@ -77,6 +78,11 @@ QUERY_REQUEST = object_schema(
         "limit": LIMIT,
         "options": OPTIONS,
         **QUESTION_KEYS,
+        # a picture with the text: search_anime by text and picture together (image_tools)
+        **{
+            key: {**schema, "description": "With a text query: " + schema["description"]}
+            for key, schema in IMAGE_FIELDS.items()
+        },
     },
     ["query"],
 )
@@ -87,6 +93,7 @@ _ENVELOPE = object_schema(
         "limit": LIMIT,
         "options": OPTIONS,
         **{key: {"type": "object" if key == "context" else "string"} for key in QUESTION_KEYS},
+        **IMAGE_FIELDS,
     },
     ["query"],
 )
@@ -151,6 +158,9 @@ def plan(body: Any) -> tuple[str, dict[str, Any], str]:
     options: dict[str, Any] = body.get("options", {})
     limit = body.get("limit", LIMIT["default"])
     detail = options.get("detail", "brief")
+    pictured = {key: body[key] for key in IMAGE_FIELDS if key in body}
+    if pictured:
+        return _with_picture(body, query, options, pictured)
     if isinstance(query, str):
         return _question(body, query, options)
     check_schema(STRUCTURED_QUERY, query, "query")
@@ -197,6 +207,32 @@ def plan(body: Any) -> tuple[str, dict[str, Any], str]:
         },
         f"text search ({mode})",
     )
+
+
+def _with_picture(
+    body: dict[str, Any], query: Any, options: dict[str, Any], pictured: dict[str, Any]
+) -> tuple[str, dict[str, Any], str]:
+    """A text (a question's words, or a structured ``text``) with a picture: search_anime with both."""
+    if isinstance(query, dict):
+        check_schema(STRUCTURED_QUERY, query, "query")
+        if "text" not in query or len([k for k in KINDS if k in query]) != 1:
+            raise ToolInputError(next(iter(pictured)), "a picture goes with a text query only")
+    text = query if isinstance(query, str) else query["text"]
+    check_schema(QUESTION["properties"]["text"], text, "query")
+    for key in QUESTION_KEYS:
+        if key in body:
+            raise ToolInputError(key, "has no effect on a search with a picture")
+    if "exclude_franchise" in options:
+        raise ToolInputError("options.exclude_franchise", "has no effect on a search with a picture")
+    arguments = {
+        "query": text,
+        "filters": query.get("filters", {}) if isinstance(query, dict) else {},
+        "limit": body.get("limit", LIMIT["default"]),
+        "mode": options.get("mode", "hybrid"),
+        "detail": options.get("detail", "brief"),
+        **pictured,
+    }
+    return "search_anime", arguments, "text and picture search"
 
 
 def _question(body: dict[str, Any], text: str, options: dict[str, Any]) -> tuple[str, dict[str, Any], str]:

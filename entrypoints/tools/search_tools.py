@@ -21,8 +21,9 @@ from anime_mcp.core.degradation import degradation_level
 from anime_mcp.core.services.enrichment import ENRICHABLE_FIELDS, Enrichment
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.base import Tool, ToolInputError
-from anime_mcp.entrypoints.tools.catalogue_tools import SEARCH_ANIME, search_anime
+from anime_mcp.entrypoints.tools.catalogue_tools import SEARCH_ANIME
 from anime_mcp.entrypoints.tools.enrichment_tools import details_output, run_enrichment
+from anime_mcp.entrypoints.tools.image_tools import MULTIMODAL_PICTURE, search_with_picture, with_picture
 from anime_mcp.entrypoints.tools.schemas import DEGRADATION, PROVENANCE, RESULT, nullable
 from anime_mcp.ports.source import Source
 
@@ -38,8 +39,8 @@ async def search_enhanced(runtime: Runtime, args: dict[str, Any]) -> dict[str, A
             raise ToolInputError(
                 named, "applies only with enhance=true (the offline search asks no platform)"
             )
-        return await search_anime(runtime, args)
-    output = await search_anime(runtime, args)
+        return await search_with_picture(runtime, args)
+    output = await search_with_picture(runtime, args)
     hits: list[dict[str, Any]] = output["results"][:ENHANCED_HITS]
     fields = frozenset(args.get("fields") or ())
     only = list(args.get("source") or ()) or None
@@ -142,13 +143,24 @@ OVERALL_DEGRADATION: dict[str, Any] = {
 
 
 def search_tool(sources: Sequence[Source]) -> Tool:
-    """search_anime: the offline tool, plus ``enhance``, ``fields`` and ``source`` with sources installed."""
+    """search_anime: the offline tool with its picture arguments (``image_tools``), plus ``enhance``,
+    ``fields`` and ``source`` with sources installed."""
+    pictured, described = with_picture(SEARCH_ANIME.input_schema, SEARCH_ANIME.description)
+    offline_outputs = dict(SEARCH_ANIME.output_schema)
+    offline_outputs["properties"] = {**SEARCH_ANIME.output_schema["properties"], "image": MULTIMODAL_PICTURE}
     if not sources:
-        return SEARCH_ANIME
+        return evolve(
+            SEARCH_ANIME,
+            description=described,
+            input_schema=pictured,
+            output_schema=offline_outputs,
+            handler=search_with_picture,
+            open_world=True,  # image_url is fetched from the internet
+        )
     ordered = sorted(s.info.id for s in sources)
-    inputs = dict(SEARCH_ANIME.input_schema)
+    inputs = dict(pictured)
     inputs["properties"] = {
-        **SEARCH_ANIME.input_schema["properties"],
+        **pictured["properties"],
         "enhance": {
             "type": "boolean",
             "default": False,
@@ -169,9 +181,9 @@ def search_tool(sources: Sequence[Source]) -> Tool:
             "catalogue lacks).",
         },
     }
-    outputs = dict(SEARCH_ANIME.output_schema)
+    outputs = dict(offline_outputs)
     outputs["properties"] = {
-        **SEARCH_ANIME.output_schema["properties"],
+        **offline_outputs["properties"],
         "results": {
             "type": "array",
             "items": {**RESULT, "properties": {**RESULT["properties"], "enrichment": HIT_ENRICHMENT}},
@@ -179,8 +191,7 @@ def search_tool(sources: Sequence[Source]) -> Tool:
         "degradation": OVERALL_DEGRADATION,
     }
     description = (
-        SEARCH_ANIME.description
-        + f" With enhance=true the first {ENHANCED_HITS} results also carry live details from the "
+        described + f" With enhance=true the first {ENHANCED_HITS} results also carry live details from the "
         "platforms ('enrichment': each field with its provenance, and why any platform is missing), and "
         "'degradation' says how complete that is overall; name 'fields' and 'source' to ask less."
     )
