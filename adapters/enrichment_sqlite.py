@@ -3,7 +3,8 @@
 Unlike the catalogue, which is replaced whole, this store grows in place: WAL journaling lets readers in
 other processes (``serve``) read while a batch writes, and every write is one transaction (a batch's values
 and its checkpoint together), so ``kill -9`` loses at most the batch in flight. A catalogue swap does not
-touch it: rows are keyed by the catalogue's ``anime_id``, which stays stable while the anime's page exists.
+touch it: rows are keyed by the catalogue's ``anime_id``, which stays stable while the anime's page exists;
+``anime-mcp update`` drops (``forget``) the rows of anime a new release no longer has.
 """
 
 from __future__ import annotations
@@ -173,6 +174,19 @@ class SqliteEnrichmentStore:
             if found:
                 yield anime.anime_id, found
 
+    def term_counts(self) -> tuple[dict[str, int], int]:
+        db = self._db()
+        rows = db.execute(
+            "SELECT lower(trim(j.value)), COUNT(DISTINCT f.anime_id) FROM fields f, json_each(f.value) j "
+            "WHERE f.field IN ('genres', 'themes') AND json_valid(f.value) AND json_type(f.value) = 'array' "
+            "AND j.type = 'text' GROUP BY 1"
+        )
+        counts = {term: count for term, count in rows if term}
+        total = db.execute(
+            "SELECT COUNT(DISTINCT anime_id) FROM fields WHERE field IN ('genres', 'themes')"
+        ).fetchone()[0]
+        return counts, int(total)
+
     def counts(self) -> dict[str, int]:
         db = self._db()
         counts = dict(
@@ -180,6 +194,22 @@ class SqliteEnrichmentStore:
         )
         counts["anime"] = db.execute("SELECT COUNT(DISTINCT anime_id) FROM fields").fetchone()[0]
         return counts
+
+    def anime_ids(self) -> set[str]:
+        return {anime_id for (anime_id,) in self._db().execute("SELECT DISTINCT anime_id FROM fields")}
+
+    def forget(self, anime_ids: Iterable[str]) -> int:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            before = db.total_changes
+            db.executemany("DELETE FROM fields WHERE anime_id = ?", ((a,) for a in anime_ids))
+            dropped = db.total_changes - before
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return dropped
 
     # --- batch runs ------------------------------------------------------------------------------
     def open_run(self, run: BatchRun) -> BatchRun:

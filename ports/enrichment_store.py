@@ -67,8 +67,22 @@ class EnrichmentStore(Protocol):
         """(anime_id, genres and themes) for every anime with some."""
         ...
 
+    def term_counts(self) -> tuple[dict[str, int], int]:
+        """How many anime have each genre or theme (lower-cased), and how many anime have any: how rare a
+        term is, for ranking similar anime."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """Anime per stored field (and ``anime``: anime with anything stored)."""
+        ...
+
+    def anime_ids(self) -> set[str]:
+        """Every anime with anything stored."""
+        ...
+
+    def forget(self, anime_ids: Iterable[str]) -> int:
+        """Drop everything stored of these anime (gone from the catalogue), in one transaction; returns
+        how many values went."""
         ...
 
     # --- batch runs: checkpoints -----------------------------------------------------------------

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import httpx
 import httpx2
 import pytest
+from hub_support import write_catalogue_slice
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from openapi_spec_validator import validate
@@ -151,3 +153,22 @@ def test_admin_ingest_job_runs_and_the_server_switches_to_its_catalogue(
         client.post("/api/query", json={"query": "death note", "limit": 1}).json()["results"][0]["ids"]["mal"]
         == "1535"
     )
+
+
+def test_admin_update_job_refuses_a_release_that_lost_most_entries_and_the_catalogue_stays(
+    server: Server, client: httpx.Client, tmp_path: Path
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    before = client.get("/health").json()["components"]["catalogue"]
+    shrunk = write_catalogue_slice(tmp_path / "shrunk.jsonl.zst", 20)  # far fewer entries than in service
+    started = client.post("/api/admin/jobs", json={"kind": "update", "source": str(shrunk)}, headers=auth)
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 120
+    job = started.json()["job"]
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        job = client.get(started.headers["location"], headers=auth).json()["job"]
+    assert job["status"] == "failed" and job["kind"] == "update", job
+    assert "entries" in (job["error"] or "") or "entries" in json.dumps(job["report"]), job
+    after = client.get("/health").json()["components"]["catalogue"]
+    assert (after["entries"], after["ingested_at"]) == (before["entries"], before["ingested_at"])

@@ -28,12 +28,14 @@ JOB_REQUEST = object_schema(
             "type": "string",
             "enum": list(KINDS),
             "description": "ingest: read the catalogue and update the index incrementally; reindex: read the "
-            "catalogue the store came from and rebuild the index from scratch.",
+            "catalogue the store came from and rebuild the index from scratch; update: fetch the newest "
+            "release, check it (entries lost, well-known anime missing, malformed, older), swap it in and "
+            "update the index (a refused release fails the job and the catalogue in service stays).",
         },
         "source": {
             "type": "string",
             "minLength": 1,
-            "description": "Catalogue file or URL (ingest only). Default: the configured catalogue.",
+            "description": "Catalogue file or URL (ingest and update). Default: the configured catalogue.",
         },
     },
     ["kind"],

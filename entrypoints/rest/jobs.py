@@ -21,7 +21,7 @@ from attrs import define
 
 from anime_mcp.core.errors import JobConflict, UnknownJob
 
-KINDS = ("ingest", "reindex")
+KINDS = ("ingest", "reindex", "update")
 KEEP = 20  # finished jobs remembered
 log = structlog.get_logger("anime_mcp.jobs")
 
@@ -56,6 +56,9 @@ class Job:
 
 
 def ingest_arguments(kind: str, source: str | None) -> list[str]:
+    """The ``anime-mcp`` command line of a job of ``kind`` (ingest, reindex, update)."""
+    if kind == "update":  # fetch, check, diff, swap and index: refused releases fail the job with reasons
+        return ["update", "--json", *(["--source", source] if source else [])]
     arguments = ["ingest", "--json"]
     if source:
         arguments += ["--source", source]
