@@ -31,7 +31,10 @@ STAFF = "staff"
 BROADCAST = "broadcast"
 STREAMING = "streaming"
 SCORE = "score"
-STORED_FIELDS = frozenset({SYNOPSIS, GENRES, THEMES, CHARACTERS, STAFF, BROADCAST, STREAMING, SCORE})
+RECOMMENDATIONS = "recommendations"  # [{"platform_id": "anilist:205", "votes": 1140, "title": ...}, ...]
+STORED_FIELDS = frozenset(
+    {SYNOPSIS, GENRES, THEMES, CHARACTERS, STAFF, BROADCAST, STREAMING, SCORE, RECOMMENDATIONS}
+)
 # Which synopsis to show and index: English first, then one of unstated language, then any.
 SYNOPSIS_LANGUAGES = ("en", UNDETERMINED)
 
@@ -87,6 +90,18 @@ class EnrichedAnime:
                     kept.append(str(term))
         return kept
 
+    def recommended(self) -> list[tuple[str, str, int]]:
+        """(source, platform reference such as ``anilist:205``, votes) of every stored recommendation."""
+        found: list[tuple[str, str, int]] = []
+        for value in self.of(RECOMMENDATIONS):
+            for item in value.value if isinstance(value.value, list) else []:
+                if not isinstance(item, dict):
+                    continue
+                reference, votes = item.get("platform_id"), item.get("votes")
+                if isinstance(reference, str) and isinstance(votes, int) and not isinstance(votes, bool):
+                    found.append((value.source, reference, votes))
+        return found
+
 
 @frozen
 class BulkRecord:
@@ -138,6 +153,16 @@ def values_from_record(record: SourceRecord, source: str) -> list[StoredValue]:
             values.append(value(field, plain(items)))
     if record.score is not None:
         values.append(value(SCORE, plain(record.score)))
+    if record.recommendations:
+        values.append(
+            value(
+                RECOMMENDATIONS,
+                [
+                    {"platform_id": str(r.platform_id), "votes": r.votes, "title": r.title}
+                    for r in record.recommendations
+                ],
+            )
+        )
     return values
 
 

@@ -88,6 +88,16 @@ class LocalizedText:
 
 
 @frozen
+class RecommendedEntry:
+    """Another anime the platform's users recommend to fans of this one, with how many agree (AniList's
+    recommendation rating, Jikan's vote count)."""
+
+    platform_id: PlatformId
+    votes: int
+    title: str | None = None
+
+
+@frozen
 class CacheInfo:
     """How a record was served when it came from a response cache rather than live: its age, and whether it
     was stale (past its freshness, served because the platform failed)."""
@@ -133,6 +143,7 @@ class SourceRecord:
     staff: tuple[PersonCredit, ...] = ()
     localized_titles: tuple[LocalizedText, ...] = ()  # titles with their languages, when the source says
     synopses: tuple[LocalizedText, ...] = ()  # synopses with their languages, when the source says
+    recommendations: tuple[RecommendedEntry, ...] = ()  # the community's "if you liked this, watch ..."
     # How this record was served, not data about the anime: None = live (set by the HTTP source base).
     cache: CacheInfo | None = None
 

@@ -18,8 +18,11 @@ from anime_mcp.core.ranking import HYBRID, STORY, SearchHit, fuse, hybrid_weight
 from anime_mcp.core.references import parse_source_url
 from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
 from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.core.services.similar import SimilarFinder, SimilarRequest, SimilarResult
+from anime_mcp.core.similarity import DEFAULT_KIND, KINDS, TermRarity
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import Embedder, ModelInfo, SparseEncoder
+from anime_mcp.ports.enrichment_store import EnrichmentStore
 from anime_mcp.ports.vector_index import CONTENT_VECTOR, IndexManifest, IndexQuery, VectorIndex
 
 MAX_LIMIT = 100
@@ -81,6 +84,7 @@ class SearchService:
         self._embedder: Embedder | None = None
         self.model = model
         self.platforms = platforms
+        self._term_rarity: TermRarity | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -129,26 +133,61 @@ class SearchService:
         filters: SearchFilters | None = None,
         *,
         limit: int = 10,
-        exclude_franchise: bool = False,
+        exclude_franchise: bool = True,
+        kind: str = DEFAULT_KIND,
+        knowledge: EnrichmentStore | None = None,
+    ) -> tuple[CatalogueEntry, list[SimilarResult]]:
+        """Anime like REFERENCE by ``kind`` (``core.similarity.KINDS``), never itself; its franchise left out
+        (or, with ``exclude_franchise=False``, one entry of it at most). ``knowledge``: the enrichment store,
+        for genres and themes, their rarity and the platforms' recommendations."""
+        _check_limit(limit)
+        if kind not in KINDS:
+            raise InvalidSearch(f"unknown similarity type {kind!r}; one of: {', '.join(KINDS)}")
+        entry = lookup(self.catalogue, reference, self.platforms).entry
+        finder = SimilarFinder(
+            catalogue=self.catalogue,
+            index=self.index,
+            encoder=self.encoder,
+            platforms=self.platforms,
+            knowledge=knowledge,
+            rarity=lambda: self._rarity(knowledge),
+        )
+        request = SimilarRequest(
+            seed=entry,
+            filters=filters or SearchFilters(),
+            kind=kind,
+            limit=limit,
+            franchise=frozenset(franchise(entry, self.catalogue, platforms=self.platforms)),
+            exclude_franchise=exclude_franchise,
+        )
+        return entry, finder.find(request)
+
+    def similar_by_vector(
+        self, reference: str, filters: SearchFilters | None = None, *, limit: int = 10
     ) -> tuple[CatalogueEntry, list[SearchResult]]:
-        """Entries nearest to the stored vector of REFERENCE (never itself; optionally not its franchise)."""
+        """The former ranking, kept as the benchmark's baseline: nearest to the stored title-document vector
+        plus the notability prior."""
         _check_limit(limit)
         entry = lookup(self.catalogue, reference, self.platforms).entry
         vector = self.index.dense_vector(entry.anime_id)
         if vector is None:
-            raise IndexNotBuilt(
-                f"{entry.title} ({entry.anime_id}) is not in the search index; run "
-                "`anime-mcp ingest` to update it"
-            )
-        excluded = {entry.anime_id}
-        if exclude_franchise:
-            excluded |= franchise(entry, self.catalogue, platforms=self.platforms)
+            raise IndexNotBuilt(f"{entry.title} ({entry.anime_id}) is not in the search index")
         base = filters or SearchFilters()
-        query_filters = evolve(base, exclude_ids=base.exclude_ids | excluded)
+        query_filters = evolve(base, exclude_ids=base.exclude_ids | {entry.anime_id})
         hits = self.index.search(
             IndexQuery(dense=vector, filters=query_filters, limit=max(limit, RERANK_POOL))
         )
         return entry, self._hydrate(rerank_by_notability(hits, SIMILAR_NOTABILITY)[:limit])
+
+    def _rarity(self, knowledge: EnrichmentStore | None) -> TermRarity | None:
+        """How rare each genre and theme is over the enrichment store, counted once per service (None
+        without stored terms: the ranking then counts over its candidates)."""
+        if knowledge is None:
+            return None
+        if self._term_rarity is None:
+            counts, total = knowledge.term_counts()
+            self._term_rarity = TermRarity(counts, total)
+        return self._term_rarity if self._term_rarity.total else None
 
     def _hydrate(self, hits: Iterable[SearchHit]) -> list[SearchResult]:
         results = []

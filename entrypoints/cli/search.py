@@ -16,6 +16,7 @@ from rich.table import Table
 
 from anime_mcp.core.filters import SearchMode
 from anime_mcp.core.services.search import MAX_LIMIT
+from anime_mcp.core.similarity import DEFAULT_KIND, KINDS
 from anime_mcp.entrypoints.cli.app import out
 from anime_mcp.entrypoints.cli.tooling import call_tool
 from anime_mcp.entrypoints.presenters import BRIEF_FIELDS
@@ -66,7 +67,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _print_json(results: list[dict[str, Any]]) -> None:
-    shown = [{key: result[key] for key in RESULT_FIELDS} for result in results]
+    shown = [{key: result[key] for key in (*RESULT_FIELDS, "reasons") if key in result} for result in results]
     click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
@@ -74,7 +75,9 @@ def _print_results(results: list[dict[str, Any]], title: str) -> None:
     if not results:
         out.print(f"{title}: nothing found")
         return
-    table = Table("#", "title", "type", "year", "score", "relevance", "id", title=title, title_justify="left")
+    columns = ["#", "title", "type", "year", "score", "relevance", "id"]
+    with_reasons = "reasons" in results[0]
+    table = Table(*columns, *(["why"] if with_reasons else []), title=title, title_justify="left")
     for rank, result in enumerate(results, start=1):
         score = f"{result['score']:.2f}" if result["score"] is not None else "-"
         table.add_row(
@@ -85,6 +88,7 @@ def _print_results(results: list[dict[str, Any]], title: str) -> None:
             score,
             f"{result['relevance']:.4f}",
             result["anime_id"],
+            *(["; ".join(result["reasons"])] if with_reasons else []),
         )
     out.print(table)
 
@@ -121,24 +125,54 @@ def search(ctx: click.Context, /, text: str, limit: int, as_json: bool, mode: st
 @click.argument("reference")
 @filter_options
 @click.option(
-    "--exclude-franchise",
-    is_flag=True,
-    help="Also leave out the entry's franchise (sequels, prequels, side stories: related anime).",
+    "--similarity",
+    "-s",
+    "similarity_type",
+    type=click.Choice(list(KINDS)),
+    default=DEFAULT_KIND,
+    show_default=True,
+    help="What leads: overall (a blend), semantic (story), genre (rare shared genres and themes) or studio "
+    "(same studio, then genre). --type stays the format filter.",
 )
+@click.option(
+    "--include-franchise",
+    is_flag=True,
+    help="Allow one entry of the anime's own franchise (sequels, prequels, side stories).",
+)
+@click.option("--exclude-franchise", is_flag=True, hidden=True, help="The default now; kept for scripts.")
 @click.pass_context
 def similar(
-    ctx: click.Context, /, reference: str, limit: int, as_json: bool, exclude_franchise: bool, **options: Any
+    ctx: click.Context,
+    /,
+    *,
+    reference: str,
+    limit: int,
+    as_json: bool,
+    similarity_type: str,
+    include_franchise: bool,
+    exclude_franchise: bool,
+    **options: Any,
 ) -> None:
-    """Anime similar to REFERENCE (mal:1535, a URL, an internal id or a title), from its stored vector."""
+    """Anime similar to REFERENCE (mal:1535, a URL, an internal id or a title): similar story and feel,
+    each with its reasons; the anime's own franchise left out.
+
+    \b
+    Examples:
+      anime-mcp similar "Death Note"
+      anime-mcp similar mal:1 --similarity semantic --type TV
+      anime-mcp similar "Sousou no Frieren" -s studio
+    """
     arguments = {
         "anime_id": reference,
         "filters": cli_filters(**options),
         "limit": limit,
-        "exclude_franchise": exclude_franchise,
+        "exclude_franchise": not include_franchise,
+        "similarity_type": similarity_type,
     }
     output = call_tool(ctx, "find_similar_anime", {**arguments, "detail": "full"}).output
     if as_json:
         _print_json(output["results"])
     else:
         anime = output["anime"]
-        _print_results(output["results"], f"similar to {anime['title']} ({anime['anime_id']})")
+        title = f"similar to {anime['title']} ({anime['anime_id']}, {similarity_type})"
+        _print_results(output["results"], title)

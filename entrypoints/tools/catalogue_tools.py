@@ -10,6 +10,8 @@ from anime_mcp.core.errors import NotAnAnimeReference
 from anime_mcp.core.filters import SearchMode
 from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.core.services.search import SearchResult
+from anime_mcp.core.services.similar import SimilarResult
+from anime_mcp.core.similarity import DEFAULT_KIND, KINDS
 from anime_mcp.entrypoints.presenters import entry_to_dict
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.anime import details, numbered, one_line
@@ -36,7 +38,7 @@ def reference_field(field: str) -> Iterator[None]:
         raise ToolInputError(field, str(exc)) from None
 
 
-def result_item(result: SearchResult, detail: str) -> dict[str, Any]:
+def result_item(result: SearchResult | SimilarResult, detail: str) -> dict[str, Any]:
     return {**entry_to_dict(result.entry, detail), "relevance": round(result.relevance, 6)}
 
 
@@ -182,30 +184,67 @@ async def find_similar_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str
     def run() -> dict[str, Any]:
         with reference_field("anime_id"):
             entry, results = runtime.search().similar(
-                args["anime_id"], filters, limit=args["limit"], exclude_franchise=args["exclude_franchise"]
+                args["anime_id"],
+                filters,
+                limit=args["limit"],
+                exclude_franchise=args["exclude_franchise"],
+                kind=args["similarity_type"],
+                knowledge=runtime.app.enrichment_store(),
             )
-        items = [result_item(r, args["detail"]) for r in results]
-        return {"anime": entry_to_dict(entry, "brief"), "count": len(items), "results": items}
+        items = [{**result_item(r, args["detail"]), "reasons": list(r.reasons)} for r in results]
+        return {
+            "anime": entry_to_dict(entry, "brief"),
+            "similarity_type": args["similarity_type"],
+            "count": len(items),
+            "results": items,
+        }
 
     return await runtime.run_sync(run)
 
 
 def render_similar(output: dict[str, Any]) -> str:
-    head = f"Similar to {one_line(output['anime'])}:"
+    head = f"Similar to {one_line(output['anime'])} ({output['similarity_type']}):"
     if not output["results"]:
         return f"{head} nothing found with these filters."
-    return "\n".join([head, *numbered(output["results"])])
+    lines = [head]
+    for line, result in zip(numbered(output["results"]), output["results"], strict=True):
+        lines.append(line + (f" ({'; '.join(result['reasons'])})" if result["reasons"] else ""))
+    return "\n".join(lines)
+
+
+SIMILARITY_TYPE: dict[str, Any] = {
+    "type": "string",
+    "enum": list(KINDS),
+    "default": DEFAULT_KIND,
+    "description": "What 'similar' means: overall (story, genres and themes, community recommendations, "
+    "era and format blended), semantic (the story first), genre (shared genres and themes, rare ones "
+    "counting most) or studio (the same studio first, then genre).",
+}
+SIMILAR_RESULT: dict[str, Any] = {
+    **RESULT,
+    "properties": {
+        **RESULT["properties"],
+        "reasons": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Why it is similar: shared genres and themes, recommendations, studio, story.",
+        },
+    },
+    "required": [*RESULT["required"], "reasons"],
+}
 
 
 FIND_SIMILAR_ANIME = Tool(
     name="find_similar_anime",
     title="Find similar anime",
     description=(
-        "Recommend anime similar to one the user names ('anime like Death Note'): the nearest neighbours of "
-        "that anime's meaning in the search index, never the anime itself, optionally without its own "
-        "franchise (sequels, side stories) and with the same filters as search_anime. Use it for "
-        "recommendations; use search_anime to find an anime from a description. Returns the reference "
-        "anime and the similar ones, most similar first."
+        "Recommend anime similar to one the user names ('anime like Death Note'): similar story and feel, "
+        "not similar title. Ranks by the story (synopsis), shared genres and themes (rare ones count most), "
+        "the platforms' community recommendations where enrichment stored them, audience, era and format; "
+        "never the anime itself nor, by default, its own franchise (sequels, recaps); one entry per other "
+        "franchise. similarity_type picks what leads (semantic, genre, studio). Same filters as "
+        "search_anime. Use search_anime to find an anime from a description. Returns the reference anime "
+        "and the similar ones, most similar first, each with its reasons."
     ),
     input_schema=object_schema(
         {
@@ -213,9 +252,11 @@ FIND_SIMILAR_ANIME = Tool(
             "filters": FILTERS,
             "exclude_franchise": {
                 "type": "boolean",
-                "default": False,
-                "description": "Leave out the anime's sequels, prequels and side stories.",
+                "default": True,
+                "description": "Leave out the anime's sequels, prequels and side stories (false: one of "
+                "them at most).",
             },
+            "similarity_type": SIMILARITY_TYPE,
             "limit": LIMIT,
             "detail": DETAIL,
         },
@@ -224,10 +265,11 @@ FIND_SIMILAR_ANIME = Tool(
     output_schema=object_schema(
         {
             "anime": ANIME,
+            "similarity_type": {"type": "string"},
             "count": {"type": "integer"},
-            "results": {"type": "array", "items": RESULT},
+            "results": {"type": "array", "items": SIMILAR_RESULT},
         },
-        ["anime", "count", "results"],
+        ["anime", "similarity_type", "count", "results"],
     ),
     handler=find_similar_anime,
     render=render_similar,

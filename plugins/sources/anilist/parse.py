@@ -61,6 +61,7 @@ from anime_mcp.core.sources import (
     LocalizedText,
     PersonCredit,
     Rating,
+    RecommendedEntry,
     RelatedEntry,
     SearchCandidate,
     SourceRecord,
@@ -240,6 +241,17 @@ class _Staff:
 
 
 @frozen
+class _RecommendationNode:
+    rating: int | None = None
+    media_recommendation: _RelatedNode | None = None
+
+
+@frozen
+class _Recommendations:
+    nodes: tuple[_RecommendationNode | None, ...] = ()
+
+
+@frozen
 class _Media:
     id: int
     id_mal: int | None = None
@@ -272,6 +284,7 @@ class _Media:
     character_preview: _Characters | None = None
     staff: _Staff | None = None
     staff_preview: _Staff | None = None
+    recommendations: _Recommendations | None = None
     site_url: str | None = None
 
 
@@ -519,7 +532,26 @@ def _record(media: _Media, *, fetched_at: dt.datetime) -> SourceRecord:
         b.set_list("cross_ids", [platform_id_or_none(Platform.MAL, media.id_mal)])
     if media.relations is not None:
         b.set_list("relations", [_relation(edge) for edge in media.relations.edges])
+    if media.recommendations is not None:
+        b.set_list("recommendations", _recommended(media.recommendations))
     return b.build(fetched_at=fetched_at)
+
+
+def _recommended(block: _Recommendations) -> list[RecommendedEntry]:
+    """Anime AniList's users recommend to fans of this one, by their rating (net upvotes); manga and
+    recommendations nobody upvoted are left out."""
+    found: list[RecommendedEntry] = []
+    for node in block.nodes:
+        other = node.media_recommendation if node is not None else None
+        if other is None or (other.type or "ANIME").upper() != "ANIME":
+            continue
+        votes = positive_int(node.rating) if node is not None else None
+        if votes is None:
+            continue
+        title = other.title
+        name = (clean_str(title.user_preferred) or clean_str(title.romaji)) if title else None
+        found.append(RecommendedEntry(platform_id=_anilist_id(other.id), votes=votes, title=name))
+    return sorted(found, key=lambda r: -r.votes)
 
 
 def _ymd(date: _FuzzyDate | None) -> tuple[int | None, int | None, int | None]:

@@ -38,6 +38,8 @@ MEDIA_FIELDS = """
   tags { name rank isMediaSpoiler isGeneralSpoiler }
   stats { scoreDistribution { score amount } }
   nextAiringEpisode { airingAt episode }
+  recommendations(sort: [RATING_DESC, ID], perPage: 25) { nodes { rating
+    mediaRecommendation { id idMal type format title { romaji userPreferred } } } }
 """
 LIST_FIELDS = """
   id idMal type format status episodes seasonYear averageScore meanScore
@@ -106,6 +108,7 @@ class AnilistSource(HttpSource):
             "staff",
             "localized_titles",
             "synopses",
+            "recommendations",
         },
         rate_limits=(RateLimit(90, 60),),  # announced; learned down to 30/min when AniList is degraded
         capabilities={Capability.SEARCH, Capability.SEASON, Capability.SCHEDULE},
