@@ -1,0 +1,254 @@
+"""One configuration composed for a benchmark: the app of the composition root with one adapter changed,
+its search index (reused when the home's was built with that model, else built and timed), and the narrow
+calls a workload makes (``ports.workload.WorkloadContext``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import attrs
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.core.filters import SearchFilters, SearchMode
+from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.core.services.indexing import build_index, content_texts
+from anime_mcp.core.services.search import SearchService
+from anime_mcp.entrypoints.bench.configurations import CLIENT_LOCAL, EDGE, Configuration
+from anime_mcp.entrypoints.bootstrap import App, Overrides, bootstrap
+from anime_mcp.entrypoints.replay_setup import replay_transport
+from anime_mcp.entrypoints.search_setup import search_components
+from anime_mcp.entrypoints.settings import ReplaySettings, Settings
+from anime_mcp.entrypoints.source_settings import parse_source_overrides
+from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, to_filters
+from anime_mcp.ports.catalogue import Catalogue
+from anime_mcp.ports.embedder import ModelInfo
+from anime_mcp.ports.plugin_host import PluginHost
+from anime_mcp.ports.vector_index import IndexManifest
+
+DETAIL_FIELDS = ["synopsis", "score", "episodes", "genres"]
+# Replayed answers are the same every time: a platform's politeness limit would only measure itself.
+REPLAY_POLICY: dict[str, Any] = {"rate_limits": [{"requests": 1000, "per_seconds": 1}]}
+
+
+@attrs.frozen
+class Environment:
+    """What every configuration shares: settings, plugins, where work goes, the replay set-up."""
+
+    settings: Settings
+    plugins: PluginHost
+    workdir: Path
+    judged_dir: Path | None = None
+    recordings: Path | None = None
+    replay_latency: float = 0.0
+    redis_url: str | None = None
+    rebuild: bool = False
+
+
+def configured_settings(env: Environment, config: Configuration) -> Settings:
+    """The environment's settings with this configuration's adapters."""
+    settings = env.settings
+    search = attrs.evolve(settings.search, model=str(config.model_dir), qdrant_url=None)
+    plugins = settings.plugins
+    if config.index == CLIENT_LOCAL:
+        search = attrs.evolve(search, qdrant_url=":memory:")
+        plugins = attrs.evolve(plugins, index="qdrant-server")
+    elif config.index == EDGE:
+        plugins = attrs.evolve(plugins, index="qdrant-edge")
+        if env.rebuild or not _home_index_fits(env, config):
+            search = attrs.evolve(search, home=env.workdir / config.slug)
+    else:  # a server: its own collection, never the deployment's
+        search = attrs.evolve(search, qdrant_url=config.index, qdrant_alias=f"anime-bench-{config.slug}")
+        plugins = attrs.evolve(plugins, index="qdrant-server")
+    cache = attrs.evolve(settings.cache, redis_url=env.redis_url if config.cache == "redis" else None)
+    policy = {**REPLAY_POLICY, **({"cacheable": False} if config.cache == "none" else {})}
+    source_ids = [source.info.id for source in env.plugins.sources()]
+    sources = parse_source_overrides({sid: policy for sid in source_ids}, where="bench")
+    replay = settings.replay
+    if env.recordings is not None:
+        replay = ReplaySettings(dir=env.recordings, latency=env.replay_latency)
+    return attrs.evolve(settings, search=search, plugins=plugins, cache=cache, sources=sources, replay=replay)
+
+
+def _home_index_fits(env: Environment, config: Configuration) -> bool:
+    """Whether the home's own index was built with this model (then it is searched, never rebuilt)."""
+    settings = env.settings
+    try:
+        parts = search_components(
+            attrs.evolve(settings.search, model=str(config.model_dir), qdrant_url=None),
+            env.plugins,
+            attrs.evolve(settings.plugins, index="qdrant-edge"),
+        )
+        manifest = parts.backend.manifest()
+    except AnimeMcpError:
+        return False
+    return _fits(manifest, parts.model)
+
+
+def _fits(manifest: IndexManifest | None, model: ModelInfo) -> bool:
+    return manifest is not None and (manifest.spec.model, manifest.spec.dimension) == (
+        model.name,
+        model.dimension,
+    )
+
+
+class BenchContext:
+    """A composed configuration (``WorkloadContext``); ``close`` releases its event loop and runtimes."""
+
+    def __init__(self, env: Environment, config: Configuration, source_ids: Sequence[str]) -> None:
+        self.config = config
+        self.label = ""
+        self._env = env
+        self.source_ids = list(source_ids)  # none: every source that can add the fields
+        self._settings = configured_settings(env, config)
+        started = time.perf_counter()
+        self.app: App = bootstrap(self._settings, overrides=Overrides(plugins=env.plugins))
+        self.catalogue: Catalogue = self.app.catalogue
+        self.build_seconds, self.index_reused = self._index()
+        self.compose_seconds = time.perf_counter() - started
+        self._search: SearchService | None = None
+        self._stack = ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._runtime: Any = None
+        self._tools: Any = None
+        self._targets: list[str] | None = None
+
+    # --- composing ---------------------------------------------------------------------------------
+    def _index(self) -> tuple[float | None, bool]:
+        parts = self.app.search_parts()
+        if _fits(parts.backend.manifest(), parts.model):
+            return None, True
+        started = time.perf_counter()
+        build_index(
+            self.app.catalogue,
+            parts.embedder(),
+            parts.encoder,
+            parts.backend,
+            contents=content_texts(self.app.enrichment_store()),
+            reindex=True,
+        )
+        return time.perf_counter() - started, False
+
+    def service(self) -> SearchService:
+        if self._search is None:
+            parts = self.app.search_parts()
+            self._search = SearchService(
+                self.app.catalogue,
+                parts.backend.open(),
+                parts.encoder,
+                parts.embedder,
+                parts.model,
+                platforms=self.app.plugins.platforms(),
+            )
+        return self._search
+
+    @property
+    def model(self) -> Any:
+        return self.app.search_parts().model
+
+    # --- WorkloadContext ----------------------------------------------------------------------------
+    def judged_set(self, name: str) -> Path | None:
+        if self._env.judged_dir is None:
+            return None
+        path = self._env.judged_dir / name
+        return path if path.is_file() else None
+
+    def parse_filters(self, options: Mapping[str, Any]) -> SearchFilters:
+        return to_filters(
+            cli_filters(
+                years=options.get("year"),
+                types=options.get("type", ()),
+                tags=options.get("tag", ()),
+                studios=options.get("studio", ()),
+                min_score=options.get("min_score"),
+                platforms=options.get("platform", ()),
+            )
+        )
+
+    def search(self, text: str, filters: SearchFilters, mode: SearchMode, limit: int) -> list[str]:
+        found = self.service().search(text, filters, limit=limit, mode=mode)
+        return [r.entry.anime_id for r in found]
+
+    def similar(self, reference: str, limit: int) -> list[str]:
+        entry = self.catalogue.by_anime_id(reference)
+        if entry is not None and entry.sources:
+            reference = str(entry.sources[0])
+        return [r.entry.anime_id for r in self.service().similar(reference, limit=limit)[1]]
+
+    def cold_start(self) -> float:
+        started = time.perf_counter()
+        app = bootstrap(self._settings, overrides=Overrides(plugins=self._env.plugins))
+        parts = app.search_parts()
+        service = SearchService(
+            app.catalogue, parts.backend.open(), parts.encoder, parts.embedder, parts.model
+        )
+        service.search("cowboy bebop", limit=10)
+        return time.perf_counter() - started
+
+    def enrichment_targets(self) -> Sequence[str]:
+        if self._targets is None:
+            self._targets = self._find_targets()
+        return self._targets
+
+    def _find_targets(self) -> list[str]:
+        """One reference per anime the recordings answer ``fetch`` calls about."""
+        if self._env.recordings is None:
+            return []
+        transport = replay_transport(ReplaySettings(dir=self._env.recordings))
+        seen: dict[str, str] = {}
+        for recording in transport.recordings:
+            for call in recording.calls:
+                verb, _, rest = call.partition(" ")
+                if verb != "fetch" or not rest:
+                    continue
+                reference = rest.split(" ", 1)[0]
+                try:
+                    anime_id = lookup(self.catalogue, reference, self.app.plugins.platforms()).entry.anime_id
+                except AnimeMcpError:
+                    continue
+                seen.setdefault(anime_id, reference)
+        return list(seen.values())
+
+    def enrich(self, reference: str) -> Mapping[str, str]:
+        portal = self._start()
+        answer = portal.call(self._details, reference)
+        return {
+            o["source"]: o["status"] + (f": {o['reason']}" if o.get("reason") else "")
+            for o in answer["degradation"]["outcomes"]
+        }
+
+    async def _details(self, reference: str) -> dict[str, Any]:
+        arguments: dict[str, Any] = {"anime_id": reference, "fields": DETAIL_FIELDS}
+        if self.source_ids:
+            arguments["sources"] = self.source_ids
+        result = await self._tools.call(self._runtime, "get_anime_details", arguments, face="cli")
+        output: dict[str, Any] = result.output
+        return output
+
+    def _start(self) -> BlockingPortal:
+        """One event loop per configuration: the HTTP and Redis clients stay on the loop they were made on."""
+        if self._portal is None:
+            from anime_mcp.entrypoints.runtime import Runtime
+            from anime_mcp.entrypoints.tools import build_tools
+
+            self._portal = self._stack.enter_context(start_blocking_portal())
+            self._runtime = Runtime(self.app)
+            self._tools = build_tools(self._runtime)
+        return self._portal
+
+    def close(self) -> None:
+        if self._portal is not None and self._runtime is not None:
+            self._portal.call(self._runtime.aclose)
+        self._stack.close()
+
+
+def replayed_source_ids(context: BenchContext) -> list[str]:
+    """Each source that contributed to a probe over every target (the sources the recordings serve)."""
+    answered: set[str] = set()
+    for reference in context.enrichment_targets():
+        answered |= {s for s, outcome in context.enrich(reference).items() if outcome == "contributed"}
+    return sorted(answered)

@@ -1,0 +1,183 @@
+"""``anime-mcp bench``: compare adapters (embedders, index backends, caches, replayed sources) on standard
+and plugin workloads; a table here, JSON, plots and an HTML report in ``--out``."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from anime_mcp.entrypoints.bench import BenchOptions, run_bench, select_workloads
+from anime_mcp.entrypoints.bench.configurations import ALL_SOURCES, Choices, parse_cache, parse_index
+from anime_mcp.entrypoints.bench.context import Environment
+from anime_mcp.entrypoints.bench.runner import Row
+from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.search_setup import installed_models, resolve_model_dir
+from anime_mcp.entrypoints.settings import ConfigError, Settings
+
+# In a checkout, the judged sets live in benchmarks/ next to the package folders.
+CHECKOUT_JUDGED = Path(__file__).resolve().parents[2] / "benchmarks"
+WIDE = 220
+
+
+def _names(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def embedder_dirs(settings: Settings, value: str | None) -> tuple[Path, ...]:
+    """Installed names, folders, or ``all`` (every installed model); none given: the configured model."""
+    names = _names(value)
+    if not names:
+        return (resolve_model_dir(settings.search),)
+    found: list[Path] = []
+    for name in names:
+        if name == "all":
+            found += installed_models(settings.search.models_dir)
+            continue
+        folder = Path(name).expanduser()
+        installed = settings.search.models_dir / name
+        if folder.is_dir():
+            found.append(folder.resolve())
+        elif installed.is_dir():
+            found.append(installed)
+        else:
+            raise ConfigError(
+                f"--embedders: {name!r} is neither a folder nor installed in {settings.search.models_dir}"
+            )
+    if not found:
+        raise ConfigError(f"--embedders: no model installed in {settings.search.models_dir}")
+    return tuple(dict.fromkeys(found))
+
+
+def _parsed(option: str, values: list[str], parse: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(dict.fromkeys(parse(v) for v in values)) or default
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def render(rows: list[Row]) -> Table:
+    table = Table(title="anime-mcp bench", show_lines=False)
+    for head in ("workload", "varied", "configuration", "p50 ms", "p95 ms", "p99 ms", "ops/s"):
+        table.add_column(head, justify="right" if "ms" in head or head == "ops/s" else "left")
+    for head in ("heap MiB", "RSS MiB", "build s", "recall@10", "MRR", "notes"):
+        table.add_column(head, justify="left" if head == "notes" else "right")
+    for row in rows:
+        f = row.figures
+        build = "reused" if f.get("index_reused") else _cell(f.get("build_s"))
+        notes = row.skipped or ", ".join(f"{k} {v}" for k, v in row.extra.items())
+        table.add_row(
+            row.workload,
+            row.varied,
+            row.label,
+            *(_cell(f.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms", "throughput_per_s")),
+            _cell(f.get("peak_heap_mib")),
+            _cell(f.get("max_rss_mib")),
+            build if f else "",
+            _cell(row.quality.get("recall@10")),
+            _cell(row.quality.get("mrr")),
+            notes,
+        )
+    return table
+
+
+@click.command()
+@click.argument("workloads", nargs=-1)
+@click.option("--embedders", metavar="LIST", help="Model names or folders, comma-separated, or 'all'.")
+@click.option("--indexes", metavar="LIST", help="edge, qdrant-local (qdrant-client local mode) or a URL.")
+@click.option("--caches", metavar="LIST", help="none, memory, redis (a redis-server is started).")
+@click.option(
+    "--sources",
+    metavar="LIST",
+    help="Source ids replayed, each on its own; 'each': every source the recordings serve.",
+)
+@click.option("--recordings", type=click.Path(file_okay=False, path_type=Path), help="Replay folder.")
+@click.option("--replay-latency", type=click.FloatRange(0), default=0.05, show_default=True)
+@click.option("--redis-url", help="Use this Redis for the redis cache instead of starting one.")
+@click.option("--judged", type=click.Path(file_okay=False, path_type=Path), help="Folder of judged sets.")
+@click.option("--repeat", type=click.IntRange(1), default=3, show_default=True, help="Timed passes.")
+@click.option("--rebuild", is_flag=True, help="Build every index, even the home's own.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.pass_context
+def bench(
+    ctx: click.Context,
+    workloads: tuple[str, ...],
+    *,
+    embedders: str | None,
+    indexes: str | None,
+    caches: str | None,
+    sources: str | None,
+    recordings: Path | None,
+    replay_latency: float,
+    redis_url: str | None,
+    judged: Path | None,
+    repeat: int,
+    rebuild: bool,
+    out_dir: Path,
+    as_json: bool,
+) -> None:
+    """Benchmark workloads (default: the search group; 'all'; or names) against adapters, one kind varied
+    at a time, everything else at its first value."""
+    app = get_app(ctx)
+    settings = app.settings
+    source_names = _names(sources)
+    vary_sources = source_names == ["each"]
+    choices = Choices(
+        embedders=embedder_dirs(settings, embedders),
+        indexes=_parsed("--indexes", _names(indexes), parse_index, ("edge",)),
+        caches=_parsed("--caches", _names(caches), parse_cache, ("memory",)),
+        sources=(ALL_SOURCES, *source_names) if source_names and not vary_sources else (ALL_SOURCES,),
+    )
+    if judged is None and CHECKOUT_JUDGED.is_dir():
+        judged = CHECKOUT_JUDGED
+    chosen = select_workloads(app.plugins.workloads(), workloads)
+    progress = (lambda line: None) if as_json else (lambda line: err.print(line, style="dim"))
+    with tempfile.TemporaryDirectory(prefix="anime-mcp-bench-") as temp:
+        env = Environment(
+            settings=settings,
+            plugins=app.plugins,
+            workdir=Path(temp),
+            judged_dir=judged,
+            recordings=recordings,
+            replay_latency=replay_latency if recordings else 0.0,
+            rebuild=rebuild,
+        )
+        options = BenchOptions(
+            choices=choices,
+            out=out_dir,
+            repeat=repeat,
+            judged_dir=judged,
+            recordings=recordings,
+            replay_latency=replay_latency,
+            redis_url=redis_url,
+            rebuild=rebuild,
+            vary_sources=vary_sources,
+        )
+        outcome = run_bench(env, chosen, options, progress)
+    if as_json:
+        click.echo(json.dumps(outcome.report, indent=2, ensure_ascii=False))
+        return
+    if out.is_terminal:
+        out.print(render(outcome.rows))
+    else:  # piped or captured: wide enough that no column is cut
+        text = io.StringIO()
+        Console(file=text, width=WIDE, highlight=False, markup=False).print(render(outcome.rows))
+        click.echo(text.getvalue(), nl=False)
+    if outcome.plots_note:
+        err.print(outcome.plots_note)
+    out.print(f"written: {', '.join(str(p) for p in outcome.files)}")

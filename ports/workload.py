@@ -1,0 +1,83 @@
+"""Benchmark workloads (``anime-mcp bench``): what one workload is, and what it may ask of the configuration
+it runs against.
+
+A workload is registered by a plugin (``register_workloads``), names the adapter kinds whose choice changes
+its figures (``varies``), and runs one pass over its inputs against a ``WorkloadContext``: the bench runner
+builds one context per configuration (one embedder, index, cache or source varied, everything else fixed),
+calls ``run`` once to warm up (peak memory is measured then) and ``repeat`` times for the latency samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from attrs import field, frozen
+
+from anime_mcp.core.filters import SearchFilters, SearchMode
+from anime_mcp.ports.catalogue import Catalogue
+
+EMBEDDER = "embedder"
+INDEX = "index"
+CACHE = "cache"
+SOURCE = "source"
+ADAPTER_KINDS = (EMBEDDER, INDEX, CACHE, SOURCE)
+
+
+@frozen
+class WorkloadResult:
+    """One pass: seconds per operation, quality figures where the workload is judged (``recall@10``,
+    ``mrr``), and anything else worth showing (``extra``). ``skipped`` says why nothing was measured."""
+
+    samples: tuple[float, ...] = ()
+    quality: Mapping[str, float] = field(factory=dict)
+    extra: Mapping[str, Any] = field(factory=dict)
+    skipped: str | None = None
+
+
+class WorkloadContext(Protocol):
+    """One configuration under test, through narrow calls (the runner owns how the adapters are built)."""
+
+    label: str  # the configuration, for people ("all-MiniLM-L6-v2-int8", "redis", ...)
+    catalogue: Catalogue
+
+    def judged_set(self, name: str) -> Path | None:
+        """The judged query file ``name`` (``search_queries.json``), or None when it is not available."""
+        ...
+
+    def parse_filters(self, options: Mapping[str, Any]) -> SearchFilters:
+        """Filters written with the CLI's option names (``year``, ``type``, ``tag`` ...)."""
+        ...
+
+    def search(self, text: str, filters: SearchFilters, mode: SearchMode, limit: int) -> list[str]:
+        """The anime ids found, best first."""
+        ...
+
+    def similar(self, reference: str, limit: int) -> list[str]: ...
+
+    def enrichment_targets(self) -> Sequence[str]:
+        """References the replayed sources have answers for (empty: no recordings configured)."""
+        ...
+
+    def enrich(self, reference: str) -> Mapping[str, str]:
+        """Ask this configuration's sources about ``reference``: each source's outcome (``contributed``,
+        ``failed: reason``, ...)."""
+        ...
+
+    def cold_start(self) -> float:
+        """Seconds from nothing built to the first search answered (a fresh composition of this
+        configuration in this process: imports already loaded)."""
+        ...
+
+
+@runtime_checkable
+class Workload(Protocol):
+    """Registered by plugins: one benchmark workload."""
+
+    name: str
+    description: str
+    varies: frozenset[str]  # of ADAPTER_KINDS: the kinds whose choice changes this workload's figures
+    judged: bool  # whether it reports recall@10 and MRR
+
+    def run(self, context: WorkloadContext) -> WorkloadResult: ...
