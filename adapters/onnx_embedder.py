@@ -7,11 +7,18 @@ Batches are formed from texts of similar token length (sorted), padded to the lo
 padding never changes a vector and batching stays cheap. ``embed_array`` returns input order; indexing
 uses ``embed_documents_in_batches``, which sorts the whole corpus at once and yields batch by batch (for
 the 36k catalogue about half the token positions of sorting each chunk of 128 in catalogue order).
+
+Queries repeat (the same question from many users, a search asked again): ``embed_query`` remembers the last
+``QUERY_CACHE`` vectors by text. The model never changes under an embedder, so nothing needs invalidating.
+The session's threads sleep rather than spin between runs: a server's requests come one at a time per worker
+thread, and spinning threads took a core's worth of CPU from the requests themselves.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,7 @@ from anime_mcp.core.search_errors import EmbedderError
 
 _TOKEN_OUTPUTS = ("last_hidden_state", "token_embeddings")
 _POOLED_OUTPUTS = ("sentence_embedding", "sentence_embeddings")
+QUERY_CACHE = 2048  # query vectors remembered (384 floats each: about 3 MB as Python lists)
 
 
 def default_threads() -> int:
@@ -69,6 +77,9 @@ class OnnxTextEmbedder:
             )
         self._inputs = inputs
         self._output, self._pooled = self._pick_output()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries_lock = threading.Lock()
+        self.query_cache_size = QUERY_CACHE
 
     # --- loading ---------------------------------------------------------------------------------
     @property
@@ -97,6 +108,7 @@ class OnnxTextEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # onnxruntime-gpu without CUDA logs an error, then falls back
@@ -129,7 +141,18 @@ class OnnxTextEmbedder:
         return self.embed_array([prefix + t for t in texts]).tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_array([self.config.query_prefix + text])[0].tolist()  # type: ignore[no-any-return]
+        """The query's vector; a text asked recently is answered from memory (a copy: callers may keep it)."""
+        with self._queries_lock:
+            found = self._queries.get(text)
+            if found is not None:
+                self._queries.move_to_end(text)
+                return list(found)
+        vector: list[float] = self.embed_array([self.config.query_prefix + text])[0].tolist()
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > self.query_cache_size:
+                self._queries.popitem(last=False)
+        return list(vector)
 
     def embed_array(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Vectors as a float32 array ``[len(texts), dimension]``, in input order (no prefixes added)."""

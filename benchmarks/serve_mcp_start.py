@@ -2,7 +2,7 @@
 with plain JSON-RPC lines (no client library in the measurement). Also the first ``search_anime`` answer after
 that (the model and index load in the background while ``tools/list`` is answered).
 
-    .venv/bin/python benchmarks/serve_mcp_start.py --home DIR [--runs 15]
+    .venv/bin/python benchmarks/serve_mcp_start.py --home DIR [--runs 10]
 
 DIR is an ANIME_MCP_HOME with an ingested and indexed catalogue (``anime-mcp ingest``); set ANIME_MCP_MODEL
 as for any command.
@@ -93,7 +93,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--home", required=True)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     one_run(args.home)  # page cache warm, as for a client that starts the server again
     runs = [one_run(args.home) for _ in range(args.runs)]

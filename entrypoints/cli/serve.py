@@ -2,25 +2,39 @@
 the terminal: ``anime-mcp tools`` lists the tools, ``anime-mcp call TOOL key=value ...`` runs any of them.
 
 The servers' modules are imported inside the commands, so ``anime-mcp --help`` stays instant.
+
+``serve --workers N`` runs N processes on one port (the scale-out path on one machine): the port is bound with
+SO_REUSEPORT before anything heavy is imported, N-1 children are forked, and each process binds its own
+listening socket to the port (the kernel spreads connections over them), loads its own model and opens the
+index read-only. Shared state belongs in Redis (``[cache] redis_url``), as behind any load balancer.
+A server embeds one query per worker thread: the ONNX session gets one thread unless
+``ANIME_MCP_EMBED_THREADS`` says otherwise (two threads per query fought the requests for 2 cores).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import threading
+import time
+from functools import partial
 from typing import Any
 
 import anyio
 import click
 
-from anime_mcp.entrypoints.cli.app import out
+from anime_mcp.entrypoints.cli.app import get_app, out
 from anime_mcp.entrypoints.cli.tooling import call_tool, command_runtime, tool_catalogue
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:  # several processes, one port: each its own accept queue, connections spread by the kernel
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     # Accepted connections inherit this. Without it, uvicorn serving a socket it was handed sends a response's
     # body only after the client acknowledges its headers: +40 ms (delayed ACK) per keep-alive request.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -49,23 +63,86 @@ def _bind(host: str, port: int) -> socket.socket:
     help="TCP port; 0 picks a free one (printed at start).",
 )
 @click.option("--no-warm-up", is_flag=True, help="Do not load the model and open the index before serving.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving the port (each loads the model and opens the index; share caches via Redis).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool, workers: int) -> None:
     """Serve the REST API (/api), the MCP server over streamable HTTP (/mcp) and the API docs (/docs)."""
-    import uvicorn
-
     from anime_mcp.entrypoints.rest.access import open_bind_refusal
-    from anime_mcp.entrypoints.rest.app import create_app
 
     refusal = open_bind_refusal(host, ctx.obj["settings"].serve)
     if refusal is not None:
         raise click.ClickException(refusal)
-    runtime = command_runtime(ctx, warm_up=False if no_warm_up else None)
-    app = create_app(runtime, tool_catalogue(runtime), host=host)
-    sock = _bind(host, port)
+    sock = _bind(host, port, reuse_port=workers > 1)
     bound = sock.getsockname()[1]
+    children = _fork_workers(host, bound, workers - 1) if workers > 1 else []
+    if children is None:  # a forked worker: its own socket on the same port
+        sock.close()
+        sock = _bind(host, bound, reuse_port=True)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"anime-mcp serving on http://{shown}:{bound} (REST /api, MCP /mcp, docs /docs)", err=True)
+    each = f", {workers} processes" if workers > 1 else ""
+    announce = f"anime-mcp serving on http://{shown}:{bound} (REST /api, MCP /mcp, docs /docs{each})"
+    try:
+        _serve_on(ctx, sock, host, no_warm_up, announce if children is not None else None)
+    finally:
+        for pid in children or ():
+            _stop(pid)
+
+
+def _fork_workers(host: str, port: int, count: int) -> list[int] | None:
+    """Fork ``count`` worker processes (before the model, the index or any thread exists); the parent gets
+    their ids, a worker gets None. A worker ends when its parent is gone."""
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            parent = os.getppid()
+            threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
+            return None
+        pids.append(pid)
+    return pids
+
+
+def _follow_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def serving_runtime(ctx: click.Context, *, warm_up: bool | None = None) -> Any:
+    """The runtime of a server: one ONNX thread per query embedding unless the settings name a count."""
+    from attrs import evolve
+
+    app = get_app(ctx)
+    if app.settings.search.embed_threads is None:
+        app.settings = evolve(app.settings, search=evolve(app.settings.search, embed_threads=1))
+    return command_runtime(ctx, warm_up=warm_up)
+
+
+def _serve_on(
+    ctx: click.Context, sock: socket.socket, host: str, no_warm_up: bool, announce: str | None
+) -> None:
+    import uvicorn
+
+    from anime_mcp.entrypoints.rest.app import create_app
+
+    runtime = serving_runtime(ctx, warm_up=False if no_warm_up else None)
+    app = create_app(runtime, tool_catalogue(runtime), host=host)
+    if announce is not None:  # the parent's line: the workers are forked and start beside it
+        click.echo(announce, err=True)
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -81,10 +158,15 @@ def serve(ctx: click.Context, host: str, port: int, no_warm_up: bool) -> None:
 @click.pass_context
 def mcp_stdio(ctx: click.Context) -> None:
     """Serve MCP over stdio (what Claude Desktop and other MCP clients start). Logs go to stderr."""
+    runtime = serving_runtime(ctx)
+    # The model and the index load while the MCP SDK imports and the client's handshake runs: the first
+    # search then waits for the slower of the two, not for both one after the other.
+    warming = runtime.settings.warm_up
+    if warming:
+        threading.Thread(target=runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
     from anime_mcp.entrypoints.mcp.server import serve_stdio
 
-    runtime = command_runtime(ctx)
-    anyio.run(serve_stdio, runtime, tool_catalogue(runtime))
+    anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime), warming=warming))
 
 
 @click.command()

@@ -117,10 +117,10 @@ class WarmUp:
 
     FALLBACK_SECONDS = 3.0
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, started: bool = False) -> None:
         self._runtime = runtime
         self._lock = threading.Lock()
-        self._started = not runtime.settings.warm_up
+        self._started = started or not runtime.settings.warm_up
 
     def start(self) -> None:
         with self._lock:
@@ -220,10 +220,12 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
     )
 
 
-async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
+async def serve_stdio(runtime: Runtime, tools: ToolCatalogue, *, warming: bool = False) -> None:
+    """``warming``: the caller already loads the model and opens the index (``anime-mcp mcp`` starts that
+    before importing the SDK, so both overlap)."""
     from mcp.server.stdio import stdio_server
 
-    warm_up = WarmUp(runtime)
+    warm_up = WarmUp(runtime, started=warming)
     server = build_server(runtime, tools, warm_up=warm_up)
     warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
     try:

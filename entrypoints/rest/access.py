@@ -3,8 +3,11 @@
 With ``[serve] api_keys`` set, every request but the open paths (``/health``, the docs and ``/openapi.json``)
 and the admin endpoints (they have their own token) must carry a key, as ``X-API-Key: KEY`` or
 ``Authorization: Bearer KEY``: none is 401, an unknown one 401, a known one over its ``api_key_rate``
-(requests per minute, each key its own budget) 429 with ``Retry-After``. Keys are compared in constant time
-(``hmac.compare_digest`` against every key). The client's name, never its key, goes into the log context.
+(requests per minute, each key its own budget) 429 with ``Retry-After``. With ``[cache] redis_url`` the
+budgets are shared by every process through Redis (the sources' sliding-window script), so N processes behind
+one port still allow each key its rate, not N times it; when Redis is unreachable each process counts alone
+until it is back. Keys are compared in constant time (``hmac.compare_digest`` against every key). The
+client's name, never its key, goes into the log context.
 
 Without keys nothing is asked: fine on loopback, refused elsewhere (``open_bind_refusal``) unless
 ``[serve] allow_unauthenticated`` says so.
@@ -18,7 +21,8 @@ import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import structlog
 from starlette.datastructures import Headers
@@ -53,6 +57,13 @@ def open_bind_refusal(host: str, settings: ServeSettings) -> str | None:
     )
 
 
+class SharedBudget(Protocol):
+    """Budgets kept by every process together (``adapters.redis_coordination``): 0 when taken, the seconds
+    to wait (nothing taken), or None when the shared store is unavailable."""
+
+    async def take(self, scope: str, windows: Sequence[tuple[int, float]]) -> float | None: ...
+
+
 class KeyBudget:
     """A sliding window of send times per client: at most ``rate`` requests in any ``WINDOW`` seconds."""
 
@@ -75,11 +86,27 @@ class KeyBudget:
 
 class ApiKeyMiddleware:
     def __init__(
-        self, app: ASGIApp, *, settings: ServeSettings, monotonic: Callable[[], float] = time.monotonic
+        self,
+        app: ASGIApp,
+        *,
+        settings: ServeSettings,
+        monotonic: Callable[[], float] = time.monotonic,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.app = app
         self._keys = [(name, key.encode()) for name, key in settings.api_keys]
         self._budget = KeyBudget(settings.api_key_rate, monotonic) if settings.api_key_rate else None
+        self._shared = shared
+
+    async def wait(self, client: str) -> float:
+        """0 and the request counted, or the seconds until this client may send again: counted across
+        every process when the budgets are shared and the store answers, in this process otherwise."""
+        assert self._budget is not None
+        if self._shared is not None:
+            waited = await self._shared.take(f"api-key:{client}", [(self._budget.rate, WINDOW)])
+            if waited is not None:
+                return waited
+        return self._budget.wait(client)
 
     def client_of(self, sent: str) -> str | None:
         """The client name of key ``sent``; every key is compared, in constant time, whatever matches."""
@@ -110,7 +137,7 @@ class ApiKeyMiddleware:
                 message = "the API key was not recognised"
             await _refuse(send, scope, 401, "unauthorized", message, extra={"www-authenticate": "ApiKey"})
             return
-        if self._budget is not None and (wait := self._budget.wait(client)) > 0:
+        if self._budget is not None and (wait := await self.wait(client)) > 0:
             retry = str(max(1, math.ceil(wait)))
             message = f"over {self._budget.rate} requests per minute for this API key; retry in {retry} s"
             await _refuse(send, scope, 429, "rate_limited", message, extra={"retry-after": retry})

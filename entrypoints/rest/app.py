@@ -6,6 +6,7 @@ run the lifespans of mounted apps. The job runner's task group lives there too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,7 @@ from anime_mcp.entrypoints.rest.query import answer, answer_batch
 from anime_mcp.entrypoints.rest.responses import JSON, correlation_id, endpoint, error_response, read_json
 from anime_mcp.entrypoints.rest.state import State
 from anime_mcp.entrypoints.rest.stream import EventStream, wants_events
+from anime_mcp.entrypoints.rest.update_schedule import run_update_schedule
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 from anime_mcp.entrypoints.tools import info as info_tools
@@ -107,7 +109,8 @@ async def health(request: Request) -> Response:
 @endpoint
 async def stats(request: Request) -> Response:
     runtime = State.of(request).runtime
-    return JSON(await runtime.run_sync(info_tools.stats, runtime))
+    # "pid": which process answered, behind one port or a load balancer (serve --workers N)
+    return JSON({**await runtime.run_sync(info_tools.stats, runtime), "pid": os.getpid()})
 
 
 @endpoint
@@ -190,6 +193,9 @@ def create_app(
             await anyio.to_thread.run_sync(runtime.warm_up)
         async with anyio.create_task_group() as group:
             state.jobs = JobRunner(group, on_success=runtime.refresh)
+            every = runtime.app.settings.catalogue.update_every
+            if every:  # the weekly catalogue update, off by default
+                group.start_soon(run_update_schedule, state.jobs, every)
             if mcp_app is not None:
                 async with mcp_app.router.lifespan_context(mcp_app):
                     yield {}
@@ -202,7 +208,7 @@ def create_app(
     add_secrets([serve.admin_token, *(key for _, key in serve.api_keys)])
     middleware = [
         Middleware(RequestContextMiddleware, max_body_bytes=serve.max_body_bytes),
-        Middleware(ApiKeyMiddleware, settings=serve),
+        Middleware(ApiKeyMiddleware, settings=serve, shared=runtime.app.shared_budgets()),
     ]
     if serve.cors_origins:  # outermost, so that preflights and refusals carry the CORS headers too
         middleware.insert(0, cors(serve.cors_origins))

@@ -196,7 +196,10 @@ async def plan_question(
     runtime: Runtime, text: str, *, context: PlanContext | None, now: dt.datetime, tz: str
 ) -> Planned:
     """The deterministic plan, then the configured planner plugins' (see the module)."""
-    vocabulary = await runtime.run_sync(runtime.app.planner_vocabulary)  # built once: seconds, off the loop
+    recent = runtime.recent_snapshot()  # the vocabulary of its catalogue needs no worker thread
+    vocabulary = runtime.app.built_vocabulary(recent.store_version) if recent is not None else None
+    if vocabulary is None:  # built once per catalogue: seconds, off the loop
+        vocabulary = await runtime.run_sync(runtime.app.planner_vocabulary)
     platforms = runtime.app.plugins.platforms()
     draft = plan(text, vocabulary=vocabulary, now=now, tz=tz, context=context, platforms=platforms)
     settings = runtime.app.settings.plugins

@@ -3,11 +3,14 @@ intent needs (``query_execution``). The same tool answers ``POST /api/query`` fo
 ``anime-mcp ask``, so the three faces give the same plan for the same text.
 
 The tool looks the other tools up in the catalogue it is part of, at call time: ``query_tool`` takes a
-function returning that catalogue (``build_tools`` hands it the catalogue it builds).
+function returning that catalogue (``build_tools`` hands it the catalogue it builds). Each tool keeps the
+offline answers it gave (``answer_cache``; ``[serve] answer_cache`` of them), so a question asked again is
+answered without planning or searching again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +20,7 @@ from anime_mcp.core.planning.planner import DEFAULT_LIMIT as PLAN_DEFAULT_LIMIT
 from anime_mcp.core.services.search import MAX_LIMIT
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.anime import numbered
+from anime_mcp.entrypoints.tools.answer_cache import AnswerCache, Key, cacheable
 from anime_mcp.entrypoints.tools.base import Report, Tool, ToolCatalogue, ToolInputError, new_correlation_id
 from anime_mcp.entrypoints.tools.enrichment_tools import render_details, render_ratings
 from anime_mcp.entrypoints.tools.query_execution import Answer, Execution, execute
@@ -47,11 +51,28 @@ def effective_limit(planned: int, given: int | None) -> int:
 
 
 async def query_anime(
-    runtime: Runtime, args: dict[str, Any], report: Report | None, tools: ToolCatalogue
+    runtime: Runtime,
+    args: dict[str, Any],
+    report: Report | None,
+    tools: ToolCatalogue,
+    cache: AnswerCache | None = None,
 ) -> dict[str, Any]:
     zone_name = str(args.get("timezone") or getattr(runtime.settings, "timezone", "UTC"))
     zone = read_zone(zone_name)
     now = read_now(args.get("now"), zone)
+    key: Key | None = None
+    if (
+        cache is not None
+        and cache.size > 0
+        and "context" not in args
+        and not runtime.app.settings.plugins.planner
+    ):
+        # every argument, and the asker's date when no "now" is given (the plan reads dates against it)
+        key = (json.dumps(args, sort_keys=True, default=str), zone_name, now.date().isoformat())
+        snapshot = await runtime.current_snapshot()
+        found = cache.get(snapshot, key)
+        if found is not None:
+            return found
     context = await read_context(runtime, args.get("context"))
     planned = await plan_question(runtime, args["text"], context=context, now=now, tz=zone_name)
     plan = planned.plan
@@ -72,7 +93,10 @@ async def query_anime(
         report=report,
     )
     ex.output = lambda answer: output(args["text"], planned, ex, answer)
-    return ex.output(await execute(ex))
+    answered = ex.output(await execute(ex))
+    if key is not None and cache is not None and cacheable(answered):
+        cache.put(snapshot, key, answered)
+    return answered
 
 
 def output(text: str, planned: Planned, ex: Execution, answer: Answer) -> dict[str, Any]:
@@ -234,13 +258,20 @@ OUTPUT = object_schema(
 
 
 def query_tool(catalogue: Callable[[], ToolCatalogue]) -> Tool:
-    """query_anime over the tools of ``catalogue()`` (the catalogue this tool is part of)."""
+    """query_anime over the tools of ``catalogue()`` (the catalogue this tool is part of), with its own
+    answer cache (sized by the first runtime it serves)."""
+    caches: list[AnswerCache] = []
+
+    def cache_for(runtime: Runtime) -> AnswerCache:
+        if not caches:
+            caches.append(AnswerCache(int(getattr(runtime.settings, "answer_cache", 0))))
+        return caches[0]
 
     async def handler(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
-        return await query_anime(runtime, args, None, catalogue())
+        return await query_anime(runtime, args, None, catalogue(), cache_for(runtime))
 
     async def staged(runtime: Runtime, args: dict[str, Any], report: Report) -> dict[str, Any]:
-        return await query_anime(runtime, args, report, catalogue())
+        return await query_anime(runtime, args, report, catalogue(), cache_for(runtime))
 
     return Tool(
         name=NAME,

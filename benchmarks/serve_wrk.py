@@ -1,0 +1,172 @@
+"""REST load with ``wrk`` (compiled: the client does not eat the server's CPU): ``POST /api/query`` cycling
+the judged questions (serve_rest_load.py's bodies), 2 threads, 32 connections, 15 s per run; requests/s and
+latency percentiles per run and the median per server, with the servers' resident memory.
+
+    .venv/bin/python benchmarks/serve_wrk.py --home DIR [--workers 1] [--rounds 3]
+    # side by side with an older commit, runs interleaved (base, new, base, new, ...):
+    git worktree add /tmp/base-4d5136f 4d5136f
+    .venv/bin/python benchmarks/serve_wrk.py --home DIR --base /tmp/base-4d5136f
+
+``--base`` runs that checkout's ``anime-mcp serve`` with this venv (its sources on PYTHONPATH as the import
+package, the way .ci/run builds build/lint), on the same home, catalogue and questions. Set ANIME_MCP_MODEL
+as for any command. ``--env KEY=VALUE`` goes to the new server only (e.g. ANIME_MCP_ANSWER_CACHE=0 to
+measure without the answer cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import tomllib
+from pathlib import Path
+
+from serve_rest_load import bodies
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).with_name("wrk") / "cycle_bodies.lua"
+
+
+def import_tree(checkout: Path) -> Path:
+    """A folder holding ``anime_mcp`` as symlinks to the checkout's top-level packages (package-dir map)."""
+    mapping = tomllib.loads((checkout / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    tree = Path(tempfile.mkdtemp(prefix="anime-mcp-tree-"))
+    package = tree / "anime_mcp"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, folder in mapping.items():
+        short = name.removeprefix("anime_mcp.")
+        if name != "anime_mcp" and "." not in short:
+            (package / short).symlink_to(checkout / folder)
+    return tree
+
+
+def start(
+    home: str, *, tree: Path | None, workers: int, env: dict[str, str]
+) -> tuple[subprocess.Popen[str], str]:
+    command = [
+        sys.executable,
+        "-m",
+        "anime_mcp.entrypoints.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    environ = {**os.environ, "ANIME_MCP_HOME": home, **env}
+    if tree is not None:
+        environ["PYTHONPATH"] = str(tree)
+    process = subprocess.Popen(
+        command, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environ
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.search(r"serving on (http://\S+) ", line)
+        if found:
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return process, found.group(1)
+    raise RuntimeError(f"{' '.join(command)} did not start")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the process and its children (serve --workers), in MB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def wrk(url: str, body_file: str, seconds: int, connections: int) -> dict[str, float]:
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BODIES": body_file},
+        check=True,
+    )
+    rate = re.search(
+        r"wrk: (\d+) requests in ([\d.]+) s, ([\d.]+) requests/s, (\d+) errors \(non-2xx (\d+)", result.stdout
+    )
+    latency = re.search(r"p50 ([\d.]+), p90 ([\d.]+), p99 ([\d.]+), max ([\d.]+)", result.stdout)
+    assert rate and latency, result.stdout + result.stderr
+    return {
+        "rps": float(rate.group(3)),
+        "errors": int(rate.group(4)) + int(rate.group(5)),
+        "p50": float(latency.group(1)),
+        "p90": float(latency.group(2)),
+        "p99": float(latency.group(3)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--base", type=Path, help="an older checkout to run side by side (git worktree)")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers of the new server")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the new server")
+    args = parser.parse_args()
+    questions = bodies()
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        handle.write("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in questions))
+    extra = dict(pair.split("=", 1) for pair in args.env)
+    servers = {}
+    if args.base is not None:
+        servers["base"] = start(args.home, tree=import_tree(args.base.resolve()), workers=1, env={})
+    servers["new"] = start(args.home, tree=None, workers=args.workers, env=extra)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+    try:
+        for _process, url in servers.values():  # warm: first requests, caches, connection set-up
+            wrk(url, handle.name, 3, args.connections)
+        print(
+            f"{len(questions)} questions, wrk 2 threads, {args.connections} connections, "
+            f"{args.seconds} s per run"
+        )
+        for round_ in range(args.rounds):
+            for name, (process, url) in servers.items():
+                run = wrk(url, handle.name, args.seconds, args.connections)
+                runs[name].append(run)
+                print(
+                    f"round {round_ + 1} {name}: {run['rps']:.1f} requests/s, p50 {run['p50']:.1f} ms, "
+                    f"p90 {run['p90']:.1f} ms, p99 {run['p99']:.1f} ms, {run['errors']} errors, "
+                    f"RSS {rss_mb(process.pid):.0f} MB",
+                    flush=True,
+                )
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+    for name, found in runs.items():
+        print(
+            f"{name} median: {statistics.median(r['rps'] for r in found):.1f} requests/s, "
+            f"p50 {statistics.median(r['p50'] for r in found):.1f} ms, "
+            f"p99 {statistics.median(r['p99'] for r in found):.1f} ms"
+        )
+    if "base" in runs:
+        ratio = statistics.median(r["rps"] for r in runs["new"]) / statistics.median(
+            r["rps"] for r in runs["base"]
+        )
+        print(f"new / base throughput: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
