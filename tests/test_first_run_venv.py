@@ -2,13 +2,16 @@
 into fresh virtual environments, and the wheel's ``anime-mcp quickstart`` runs offline (the model from
 ../shared, a small catalogue slice) to a working ``search``.
 
-Nothing is downloaded: the build backend and the dependencies come from the test interpreter's site-packages
-(the ``.pth`` approach of tests/test_plugins_venv.py, which says why that keeps the wheel's own code in use).
+The pip installs download nothing: the build backend and the dependencies come from the test interpreter's
+site-packages (the ``.pth`` approach of tests/test_plugins_venv.py, which says why that keeps the wheel's own
+code in use). The pipx install is the user's real one: pipx resolves the wheel's dependencies from the package
+index the machine's pip is configured with (PyPI, a mirror or its cache), as it does for a user.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -122,5 +125,41 @@ def test_the_wheel_installs_and_quickstart_runs_offline_to_a_working_search(
     assert str(env.cli) in done.stdout  # the printed MCP command is this environment's anime-mcp
 
     found = env.anime_mcp("search", "death note", "--limit", "3", "--json", **offline)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["title"] == "Death Note"
+
+
+def test_pipx_installs_the_wheel_into_its_own_venv_and_the_command_answers(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    require_shared(MINILM)
+    pipx_home, bin_dir = tmp_path / "pipx", tmp_path / "bin"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANIME_MCP_", "PIPX_")) and k != "VIRTUAL_ENV"
+    }
+    env.update(PIPX_HOME=str(pipx_home), PIPX_BIN_DIR=str(bin_dir), PIPX_MAN_DIR=str(tmp_path / "man"))
+    constraints = PROJECT_ROOT / ".ci" / "constraints.txt"  # never a CUDA torch, even by accident
+    command = [sys.executable, "-m", "pipx", "install", "--python", sys.executable]
+    command += ["--pip-args", f"-c {constraints}", str(built["wheel"])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (bin_dir / "anime-mcp").exists(), "pipx put no anime-mcp on its bin folder"
+
+    (tmp_path / "home").mkdir()
+    installed = Venv(pipx_home / "venvs" / "anime-mcp", tmp_path / "home", PROJECT_ROOT)
+    assert installed.site_packages.is_relative_to(pipx_home)  # pipx's own venv, not the test's
+    version = installed.run([bin_dir / "anime-mcp", "--version"])
+    assert version.returncode == 0 and version.stdout.strip() == "anime-mcp, version 0.1.0", version.stderr
+
+    catalogue = write_catalogue_slice(tmp_path / "slice.jsonl.zst", 49, titles=("Death Note",))
+    offline = {"ANIME_MCP_HF_ENDPOINT": closed_port_url()}
+    args = ("quickstart", "--catalogue", str(catalogue), "--model-from", str(MINILM), "--int8")
+    started = installed.run([bin_dir / "anime-mcp", *args], **offline)
+    assert started.returncode == 0, started.stdout + started.stderr
+    found = installed.run(
+        [bin_dir / "anime-mcp", "search", "death note", "--limit", "3", "--json"], **offline
+    )
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)[0]["title"] == "Death Note"
