@@ -71,10 +71,10 @@ class Server:
 
 
 @contextmanager
-def served(home: Path, **env: str) -> Iterator[Server]:
-    """``anime-mcp serve --host 127.0.0.1 --port 0``, stopped afterwards."""
+def served(home: Path, *args: str, **env: str) -> Iterator[Server]:
+    """``anime-mcp serve --host 127.0.0.1 --port 0 [ARGS]``, stopped afterwards (with any workers)."""
     process = subprocess.Popen(
-        [ANIME_MCP, "serve", "--host", "127.0.0.1", "--port", "0"],
+        [ANIME_MCP, "serve", "--host", "127.0.0.1", "--port", "0", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -103,7 +103,7 @@ def served(home: Path, **env: str) -> Iterator[Server]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

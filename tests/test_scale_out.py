@@ -4,9 +4,6 @@ own model and read-only index, sharing one real Redis) answers exactly as one pr
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from redis_support import RedisServer, redis_server  # noqa: F401 - the fixture
-from serve_support import ANIME_MCP, environment, ingested_home
+from serve_support import ingested_home, served
 
 QUESTIONS = [
     {"query": "death note"},
@@ -30,33 +27,8 @@ QUESTIONS = [
 @contextmanager
 def serving(home: Path, workers: int, **env: str) -> Iterator[str]:
     """``anime-mcp serve --port 0 --workers N``: its URL; stopped (with its workers) afterwards."""
-    process = subprocess.Popen(
-        [ANIME_MCP, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(home, **env),
-    )
-    lines: list[str] = []
-    started = threading.Event()
-
-    def drain() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.append(line)
-            if "serving on" in line:
-                started.set()
-        started.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        started.wait(timeout=60)
-        found = [m.group(1) for line in lines if (m := re.search(r"serving on (http://\S+) ", line))]
-        assert found, f"anime-mcp serve did not start: {''.join(lines)}"
-        yield found[0]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with served(home, "--workers", str(workers), **env) as server:
+        yield server.url
 
 
 def comparable(answer: dict[str, object]) -> dict[str, object]:
