@@ -21,7 +21,7 @@ from anime_mcp.adapters.clock import VirtualClock
 from anime_mcp.adapters.http import HttpPolicy, HttpRuntime, make_async_client
 from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.core.degradation import Level, contributed
-from anime_mcp.core.errors import ParseError
+from anime_mcp.core.errors import NotFound, ParseError
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.services.enrichment import enrich
 from anime_mcp.core.sources import CacheInfo, SourceRecord
@@ -57,12 +57,17 @@ class Upstream:
         self.requests: list[httpx.Request] = []
         self.down: set[str] = set()
         self.garbled: set[str] = set()
+        self.empty: set[str] = set()  # hosts answering 200 with Kitsu's "no such anime" body
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         host = request.url.host
         if host in self.down:
             return httpx.Response(503, content=b"Service Unavailable")
+        if host in self.empty:
+            return httpx.Response(
+                200, headers={"content-type": "application/vnd.api+json"}, content=b'{"data": null}'
+            )
         if host in self.garbled:
             return httpx.Response(200, headers={"content-type": "application/json"}, content=b"[1, 2")
         if host == "kitsu.app":
@@ -138,6 +143,22 @@ async def test_an_unreadable_answer_is_not_served_again_from_the_cache() -> None
     upstream.garbled.clear()
     record = await kitsu.fetch(KITSU_PID)  # the garbled 200 was dropped: asked again, read fine
     assert record.cache is None and record.title == "Death Note" and upstream.to("kitsu.app") == 2
+
+
+async def test_a_200_saying_no_such_anime_is_kept_as_not_found_for_a_day_not_as_data_for_days() -> None:
+    clock, upstream = VirtualClock(), Upstream()
+    kitsu = bound(upstream, clock)["kitsu"]
+    upstream.empty.add("kitsu.app")
+    with pytest.raises(NotFound):
+        await kitsu.fetch(KITSU_PID)
+    upstream.empty.clear()  # the anime appears upstream meanwhile
+    clock.advance(DAY / 2)
+    with pytest.raises(NotFound):  # within the not-found lifetime: the kept verdict, no new request
+        await kitsu.fetch(KITSU_PID)
+    assert upstream.to("kitsu.app") == 1
+    clock.advance(DAY / 2 + 1)  # past one day (metadata would be kept three): asked again, found
+    record = await kitsu.fetch(KITSU_PID)
+    assert record.title == "Death Note" and record.cache is None and upstream.to("kitsu.app") == 2
 
 
 async def test_ping_always_asks_the_platform_and_a_page_of_search_needs_nothing() -> None:

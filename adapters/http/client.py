@@ -39,7 +39,7 @@ from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.adapters.http.ratelimit import MultiWindowRateLimiter
 from anime_mcp.adapters.http.record_memo import RecordMemo
 from anime_mcp.adapters.http.response import HttpResponse
-from anime_mcp.adapters.http.served import live_only, note_failed, note_served
+from anime_mcp.adapters.http.served import live_only, note_failed, note_not_found, note_served
 from anime_mcp.core.errors import Blocked, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
@@ -262,6 +262,7 @@ class SourceHttpClient:
         if entry is not None and entry.fresh:
             self.cache_hits += 1
             if entry.response is None:
+                note_not_found()
                 raise NotFound(entry.message, source=self.source)
             return note_served(entry.response, forget)
         kind = cache_kind or cache_kind_of(str(request.url), content)
@@ -269,6 +270,9 @@ class SourceHttpClient:
             response = await self._coalescer.run(
                 key, lambda: self._fetch(key, request, allow_statuses, detect_error, kind)
             )
+        except NotFound:
+            note_not_found()
+            raise
         except (Unavailable, RateLimited):
             if entry is None or entry.response is None or entry.response.status in (404, 410):
                 raise
@@ -528,12 +532,16 @@ class SourceHttpClient:
         }
         return await self._put(key, data, fresh_for, keep_for)
 
-    async def _forget(self, key: tuple[Any, ...]) -> None:
-        """Drop a stored answer (the source could not read it: it must not be served again)."""
+    async def _forget(self, key: tuple[Any, ...], not_found: str | None = None) -> None:
+        """Drop a stored answer (the source could not read it: it must not be served again), or with
+        ``not_found``, keep "not found" in its place (the source read it as such) for that lifetime."""
         if self._cache is None:
             return
         with contextlib.suppress(Exception):  # best effort, as every cache write
-            await self._cache.delete(self._cache_key(key))
+            if not_found is not None:
+                await self._store_not_found(key, not_found)
+            else:
+                await self._cache.delete(self._cache_key(key))
 
     async def _store_not_found(self, key: tuple[Any, ...], message: str) -> None:
         fresh_for = self.lifetimes.fresh_for("not_found", self.policy.cache_ttl)

@@ -19,9 +19,19 @@ from attrs import define, field
 from anime_mcp.adapters.http.response import HttpResponse
 from anime_mcp.core.sources import CacheInfo
 
-__all__ = ["ServedFrom", "live_answers", "live_only", "note_failed", "note_served", "tracking"]
+__all__ = [
+    "ServedFrom",
+    "live_answers",
+    "live_only",
+    "note_failed",
+    "note_not_found",
+    "note_served",
+    "tracking",
+]
 
-Forget = Callable[[], Awaitable[None]]  # drops one stored answer from the cache
+# Drops one stored answer from the cache; with a message, stores "not found" in its place (for the
+# not-found lifetime) instead: a 200 whose body says the anime does not exist (Kitsu's ``{"data": null}``).
+Forget = Callable[..., Awaitable[None]]
 
 
 @define
@@ -39,6 +49,14 @@ class ServedFrom:
     # whether every answer is in the cache and no request of the fetch failed.
     fresh_until: float | None = None
     keepable: bool = True
+    # Whether a request of the fetch was answered "not found" by the platform itself (a 404, or one kept):
+    # then the fetch's other answers are real data, not a disguised not-found.
+    http_not_found: bool = False
+
+    def note_not_found(self) -> None:
+        self.http_not_found = True
+        if self.outer is not None:
+            self.outer.note_not_found()
 
     def note_failure(self) -> None:
         self.keepable = False
@@ -65,6 +83,15 @@ class ServedFrom:
         """Drop the stored answers of this fetch (a malformed answer must not be served for days)."""
         for forget in self.forgets:
             await forget()
+
+    async def store_not_found(self, message: str) -> None:
+        """The fetch's answers said "not found" in a 200 body: keep that, for the not-found lifetime (a
+        day), not the answers as data for the data's lifetime (days). Only when no request of the fetch got
+        a real not-found: then the answers were data, and the source's verdict came from elsewhere."""
+        if self.http_not_found:
+            return
+        for forget in self.forgets:
+            await forget(not_found=message)
 
     def keep_until(self) -> float | None:
         """Until when the record built from these answers may be reused as it is (None: never)."""
@@ -98,6 +125,13 @@ def note_failed() -> None:
     served = _tracker.get()
     if served is not None:
         served.note_failure()
+
+
+def note_not_found() -> None:
+    """A request of the fetch being tracked was answered "not found" by the platform (or from the cache)."""
+    served = _tracker.get()
+    if served is not None:
+        served.note_not_found()
 
 
 def note_served(response: HttpResponse, forget: Forget | None = None) -> HttpResponse:

@@ -134,6 +134,9 @@ class HttpSource:
             except ParseError:
                 await served.forget()  # an unreadable answer must not be served again for days
                 raise
+            except NotFound as exc:  # a 200 saying "no such anime": cached as not found, briefly
+                await served.store_not_found(str(exc))
+                raise
         now = self.now()
         cache = served.cache_info()
         keep_until = served.keep_until()
