@@ -21,6 +21,8 @@ from attrs import asdict, frozen
 
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.index_facts import IndexedFacts
+from anime_mcp.core.models import AnimeType, Season, Status
+from anime_mcp.core.platforms import Platform
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.ports.vector_index import (
     CONTENT_VECTOR,
@@ -75,6 +77,47 @@ def index_payload(facts: IndexedFacts) -> dict[str, Any]:
         "platforms": [p.value for p in facts.platforms],
         "ids": {p.value: i for p, i in facts.ids.items()},
     }
+
+
+# what ``VectorIndex.facts`` reads of each point: the facts ``index_payload`` stored
+FACTS_PAYLOAD = [
+    "anime_id",
+    "title",
+    "type",
+    "status",
+    "season",
+    "year",
+    "episodes",
+    "score",
+    "tags",
+    "studios",
+    "ids",
+]
+
+
+def stored_facts(payload: Mapping[str, Any] | None) -> IndexedFacts | None:
+    """The facts ``index_payload`` stored (None when the payload is not one: no anime id, a bad value)."""
+    payload = payload or {}
+    anime_id = payload.get("anime_id")
+    if not isinstance(anime_id, str):
+        return None
+    try:
+        year, score, episodes = payload.get("year"), payload.get("score"), payload.get("episodes")
+        return IndexedFacts(
+            anime_id=anime_id,
+            title=str(payload.get("title", "")),
+            type=AnimeType(payload.get("type", AnimeType.UNKNOWN)),
+            status=Status(payload.get("status", Status.UNKNOWN)),
+            season=Season(payload.get("season", Season.UNDEFINED)),
+            year=year if isinstance(year, int) else None,
+            episodes=episodes if isinstance(episodes, int) else 0,
+            score=float(score) if isinstance(score, int | float) else None,
+            tags=[str(t) for t in payload.get("tags") or ()],
+            studios=[str(t) for t in payload.get("studios") or ()],
+            ids={Platform(k): str(v) for k, v in (payload.get("ids") or {}).items()},
+        )
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def point_payload(point: IndexPoint) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, cast
 from qdrant_client import QdrantClient, models
 
 from anime_mcp.adapters.qdrant_common import (
+    FACTS_PAYLOAD,
     FINGERPRINT_PAYLOAD,
     HIT_PAYLOAD,
     PAYLOAD_INDEXES,
@@ -38,17 +39,23 @@ from anime_mcp.adapters.qdrant_common import (
     search_hit,
     spec_to_json,
     stored_dense,
+    stored_facts,
     utc_now,
 )
+from anime_mcp.adapters.qdrant_server_images import ServerImages, ServerImageWriter
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
-from anime_mcp.core.search_errors import IndexNotBuilt
+from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
+    CONTENT_LEXICAL_VECTOR,
     CONTENT_VECTOR,
     DENSE_VECTOR,
     DENSE_VECTORS,
+    IMAGE_VECTOR,
     SPARSE_VECTOR,
     HnswSettings,
+    ImageVectorsInfo,
     IndexManifest,
     IndexPoint,
     IndexQuery,
@@ -82,6 +89,14 @@ def _client_sparse(vector: SparseVector) -> models.SparseVector:
     return models.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
 
+def _client_sparse_vectors(point: IndexPoint) -> dict[str, models.SparseVector]:
+    """The named sparse vectors of a point; one without a content lexical vector is stored without it."""
+    vectors = {SPARSE_VECTOR: _client_sparse(point.sparse)}
+    if point.content_sparse is not None and len(point.content_sparse):
+        vectors[CONTENT_LEXICAL_VECTOR] = _client_sparse(point.content_sparse)
+    return vectors
+
+
 class ServerIndex:
     """Implements ``VectorIndex`` over the collection the alias names."""
 
@@ -93,21 +108,29 @@ class ServerIndex:
         hnsw: HnswSettings,
         *,
         local: bool = False,
+        images: ServerImages | None = None,
     ) -> None:
         self._client = client
         self._collection = collection
         self.manifest = manifest
         self._hnsw = hnsw
         self._local = local  # qdrant-client's local mode: brute force, search params do not apply
+        self._images = images  # poster vectors: collections of their own (another model and dimension)
 
     def search(self, query: IndexQuery) -> list[SearchHit]:
         found = _client_filter(conditions(query.filters))
+        if query.using == IMAGE_VECTOR:
+            if query.sparse is not None and len(query.sparse):
+                raise SearchError("an image query is dense only: fuse it with a text query in the service")
+            if query.dense is None or self._images is None:
+                return []
+            return self._images.search(query.dense, found, query.limit)
         params = None if self._local else models.SearchParams(hnsw_ef=self._hnsw.ef, exact=self._hnsw.exact)
         stages: list[tuple[Any, str, models.SearchParams | None]] = []
         if query.dense is not None:
             stages.append((list(query.dense), query.using, params))
         if query.sparse is not None and len(query.sparse):
-            stages.append((_client_sparse(query.sparse), SPARSE_VECTOR, None))
+            stages.append((_client_sparse(query.sparse), query.sparse_using, None))
         if not stages:
             return []
         if len(stages) == 1:
@@ -144,10 +167,48 @@ class ServerIndex:
         return [search_hit(p.payload, p.id, p.score) for p in response.points]
 
     def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
+        if using == IMAGE_VECTOR:
+            return self._images.vector(anime_id) if self._images is not None else None
         records = self._client.retrieve(
             self._collection, [str(point_id(anime_id))], with_payload=False, with_vectors=[using]
         )
         return stored_dense(records[0].vector).get(using) if records else None
+
+    def scores(
+        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = DENSE_VECTOR
+    ) -> dict[str, float]:
+        ids = {str(point_id(a)): a for a in anime_ids}
+        if not ids:
+            return {}
+        only = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
+        if using == IMAGE_VECTOR:
+            found = self._images.search(vector, only, len(ids)) if self._images is not None else []
+            return {h.anime_id: h.relevance for h in found}
+        response = self._client.query_points(
+            self._collection,
+            query=list(vector),
+            using=using,
+            query_filter=only,
+            search_params=None if self._local else models.SearchParams(exact=True),
+            limit=len(ids),
+            with_payload=False,
+        )
+        return {ids[str(p.id)]: p.score for p in response.points}
+
+    def facts(self, anime_ids: Sequence[str]) -> dict[str, IndexedFacts]:
+        found: dict[str, IndexedFacts] = {}
+        for chunk in batched(list(anime_ids), SCROLL_PAGE):
+            records = self._client.retrieve(
+                self._collection,
+                [str(point_id(a)) for a in chunk],
+                with_payload=FACTS_PAYLOAD,
+                with_vectors=False,
+            )
+            for record in records:
+                facts = stored_facts(record.payload)
+                if facts is not None:
+                    found[facts.anime_id] = facts
+        return found
 
     def count(self) -> int:
         return self._client.count(self._collection, exact=True).count
@@ -197,7 +258,7 @@ class ServerWriter:
             points=[
                 models.PointStruct(
                     id=str(point_id(p.anime_id)),
-                    vector={**dense_vectors(p), SPARSE_VECTOR: _client_sparse(p.sparse)},
+                    vector={**dense_vectors(p), **_client_sparse_vectors(p)},
                     payload=point_payload(p),
                 )
                 for p in points
@@ -251,6 +312,7 @@ class ServerBackend:
         self.alias = alias
         self.hnsw = hnsw or HnswSettings()
         self.local = location == ":memory:"  # payload indexes and HNSW settings do not exist there
+        self.images = ServerImages(client, alias, self.hnsw, local=self.local)
 
     def _collections(self) -> list[str]:
         prefix = f"{self.alias}--"
@@ -280,7 +342,14 @@ class ServerBackend:
         manifest = self.manifest()
         if manifest is None:
             return None
-        return ServerIndex(self.client, self.alias, manifest, self.hnsw, local=self.local)
+        return ServerIndex(self.client, self.alias, manifest, self.hnsw, local=self.local, images=self.images)
+
+    # --- poster vectors (``ImageVectorStore``) ------------------------------------------------------
+    def image_vectors(self) -> ImageVectorsInfo | None:
+        return self.images.info()
+
+    def image_writer(self, model: str, dimension: int) -> ServerImageWriter:
+        return self.images.writer(model, dimension, self._current_collection)
 
     def new_generation(self, spec: IndexSpec, *, resume: bool = True) -> ServerWriter:
         if resume:
@@ -296,7 +365,10 @@ class ServerBackend:
                 name: models.VectorParams(size=spec.dimension, distance=models.Distance.COSINE)
                 for name in (DENSE_VECTOR, CONTENT_VECTOR)
             },
-            sparse_vectors_config={SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            sparse_vectors_config={
+                name: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                for name in (SPARSE_VECTOR, CONTENT_LEXICAL_VECTOR)
+            },
             hnsw_config=models.HnswConfigDiff(m=self.hnsw.m, ef_construct=self.hnsw.ef_construct),
             metadata={_META_KEY: {"state": "building", "spec": spec_to_json(spec)}},
         )

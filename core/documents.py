@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 
 from attrs import frozen
@@ -30,7 +31,7 @@ from anime_mcp.core.models import AnimeType, CatalogueEntry
 
 # Change when the composed text changes, so indexes know to rebuild. doc-v2: the content vector joined.
 DOCUMENT_FORMAT = "doc-v2"
-CONTENT_FORMAT = "content-v1"
+CONTENT_FORMAT = "content-v2"  # v2: credits ("[Written by MAL Rewrite]", "(Source: ANN)") left out
 
 _TYPE_WORDS = {
     AnimeType.TV: "TV series",
@@ -111,12 +112,22 @@ def lexical_fields(entry: CatalogueEntry) -> list[LexicalField]:
 
 
 MAX_CONTENT_TERMS = 12
+# A credit closing a synopsis: a third of them end so, and "written" or "source" would then match everything.
+_CREDIT = re.compile(r"\s*[\[(]\s*(?:written by|source\s*:)[^\[\]()]{0,80}[\])]\s*$", re.IGNORECASE)
+
+
+def strip_credit(synopsis: str) -> str:
+    """The synopsis without the credits that close it (``[Written by MAL Rewrite]``, ``(Source: ANN)``)."""
+    text = synopsis.strip()
+    while (found := _CREDIT.search(text)) is not None and found.start() > 0:
+        text = text[: found.start()].rstrip()
+    return text
 
 
 def compose_content(synopsis: str | None, terms: Sequence[str] = ()) -> str | None:
     """The text of the content vector: the synopsis first (what a plot description is compared with), then
     the genres and themes; None without a synopsis (genres alone are already among the tags)."""
-    text = " ".join((synopsis or "").split())[:MAX_SYNOPSIS_CHARS]
+    text = " ".join(strip_credit(synopsis or "").split())[:MAX_SYNOPSIS_CHARS]
     if not text:
         return None
     kept = _distinct([t for t in terms if t.strip()], set())[:MAX_CONTENT_TERMS]

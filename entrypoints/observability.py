@@ -21,6 +21,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.ports.embedder import Embedder
@@ -103,6 +104,16 @@ class TracedIndex:
     def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
         with span("index.dense_vector", **{"anime.id": anime_id, "index.vector": using}):
             return self._index.dense_vector(anime_id, using)
+
+    def scores(
+        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = DENSE_VECTOR
+    ) -> dict[str, float]:
+        with span("index.scores", **{"index.points": len(anime_ids), "index.vector": using}):
+            return self._index.scores(vector, anime_ids, using)
+
+    def facts(self, anime_ids: Sequence[str]) -> dict[str, IndexedFacts]:
+        with span("index.facts", **{"index.points": len(anime_ids)}):
+            return self._index.facts(anime_ids)
 
     def count(self) -> int:
         return self._index.count()

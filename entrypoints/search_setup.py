@@ -15,6 +15,7 @@ from attrs import define, field
 
 from anime_mcp.adapters.clip_files import looks_like_clip_model
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
+from anime_mcp.adapters.story_lexical import StoryBm25Encoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
 from anime_mcp.entrypoints.settings import DEFAULT_MODEL, ConfigError, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
@@ -140,6 +141,7 @@ class SearchComponents:
     embedder_provider: EmbedderProvider
     backend: VectorIndexBackend
     encoder: SparseEncoder
+    story_encoder: SparseEncoder = field(factory=StoryBm25Encoder)  # the content lexical vector's
     _embedder: Embedder | None = field(default=None, alias="_embedder")
 
     @property
@@ -168,6 +170,7 @@ def search_components(
         embedder_provider=provider,
         backend=backend,
         encoder=Bm25SparseEncoder(),
+        story_encoder=StoryBm25Encoder(),
     )
 
 

@@ -35,6 +35,13 @@ IMAGE_VECTOR = "image"
 SEARCHABLE_VECTORS = (*DENSE_VECTORS, IMAGE_VECTOR)  # what ``IndexQuery.using`` may name
 # ``IndexSpec.settings`` key saying the generation has the content vector (older ones do not)
 CONTENT_SETTING = "content_vector"
+# The story's words (the content text by a story sparse encoder, BM25 with the engine's IDF): only entries
+# with a synopsis have it. The generation's settings name its encoder (``CONTENT_LEXICAL_SETTING``) and its
+# average content length (``CONTENT_AVGDL_SETTING``); generations built before it lack both.
+CONTENT_LEXICAL_VECTOR = "content_lexical"
+SPARSE_VECTORS = (SPARSE_VECTOR, CONTENT_LEXICAL_VECTOR)  # what ``IndexQuery.sparse_using`` may name
+CONTENT_LEXICAL_SETTING = "content_lexical"
+CONTENT_AVGDL_SETTING = "content_avgdl"
 
 
 @frozen
@@ -50,6 +57,12 @@ class IndexSpec:
     def has_content(self) -> bool:
         """Whether the generation was built with the content vector (a search may ask for it)."""
         return self.settings.get(CONTENT_SETTING) == CONTENT_VECTOR
+
+    @property
+    def content_lexical(self) -> str | None:
+        """The story sparse encoder the generation's content lexical vectors were built with (None: none)."""
+        found = self.settings.get(CONTENT_LEXICAL_SETTING)
+        return found if isinstance(found, str) and found else None
 
 
 @frozen
@@ -74,6 +87,7 @@ class IndexPoint:
     facts: IndexedFacts
     fingerprint: str  # content hash: what an incremental update compares
     content: Sequence[float] | None = None  # the content vector; None without a synopsis
+    content_sparse: SparseVector | None = None  # the content lexical vector; None without a synopsis
 
 
 FUSIONS = ("rrf", "dbsf")
@@ -88,6 +102,9 @@ class IndexQuery:
     ``CONTENT_VECTOR`` (story; entries without one are never found by it) or ``IMAGE_VECTOR`` (poster, in
     the image model's space; dense only: a sparse part with it is refused).
 
+    ``sparse_using``: the named sparse vector the sparse stage searches, ``SPARSE_VECTOR`` (titles, tags,
+    studios) or ``CONTENT_LEXICAL_VECTOR`` (the story's words; entries without one are never found by it).
+
     ``fusion``: ``"rrf"`` (reciprocal rank fusion, by rank alone) or ``"dbsf"`` (distribution-based score
     fusion: each stage's scores normalised by their mean and spread, then summed). The search service's
     default hybrid ranking instead asks for each stage alone and fuses in ``core.ranking.fuse_weighted``;
@@ -101,6 +118,7 @@ class IndexQuery:
     candidates: int = 100  # how many each stage contributes to the fusion
     fusion: str = field(default="rrf", validator=in_(FUSIONS))
     using: str = field(default=DENSE_VECTOR, validator=in_(SEARCHABLE_VECTORS))
+    sparse_using: str = field(default=SPARSE_VECTOR, validator=in_(SPARSE_VECTORS))
 
 
 @frozen
@@ -166,6 +184,20 @@ class VectorIndex(Protocol):
     def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
         """The stored dense vector ``using`` of one entry (similar-anime search re-embeds nothing); None
         when the entry or that vector of it is missing."""
+        ...
+
+    def scores(
+        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = DENSE_VECTOR
+    ) -> dict[str, float]:
+        """anime id -> the relevance (as ``search`` scores it: the cosine) of each listed entry's stored
+        vector ``using`` (``IMAGE_VECTOR`` too) to ``vector``, computed by the engine in one call, exactly;
+        entries without that vector are left out. Similar-anime compares its seed so with the candidates
+        another search found, without reading their vectors."""
+        ...
+
+    def facts(self, anime_ids: Sequence[str]) -> dict[str, IndexedFacts]:
+        """anime id -> the facts stored with each entry, in one read (similar-anime ranks its candidates by
+        them without reading the catalogue); entries the index lacks are left out."""
         ...
 
     def count(self) -> int: ...

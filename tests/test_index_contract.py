@@ -22,8 +22,10 @@ from anime_mcp.core.platforms import Platform
 from anime_mcp.core.ranking import SearchHit, reciprocal_rank_fusion
 from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.vector_index import (
+    CONTENT_LEXICAL_VECTOR,
     CONTENT_VECTOR,
     DENSE_VECTOR,
+    SPARSE_VECTOR,
     IndexPoint,
     IndexQuery,
     IndexSpec,
@@ -39,6 +41,14 @@ def _edge(tmp_path: Path) -> VectorIndexBackend:
     from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
 
     return EdgeBackend(tmp_path / "index")
+
+
+def _edge_exact(tmp_path: Path) -> VectorIndexBackend:
+    """The embedded index as ``[search] exact`` builds it (the default without a Qdrant URL): no graph."""
+    from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
+    from anime_mcp.ports.vector_index import HnswSettings
+
+    return EdgeBackend(tmp_path / "index", hnsw=HnswSettings(exact=True))
 
 
 def _server(tmp_path: Path) -> VectorIndexBackend:
@@ -58,6 +68,7 @@ def _fake(tmp_path: Path) -> VectorIndexBackend:
 BACKENDS: dict[str, Callable[[Path], VectorIndexBackend]] = {
     "fake": _fake,
     "qdrant-edge": _edge,
+    "qdrant-edge-exact": _edge_exact,
     "qdrant-server": _server,
 }
 
@@ -89,9 +100,18 @@ def points(entries: list[CatalogueEntry]) -> list[IndexPoint]:
         features = sorted({i % 7, 100 + i % 13, 1000 + i % 29})
         sparse = SparseVector(features, [1.0 + (i % 5) / 10, 0.5, 0.25])
         story = content[i].tolist() if i % 3 == 0 else None  # a third of the entries have a synopsis
+        words = (
+            SparseVector(sorted({5000 + i % 11, 6000 + i % 4}), [1.0 + (i % 3) / 4, 0.5]) if story else None
+        )
         made.append(
             IndexPoint(
-                entry.anime_id, vector.tolist(), sparse, IndexedFacts.of(entry), f"fp-{i}", content=story
+                entry.anime_id,
+                vector.tolist(),
+                sparse,
+                IndexedFacts.of(entry),
+                f"fp-{i}",
+                content=story,
+                content_sparse=words,
             )
         )
     return made
@@ -116,6 +136,27 @@ def test_the_content_vector_finds_only_entries_with_one_exactly(
     assert index.dense_vector(first.anime_id, using=CONTENT_VECTOR) == pytest.approx(first.content, abs=1e-6)
     assert index.dense_vector(bare.anime_id, using=CONTENT_VECTOR) is None
     assert index.dense_vector(bare.anime_id) == pytest.approx(bare.dense, abs=1e-6)
+
+
+def test_the_content_lexical_vector_finds_only_entries_with_one_scored_with_idf(
+    index: VectorIndex, points: list[IndexPoint]
+) -> None:
+    for query in (SparseVector([5000, 5003, 6001], [1.0, 1.0, 0.5]), SparseVector([5007], [1.0])):
+        hits = index.search(IndexQuery(sparse=query, sparse_using=CONTENT_LEXICAL_VECTOR, limit=10))
+        expected = brute_sparse(points, query, 10, using=CONTENT_LEXICAL_VECTOR)
+        assert tie_groups(hits)[:-1] == tie_groups(expected)[:-1]  # the last group may be cut
+        assert [h.relevance for h in hits] == pytest.approx([h.relevance for h in expected], rel=1e-4)
+        assert all(h.anime_id in {p.anime_id for p in points if p.content_sparse} for h in hits)
+    # the title lexical vector is another space: the story's features are not found there
+    assert index.search(IndexQuery(sparse=SparseVector([5000], [1.0]), limit=10)) == []
+    tv = SearchFilters(types=frozenset({AnimeType.TV}))
+    query = SparseVector([5000, 5001, 5002, 6000], [1.0] * 4)
+    filtered = index.search(
+        IndexQuery(sparse=query, sparse_using=CONTENT_LEXICAL_VECTOR, filters=tv, limit=50)
+    )
+    assert filtered and all(
+        p.facts.type is AnimeType.TV for p in points if p.anime_id in {h.anime_id for h in filtered}
+    )
 
 
 def test_a_writer_reads_back_the_vectors_it_holds(
@@ -156,15 +197,22 @@ def brute_dense(points: list[IndexPoint], query: np.ndarray, filters: SearchFilt
     return [p.anime_id for p in scored[:k]]
 
 
-def brute_sparse(points: list[IndexPoint], query: SparseVector, k: int) -> list[SearchHit]:
+def brute_sparse(
+    points: list[IndexPoint], query: SparseVector, k: int, using: str = SPARSE_VECTOR
+) -> list[SearchHit]:
+    """Qdrant's IDF over the points that have the vector ``using``."""
+    named = {p.anime_id: p.sparse if using == SPARSE_VECTOR else p.content_sparse for p in points}
+    points = [p for p in points if named[p.anime_id] is not None]
     n = len(points)
     df: dict[int, int] = {}
     for p in points:
-        for index in p.sparse.indices:
+        for index in named[p.anime_id].indices:  # type: ignore[union-attr]
             df[index] = df.get(index, 0) + 1
 
     def score(p: IndexPoint) -> float:
-        weights = dict(zip(p.sparse.indices, p.sparse.values, strict=True))
+        own = named[p.anime_id]
+        assert own is not None
+        weights = dict(zip(own.indices, own.values, strict=True))
         return sum(
             v * weights.get(i, 0.0) * np.log(1 + (n - df.get(i, 0) + 0.5) / (df.get(i, 0) + 0.5))
             for i, v in zip(query.indices, query.values, strict=True)
@@ -362,6 +410,31 @@ def test_old_generations_are_collected(backend: VectorIndexBackend, points: list
     else:
         client = backend.client  # type: ignore[attr-defined]
         assert len(client.get_collections().collections) == 2
+
+
+def test_a_committed_embedded_index_is_served_from_memory_mapped_files(
+    tmp_path: Path, points: list[IndexPoint]
+) -> None:
+    """Memory: the committed shard is one optimised segment whose vectors, sparse index and id tracker are
+    memory-mapped (read through the page cache), not the appendable segment's heap copies; exact search
+    builds no HNSW graph (m=0)."""
+    import json
+
+    backend = _edge_exact(tmp_path)
+    manifest = built(backend, points).manifest()
+    assert manifest is not None
+    segments = [
+        json.loads(path.read_text())["config"]
+        for path in (tmp_path / "index" / manifest.generation).glob("shard/segments/*/segment.json")
+    ]
+    holding = [config for config in segments if config["vector_data"]["text"]["storage_type"] == "Mmap"]
+    assert len(holding) == 1, segments
+    assert holding[0]["vector_data"]["content"]["storage_type"] == "Mmap"
+    assert holding[0]["vector_data"]["text"]["index"]["options"]["m"] == 0
+    assert holding[0]["sparse_vector_data"]["lexical"]["index"]["index_type"] == "Mmap"
+    assert holding[0]["id_tracker_memory"] == "cold"
+    opened = backend.open()
+    assert opened is not None and opened.count() == len(points)
 
 
 def test_the_embedded_index_survives_reopening(tmp_path: Path, points: list[IndexPoint]) -> None:

@@ -24,6 +24,7 @@ from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder
 from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.adapters.sqlite_store import SqliteCatalogueStore
+from anime_mcp.adapters.story_lexical import StoryBm25Encoder
 from anime_mcp.core.filters import SearchMode
 from anime_mcp.core.services.bulk_import import import_dump
 from anime_mcp.core.services.catalogue import ingest_file
@@ -76,10 +77,13 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> SearchService:
     embedder = OnnxTextEmbedder(require_shared(MINILM))
     encoder = Bm25SparseEncoder()
     backend = EdgeBackend(folder / "index")
-    built = build_index(catalogue, embedder, encoder, backend, contents=content_texts(enrichment))
+    story = StoryBm25Encoder()
+    contents = content_texts(enrichment)
+    built = build_index(catalogue, embedder, encoder, backend, contents=contents, story_encoder=story)
     assert built.contents_embedded >= 30 and built.manifest.spec.has_content
+    assert built.manifest.spec.content_lexical == story.version
     info = ModelInfo(embedder.name, embedder.dimension, str(MINILM))
-    return SearchService(catalogue, backend.open(), encoder, lambda: embedder, info)
+    return SearchService(catalogue, backend.open(), encoder, lambda: embedder, info, story_encoder=story)
 
 
 def top(service: SearchService, text: str, mode: SearchMode = SearchMode.HYBRID) -> list[str]:
@@ -87,6 +91,7 @@ def top(service: SearchService, text: str, mode: SearchMode = SearchMode.HYBRID)
 
 
 def test_a_notebook_that_kills_finds_death_note(service: SearchService) -> None:
+    assert service.story_encoder is not None  # the story's words are searched
     assert DEATH_NOTE in top(service, DONE_WHEN)
     assert top(service, DONE_WHEN, SearchMode.STORY)[0] == DEATH_NOTE
 

@@ -12,6 +12,9 @@ from the enrichment store: ``content_texts``). The fingerprint has one part per 
 synopsis changed has only its content embedded again (its document vector is read back from the index), and
 one whose titles changed only its document. The document side is written first with the content marked
 pending in the fingerprint, then the content side: a build killed between the two resumes with the content.
+The content lexical vector (the story's words, ``story_encoder``) needs no model: it is encoded from the
+content text whenever a point is written, so it follows the same rule at no embedding cost, and its average
+content length is fitted by a full build and kept by incremental ones (like the title lexical ``avgdl``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from attrs import field, frozen
 from anime_mcp.core.documents import (
     DOCUMENT_FORMAT,
     FingerprintParts,
+    LexicalField,
     compose_content,
     compose_document,
     content_fingerprint,
@@ -32,10 +36,13 @@ from anime_mcp.core.documents import (
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.search_errors import IndexNotBuilt
+from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import BulkEmbedder, EmbeddedBatch, Embedder, SparseEncoder
 from anime_mcp.ports.enrichment_store import EnrichmentStore
 from anime_mcp.ports.vector_index import (
+    CONTENT_AVGDL_SETTING,
+    CONTENT_LEXICAL_SETTING,
     CONTENT_SETTING,
     CONTENT_VECTOR,
     DENSE_VECTOR,
@@ -70,16 +77,18 @@ class IndexReport:
     with_content: int = 0  # entries with a content vector after this run (added or kept)
 
 
-def index_spec(embedder: Embedder, encoder: SparseEncoder) -> IndexSpec:
+def index_spec(embedder: Embedder, encoder: SparseEncoder, story: SparseEncoder | None = None) -> IndexSpec:
+    """What a generation is built with; ``story``: the story sparse encoder of the content lexical vector
+    (None: the generation has none)."""
+    settings: dict[str, float | int | str] = {
+        "avgdl": round(encoder.avgdl, 4),
+        "document_format": DOCUMENT_FORMAT,
+        CONTENT_SETTING: CONTENT_VECTOR,
+    }
+    if story is not None:
+        settings |= {CONTENT_LEXICAL_SETTING: story.version, CONTENT_AVGDL_SETTING: round(story.avgdl, 4)}
     return IndexSpec(
-        model=embedder.name,
-        dimension=embedder.dimension,
-        sparse_encoder=encoder.version,
-        settings={
-            "avgdl": round(encoder.avgdl, 4),
-            "document_format": DOCUMENT_FORMAT,
-            CONTENT_SETTING: CONTENT_VECTOR,
-        },
+        model=embedder.name, dimension=embedder.dimension, sparse_encoder=encoder.version, settings=settings
     )
 
 
@@ -95,13 +104,20 @@ def content_texts(store: EnrichmentStore) -> dict[str, str]:
 
 
 def spec_compatible(current: IndexSpec, wanted: IndexSpec) -> bool:
-    """Same model, dimension, encoder and document format: an incremental update is possible."""
+    """Same model, dimension, encoders and document format: an incremental update is possible."""
     return (
         current.model,
         current.dimension,
         current.sparse_encoder,
         current.settings.get("document_format"),
-    ) == (wanted.model, wanted.dimension, wanted.sparse_encoder, wanted.settings.get("document_format"))
+        current.content_lexical,
+    ) == (
+        wanted.model,
+        wanted.dimension,
+        wanted.sparse_encoder,
+        wanted.settings.get("document_format"),
+        wanted.content_lexical,
+    )
 
 
 @frozen
@@ -136,20 +152,39 @@ def _todo(entry: CatalogueEntry, content: str | None, stored: str | None) -> _To
     )
 
 
-def to_point(
+@frozen
+class Encoders:
+    """The sparse encoders of a build: titles (``lexical``) and, when the index has it, the story
+    (``story``: the content lexical vector, made from the content text; no model, so it is encoded again
+    whenever a point is written, never read back)."""
+
+    lexical: SparseEncoder
+    story: SparseEncoder | None = None
+
+    def story_vector(self, text: str | None) -> SparseVector | None:
+        if self.story is None or not text:
+            return None
+        return self.story.encode_document([LexicalField(text, 1.0)])
+
+
+def to_point(  # noqa: PLR0917 - one point's parts
     entry: CatalogueEntry,
     fingerprint: str,
     dense: Sequence[float],
-    encoder: SparseEncoder,
+    encoder: SparseEncoder | Encoders,
     content: Sequence[float] | None = None,
+    content_text: str | None = None,
 ) -> IndexPoint:
+    """The point of one entry; ``content_text`` makes its content lexical vector (with ``Encoders.story``)."""
+    encoders = encoder if isinstance(encoder, Encoders) else Encoders(encoder)
     return IndexPoint(
         anime_id=entry.anime_id,
         dense=dense,
-        sparse=encoder.encode_document(lexical_fields(entry)),
+        sparse=encoders.lexical.encode_document(lexical_fields(entry)),
         facts=IndexedFacts.of(entry),
         fingerprint=fingerprint,
         content=content,
+        content_sparse=encoders.story_vector(content_text),
     )
 
 
@@ -160,6 +195,7 @@ def build_index(
     backend: VectorIndexBackend,
     *,
     contents: Mapping[str, str] | None = None,
+    story_encoder: SparseEncoder | None = None,
     reindex: bool = False,
     progress: IndexProgress | None = None,
     batch_size: int = DEFAULT_BATCH,
@@ -168,7 +204,9 @@ def build_index(
     """Bring the index up to date with the catalogue: incrementally when possible, else a full build.
 
     ``contents``: anime id -> content text (``content_texts`` of the enrichment store); entries not in it
-    have no content vector (an entry whose synopsis went away loses its content vector)."""
+    have no content vector (an entry whose synopsis went away loses its content vector).
+    ``story_encoder``: builds the content lexical vector from the same texts (None: the index has none); its
+    average content length is fitted on ``contents`` by a full build and kept by incremental ones."""
     started = time.perf_counter()
     phases: dict[str, float] = {"fit": 0.0, "scan": 0.0, "embed": 0.0, "write": 0.0, "commit": 0.0}
     try:
@@ -176,20 +214,26 @@ def build_index(
     except IndexNotBuilt:  # the current generation is missing or unfinished: build a new one
         current = None
     writer: IndexWriter
+    contents = contents or {}
     if (
         current is not None
         and not reindex
-        and spec_compatible(current.spec, index_spec(embedder, _with_avgdl(encoder, current.spec)))
+        and spec_compatible(
+            current.spec, index_spec(embedder, *_fitted(encoder, story_encoder, current.spec))
+        )
     ):
         mode = "incremental"
         writer = backend.next_generation()
     else:
         fitting = time.perf_counter()
         encoder.fit(lexical_fields(e) for e in catalogue.entries())
+        if story_encoder is not None:
+            story_encoder.fit([LexicalField(text, 1.0)] for text in contents.values())
         phases["fit"] = time.perf_counter() - fitting
-        writer = backend.new_generation(index_spec(embedder, encoder), resume=not reindex)
+        writer = backend.new_generation(index_spec(embedder, encoder, story_encoder), resume=not reindex)
         mode = "full"
-    applying = _Applying(catalogue, embedder, encoder, writer, contents or {}, progress, batch_size, phases)
+    encoders = Encoders(encoder, story_encoder)
+    applying = _Applying(catalogue, embedder, encoders, writer, contents, progress, batch_size, phases)
     try:
         existing = writer.fingerprints()
         if mode == "full" and existing:
@@ -225,12 +269,15 @@ def build_index(
     )
 
 
-def _with_avgdl(encoder: SparseEncoder, spec: IndexSpec) -> SparseEncoder:
+def _fitted(
+    encoder: SparseEncoder, story: SparseEncoder | None, spec: IndexSpec
+) -> tuple[SparseEncoder, SparseEncoder | None]:
     """Incremental updates keep the corpus statistics the index was built with."""
-    avgdl = spec.settings.get("avgdl")
-    if isinstance(avgdl, int | float):
-        encoder.avgdl = float(avgdl)
-    return encoder
+    for fitted, key in ((encoder, "avgdl"), (story, CONTENT_AVGDL_SETTING)):
+        avgdl = spec.settings.get(key)
+        if fitted is not None and isinstance(avgdl, int | float):
+            fitted.avgdl = float(avgdl)
+    return encoder, story
 
 
 class _Applying:
@@ -241,7 +288,7 @@ class _Applying:
         self,
         catalogue: Catalogue,
         embedder: Embedder,
-        encoder: SparseEncoder,
+        encoder: Encoders,
         writer: IndexWriter,
         contents: Mapping[str, str],
         progress: IndexProgress | None,
@@ -311,7 +358,9 @@ class _Applying:
             for t in group:
                 vectors = stored[t.entry.anime_id]
                 content = vectors.get(CONTENT_VECTOR) if t.content else None
-                points.append(to_point(t.entry, t.fingerprint, vectors[DENSE_VECTOR], self.encoder, content))
+                points.append(
+                    to_point(t.entry, t.fingerprint, vectors[DENSE_VECTOR], self.encoder, content, t.content)
+                )
             self._write(points)
 
     def _embed_documents(self, todo: list[_Todo]) -> None:
@@ -325,7 +374,7 @@ class _Applying:
                     points.append(to_point(t.entry, t.pending, vector, self.encoder))
                 else:
                     content = kept[t.entry.anime_id].get(CONTENT_VECTOR) if t.content else None
-                    points.append(to_point(t.entry, t.fingerprint, vector, self.encoder, content))
+                    points.append(to_point(t.entry, t.fingerprint, vector, self.encoder, content, t.content))
             self._write(points)
             self.documents_embedded += len(group)
 
@@ -337,7 +386,12 @@ class _Applying:
             self._write(
                 [
                     to_point(
-                        t.entry, t.fingerprint, stored[t.entry.anime_id][DENSE_VECTOR], self.encoder, vector
+                        t.entry,
+                        t.fingerprint,
+                        stored[t.entry.anime_id][DENSE_VECTOR],
+                        self.encoder,
+                        vector,
+                        t.content,
                     )
                     for t, vector in chosen
                 ]

@@ -14,16 +14,30 @@ from anime_mcp.core.errors import NotAnAnimeReference
 from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
-from anime_mcp.core.ranking import HYBRID, STORY, SearchHit, fuse, hybrid_weights, rerank_by_notability
+from anime_mcp.core.ranking import (
+    HYBRID,
+    SearchHit,
+    fuse,
+    hybrid_weights,
+    rerank_by_notability,
+    story_weights,
+)
 from anime_mcp.core.references import parse_source_url
 from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
 from anime_mcp.core.services.catalogue import lookup
-from anime_mcp.core.services.similar import SimilarFinder, SimilarRequest, SimilarResult
+from anime_mcp.core.services.similar import SimilarCache, SimilarFinder, SimilarRequest, SimilarResult
 from anime_mcp.core.similarity import DEFAULT_KIND, KINDS, TermRarity
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import Embedder, ModelInfo, SparseEncoder
 from anime_mcp.ports.enrichment_store import EnrichmentStore
-from anime_mcp.ports.vector_index import CONTENT_VECTOR, IndexManifest, IndexQuery, VectorIndex
+from anime_mcp.ports.vector_index import (
+    CONTENT_AVGDL_SETTING,
+    CONTENT_LEXICAL_VECTOR,
+    CONTENT_VECTOR,
+    IndexManifest,
+    IndexQuery,
+    VectorIndex,
+)
 
 MAX_LIMIT = 100
 # The notability prior (core.ranking.rerank_by_notability) added to the cosine of similar-anime hits,
@@ -56,6 +70,24 @@ def check_compatible(manifest: IndexManifest, model: ModelInfo, encoder: SparseE
         )
 
 
+def story_encoder_for(manifest: IndexManifest, story: SparseEncoder | None) -> SparseEncoder | None:
+    """The story sparse encoder to search the content lexical vector with, fitted as the index was; None
+    when the generation has no such vector (built before it) or no encoder was given. An index built with
+    another version of it is refused, as one of another title encoder is."""
+    built_with = manifest.spec.content_lexical
+    if built_with is None or story is None:
+        return None
+    if story.version != built_with:
+        raise IndexModelMismatch(
+            f"the search index was built with story encoder {built_with}, this version uses "
+            f"{story.version}; run `anime-mcp ingest --reindex`"
+        )
+    avgdl = manifest.spec.settings.get(CONTENT_AVGDL_SETTING)
+    if isinstance(avgdl, int | float):
+        story.avgdl = float(avgdl)
+    return story
+
+
 class SearchService:
     """Everything ``search`` and ``similar`` need; the embedder is loaded only when a text is embedded."""
 
@@ -68,7 +100,11 @@ class SearchService:
         model: ModelInfo,
         *,
         platforms: Platforms = BUILTIN_PLATFORMS,
+        story_encoder: SparseEncoder | None = None,
     ) -> None:
+        """``story_encoder``: the story sparse encoder (``ports.embedder.SparseEncoder``) the index's content
+        lexical vectors were built with; without it (or in an index without them) stories are searched by
+        the content vector alone."""
         if index is None:
             raise IndexNotBuilt(
                 "no search index yet; run `anime-mcp ingest` (it embeds and indexes the catalogue)"
@@ -80,11 +116,13 @@ class SearchService:
         self.catalogue = catalogue
         self.index = index
         self.encoder = encoder
+        self.story_encoder = story_encoder_for(index.manifest, story_encoder)
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self.model = model
         self.platforms = platforms
         self._term_rarity: TermRarity | None = None
+        self._similar = SimilarCache()  # what similar-anime reads once per snapshot
 
     @property
     def embedder(self) -> Embedder:
@@ -124,8 +162,23 @@ class SearchService:
         content_hits = self.index.search(
             IndexQuery(dense=vector, using=CONTENT_VECTOR, filters=filters, limit=pool)
         )
-        weights = STORY if mode is SearchMode.STORY else hybrid_weights(text)
-        return self._hydrate(fuse(dense_hits, sparse_hits, content_hits, weights)[:limit])
+        words = self.story_encoder is not None
+        if mode is SearchMode.STORY:
+            weights = story_weights(story_words=words)
+        else:
+            weights = hybrid_weights(text, story_words=words)
+        story_hits = self._story_hits(text, filters, pool) if words and weights.story > 0 else []
+        return self._hydrate(fuse(dense_hits, sparse_hits, content_hits, weights, story_hits)[:limit])
+
+    def _story_hits(self, text: str, filters: SearchFilters, pool: int) -> list[SearchHit]:
+        """The entries whose story shares the most telling words with ``text`` (content lexical vector)."""
+        if self.story_encoder is None:
+            return []
+        words = self.story_encoder.encode_query(text)
+        if not len(words):
+            return []
+        query = IndexQuery(sparse=words, sparse_using=CONTENT_LEXICAL_VECTOR, filters=filters, limit=pool)
+        return self.index.search(query)
 
     def similar(
         self,
@@ -151,13 +204,16 @@ class SearchService:
             platforms=self.platforms,
             knowledge=knowledge,
             rarity=lambda: self._rarity(knowledge),
+            cache=self._similar,
         )
         request = SimilarRequest(
             seed=entry,
             filters=filters or SearchFilters(),
             kind=kind,
             limit=limit,
-            franchise=frozenset(franchise(entry, self.catalogue, platforms=self.platforms)),
+            franchise=self._similar.franchise(
+                entry.anime_id, lambda: franchise(entry, self.catalogue, platforms=self.platforms)
+            ),
             exclude_franchise=exclude_franchise,
         )
         return entry, finder.find(request)

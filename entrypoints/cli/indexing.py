@@ -67,6 +67,7 @@ def index_catalogue(app: App, *, reindex: bool, required: bool, catalogue_source
             components.encoder,
             components.backend,
             contents=contents,
+            story_encoder=components.story_encoder,
             reindex=reindex,
             progress=progress,
             catalogue_source=catalogue_source,

@@ -32,6 +32,7 @@ from anime_mcp.adapters.http import HttpSource
 from anime_mcp.adapters.http.source_base import DocumentParser
 from anime_mcp.core.catalogue import CatalogueMetadata, CatalogueStats
 from anime_mcp.core.errors import CatalogueError, CatalogueNotIngested, NotFound, ParseError
+from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.ranking import SearchHit, reciprocal_rank_fusion
@@ -43,9 +44,11 @@ from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.embedder import ModelInfo
 from anime_mcp.ports.source import Capability, RateLimit, SourceInfo
 from anime_mcp.ports.vector_index import (
+    CONTENT_LEXICAL_VECTOR,
     CONTENT_VECTOR,
     DENSE_VECTOR,
     DENSE_VECTORS,
+    IMAGE_VECTOR,
     IndexManifest,
     IndexPoint,
     IndexQuery,
@@ -149,8 +152,15 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def _named(point: IndexPoint, using: str) -> Sequence[float] | None:
-    """One named dense vector of a point (the content vector is optional)."""
+    """One named dense vector of a point (the content vector is optional; the fake holds no posters)."""
+    if using == IMAGE_VECTOR:
+        return None
     return point.content if using == CONTENT_VECTOR else point.dense
+
+
+def _named_sparse(point: IndexPoint, using: str) -> SparseVector | None:
+    """One named sparse vector of a point (the content lexical vector is optional)."""
+    return point.content_sparse if using == CONTENT_LEXICAL_VECTOR else point.sparse
 
 
 class FakeIndex:
@@ -175,15 +185,21 @@ class FakeIndex:
         scored = [(p, _cosine(stored, vector)) for p in points if (stored := _named(p, using)) is not None]
         return sorted(scored, key=lambda ps: (-ps[1], ps[0].anime_id))
 
-    def _sparse(self, points: list[IndexPoint], vector: SparseVector) -> list[tuple[IndexPoint, float]]:
-        n = len(self._points)
+    def _sparse(
+        self, points: list[IndexPoint], vector: SparseVector, using: str
+    ) -> list[tuple[IndexPoint, float]]:
+        stored = [found for p in self._points.values() if (found := _named_sparse(p, using)) is not None]
+        n = len(stored)  # the IDF counts the points that have this vector, as Qdrant's does
         df: dict[int, int] = {}
-        for p in self._points.values():
-            for i in p.sparse.indices:
+        for found in stored:
+            for i in found.indices:
                 df[i] = df.get(i, 0) + 1
         scored = []
         for p in points:
-            weights = dict(zip(p.sparse.indices, p.sparse.values, strict=True))
+            own = _named_sparse(p, using)
+            if own is None:
+                continue
+            weights = dict(zip(own.indices, own.values, strict=True))
             shared = [i for i in vector.indices if i in weights]
             if not shared:
                 continue
@@ -201,7 +217,7 @@ class FakeIndex:
         if query.dense is not None:
             stages.append(self._dense(points, query.dense, query.using))
         if query.sparse is not None and len(query.sparse):
-            stages.append(self._sparse(points, query.sparse))
+            stages.append(self._sparse(points, query.sparse, query.sparse_using))
         if not stages:
             return []
         if len(stages) == 1:
@@ -221,6 +237,15 @@ class FakeIndex:
         point = self._points.get(anime_id)
         stored = _named(point, using) if point is not None else None
         return [float(x) for x in stored] if stored is not None else None
+
+    def scores(
+        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = DENSE_VECTOR
+    ) -> dict[str, float]:
+        stored = {a: _named(p, using) for a in anime_ids if (p := self._points.get(a)) is not None}
+        return {a: _cosine(found, vector) for a, found in stored.items() if found is not None}
+
+    def facts(self, anime_ids: Sequence[str]) -> dict[str, IndexedFacts]:
+        return {a: self._points[a].facts for a in anime_ids if a in self._points}
 
     def count(self) -> int:
         return len(self._points)
