@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from anime_mcp.core.enriched import EnrichedAnime, StoredValue
@@ -22,6 +22,7 @@ from anime_mcp.ports.enrichment_store import BatchResult, BatchRun, Filled
 
 ENRICHMENT_FILENAME = "enrichment.sqlite3"
 FORMAT_VERSION = "1"
+IN_CHUNK = 500  # ids per ``IN (...)`` query: under SQLite's bound-parameter limit on any build
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -139,6 +140,24 @@ class SqliteEnrichmentStore:
             .fetchall()
         )
         return EnrichedAnime(anime_id, tuple(_value(r) for r in rows)) if rows else None
+
+    def get_many(
+        self, anime_ids: Iterable[str], fields: Sequence[str] | None = None
+    ) -> dict[str, EnrichedAnime]:
+        ids = sorted(set(anime_ids))
+        values: dict[str, list[StoredValue]] = {}
+        wanted = tuple(fields or ())
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            query = (
+                "SELECT anime_id, field, source, language, value, url, fetched_at, origin FROM fields "
+                f"WHERE anime_id IN ({', '.join('?' * len(chunk))})"
+            )
+            if wanted:
+                query += f" AND field IN ({', '.join('?' * len(wanted))})"
+            for anime_id, *rest in self._db().execute(query, (*chunk, *wanted)):
+                values.setdefault(anime_id, []).append(_value(tuple(rest)))
+        return {anime_id: EnrichedAnime(anime_id, tuple(found)) for anime_id, found in values.items()}
 
     def having(self, field: str) -> set[str]:
         rows = self._db().execute("SELECT DISTINCT anime_id FROM fields WHERE field = ?", (field,))

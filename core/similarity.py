@@ -5,8 +5,12 @@ by the seed's rarer terms, the platforms' recommendations) and describes each as
 cosine per named vector; ``rank_similar`` scores them by one ``SimilarityKind``'s weights and says why.
 
 The kinds are a table (``KINDS``): a kind is a set of weights over the same signals, and a named vector
-(``content``, the title ``text`` vector, later ``image``) is just a key of ``vectors``, so a ``visual`` kind
-is one more entry once the index has image vectors.
+(``content``, the title ``text`` vector, the poster ``image`` vector) is just a key of ``vectors``; the
+``visual`` kind is one more entry, whose candidates are the seed's nearest posters alone (``by_vector``).
+
+Ranking is two steps so that the service reads the catalogue only for the few entries it shows:
+``score_similar`` scores every candidate from what the index and the store hold in bulk, ``pick_distinct``
+walks the best ones and keeps one entry per franchise (it needs each one's related-anime links).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ DEMOGRAPHICS = frozenset({"shounen", "seinen", "shoujo", "josei", "kids"})
 ERA_SCALE = 12.0  # years: a work 12 years apart keeps exp(-1) of the era signal
 SHOWN_TERMS = 4  # how many shared terms a reason names (the rarest first)
 STORY_REASON = 0.5  # the content cosine from which a story counts as similar in the reasons
+IMAGE = "image"  # the poster vector's name (``ports.vector_index.IMAGE_VECTOR``)
 MIN_RARE_DF = 5  # a term seen fewer times than this counts as rare as this (noise tags stay bounded)
 
 # How alike two formats feel (symmetric; a missing pair is 0): a series is close to a web series, less to
@@ -63,6 +68,8 @@ class SimilarityWeights:
     type: float
     notability: float  # known on many platforms, well rated: what recommendation pages name
     studio_required: bool = False  # only candidates sharing a studio with the seed
+    # the named vector that alone gathers the candidates (the seed and every candidate must have it)
+    by_vector: str | None = None
 
 
 class SimilarityKind:
@@ -72,6 +79,7 @@ class SimilarityKind:
     SEMANTIC = "semantic"
     GENRE = "genre"
     STUDIO = "studio"
+    VISUAL = "visual"
 
 
 # Chosen on the judged set (benchmarks/similar_quality.py) as rules, never per seed: the story vector and
@@ -120,12 +128,32 @@ KINDS: Mapping[str, SimilarityWeights] = {
         notability=0.8,
         studio_required=True,
     ),
+    # The poster leads (art style, character design, palette); era and format keep a 1990s OVA and a
+    # music video from outranking a series drawn alike, the terms and notability break near-ties.
+    SimilarityKind.VISUAL: SimilarityWeights(
+        vectors={IMAGE: 2.0},
+        terms=0.3,
+        studio=0.1,
+        recommended=0.0,
+        demographic=0.1,
+        era=0.3,
+        type=0.2,
+        notability=0.2,
+        by_vector=IMAGE,
+    ),
 }
 DEFAULT_KIND = SimilarityKind.OVERALL
 
 
+class Terms(frozenset[str]):
+    """Stripped, case-folded terms, as a ``Profile`` holds them: converting them again is free (a profile
+    copied with ``evolve`` for each seed does not normalise its terms again)."""
+
+
 def _lower(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(v.strip().casefold() for v in values if v.strip())
+    if isinstance(values, Terms):
+        return values
+    return Terms(v.strip().casefold() for v in values if v.strip())
 
 
 @frozen
@@ -166,6 +194,8 @@ class TermRarity:
 
     counts: Mapping[str, int]
     total: int
+    # each term's weight once computed (a value cache: the counts never change)
+    _weights: dict[str, float] = field(factory=dict, init=False, eq=False, repr=False)
 
     @classmethod
     def of(cls, profiles: Iterable[Profile]) -> TermRarity:
@@ -178,8 +208,12 @@ class TermRarity:
         return cls(counts, total)
 
     def weight(self, term: str) -> float:
-        df = max(self.counts.get(term, 0), MIN_RARE_DF)
-        return math.log((self.total + 1) / (df + 1)) + 0.1 if self.total > df else 0.1
+        found = self._weights.get(term)
+        if found is None:
+            df = max(self.counts.get(term, 0), MIN_RARE_DF)
+            found = math.log((self.total + 1) / (df + 1)) + 0.1 if self.total > df else 0.1
+            self._weights[term] = found
+        return found
 
 
 @frozen
@@ -190,12 +224,23 @@ class SimilarHit:
 
 
 @frozen
-class _Signals:
+class Signals:
+    """What one candidate shares with the seed, before weighting (the reasons are made from it)."""
+
     vectors: float
     terms: float
     shared: tuple[str, ...]
     recommended: float
     studios: tuple[str, ...]
+
+
+@frozen
+class Scored:
+    """A candidate with its score by one kind; ``pick_distinct`` turns the best into ``SimilarHit``s."""
+
+    profile: Profile
+    score: float
+    signals: Signals
 
 
 def _range(values: Sequence[float]) -> tuple[float, float]:
@@ -222,15 +267,34 @@ def rank_similar(
     ``franchise``: the seed's own franchise (internal ids): left out, or with ``exclude_franchise=False``
     represented by one entry at most. Of any other franchise only the best entry is kept (the others link
     to it), so a list of ten is ten different works."""
+    scored = score_similar(
+        seed, candidates, rarity, kind=kind, franchise=franchise, exclude_franchise=exclude_franchise
+    )
+    return pick_distinct(seed, scored, limit=limit, franchise=franchise, exclude_franchise=exclude_franchise)
+
+
+def score_similar(
+    seed: Profile,
+    candidates: Sequence[Profile],
+    rarity: TermRarity,
+    *,
+    kind: str = DEFAULT_KIND,
+    franchise: frozenset[str] = frozenset(),
+    exclude_franchise: bool = True,
+) -> list[Scored]:
+    """Every eligible candidate scored by ``kind``, best first (ties by id). The vector cosines are
+    rescaled over the candidates, so the score depends on the whole pool: score it once, pick after."""
     weights = KINDS[kind]
     pool = [c for c in candidates if c.anime_id != seed.anime_id]
     if exclude_franchise:
         pool = [c for c in pool if c.anime_id not in franchise]
     if weights.studio_required:
         pool = [c for c in pool if c.studios & seed.studios]
+    if weights.by_vector is not None:
+        pool = [c for c in pool if weights.by_vector in c.similarity]
     ranges = {n: _range([c.similarity[n] for c in pool if n in c.similarity]) for n in weights.vectors}
     seed_weight = sum(rarity.weight(t) for t in seed.terms)
-    scored: list[tuple[float, Profile, _Signals]] = []
+    scored: list[Scored] = []
     for candidate in pool:
         signals = _signals(
             seed, candidate=candidate, weights=weights, ranges=ranges, rarity=rarity, seed_weight=seed_weight
@@ -245,12 +309,28 @@ def rank_similar(
             + weights.type * (type_affinity(seed.type, candidate.type) - 1.0)
             + weights.notability * _notability(candidate)
         )
-        scored.append((score, candidate, signals))
-    scored.sort(key=lambda s: (-s[0], s[1].anime_id))
+        scored.append(Scored(candidate, score, signals))
+    scored.sort(key=lambda s: (-s.score, s.profile.anime_id))
+    return scored
+
+
+def pick_distinct(
+    seed: Profile,
+    scored: Sequence[Scored],
+    *,
+    limit: int,
+    franchise: frozenset[str] = frozenset(),
+    exclude_franchise: bool = True,
+) -> list[SimilarHit]:
+    """The first ``limit`` of ``scored`` (best first) that are different works: one entry per franchise
+    (by the profiles' ``pages`` and ``links``), the seed's own left out or, with
+    ``exclude_franchise=False``, one of it at most. Greedy in order, so the picks from a prefix of
+    ``scored`` are the first picks from all of it."""
     hits: list[SimilarHit] = []
     kept: list[Profile] = []
     own_franchise_shown = False
-    for score, candidate, signals in scored:
+    for item in scored:
+        candidate = item.profile
         if any(candidate.same_franchise(k) for k in kept):
             continue  # another entry of a franchise already listed
         if candidate.anime_id in franchise or candidate.same_franchise(seed):
@@ -258,7 +338,9 @@ def rank_similar(
                 continue
             own_franchise_shown = True
         kept.append(candidate)
-        hits.append(SimilarHit(candidate.anime_id, round(score, 6), _reasons(seed, candidate, signals)))
+        hits.append(
+            SimilarHit(candidate.anime_id, round(item.score, 6), _reasons(seed, candidate, item.signals))
+        )
         if len(hits) == limit:
             break
     return hits
@@ -272,23 +354,24 @@ def _signals(
     ranges: Mapping[str, tuple[float, float]],
     rarity: TermRarity,
     seed_weight: float,
-) -> _Signals:
+) -> Signals:
     vectors = 0.0
     for name, weight in weights.vectors.items():
         low, high = ranges[name]
         value = candidate.similarity.get(name)
         if value is not None and high > low:
             vectors += weight * (value - low) / (high - low)
-    shared = seed.terms & candidate.terms
-    union_weight = seed_weight + sum(rarity.weight(t) for t in candidate.terms - seed.terms)
-    terms = sum(rarity.weight(t) for t in shared) / union_weight if union_weight > 0 else 0.0
+    rare = rarity.weight
+    shared = {t: rare(t) for t in seed.terms & candidate.terms}
+    union_weight = seed_weight + sum(rare(t) for t in candidate.terms if t not in shared)
+    terms = sum(shared.values()) / union_weight if union_weight > 0 else 0.0
     votes = sum(r.votes for r in candidate.recommended)
-    return _Signals(
+    return Signals(
         vectors=vectors,
         terms=terms,
-        shared=tuple(sorted(shared - DEMOGRAPHICS, key=lambda t: (-rarity.weight(t), t))),
+        shared=tuple(sorted((t for t in shared if t not in DEMOGRAPHICS), key=lambda t: (-shared[t], t))),
         recommended=recommendation_strength(votes) if candidate.recommended else 0.0,
-        studios=tuple(sorted(seed.studios & candidate.studios)),
+        studios=tuple(sorted(seed.studios & candidate.studios)) if candidate.studios else (),
     )
 
 
@@ -313,8 +396,11 @@ def _notability(candidate: Profile) -> float:
 _SOURCE_NAMES = {"anilist": "AniList", "mal": "MyAnimeList", "kitsu": "Kitsu"}
 
 
-def _reasons(seed: Profile, candidate: Profile, signals: _Signals) -> tuple[str, ...]:
+def _reasons(seed: Profile, candidate: Profile, signals: Signals) -> tuple[str, ...]:
     reasons: list[str] = []
+    poster = candidate.similarity.get(IMAGE)  # measured for the visual kind only: what leads it
+    if poster is not None:
+        reasons.append(f"similar poster ({poster:.2f})")
     if signals.shared:
         reasons.append("shares: " + ", ".join(signals.shared[:SHOWN_TERMS]))
     for recommendation in sorted(candidate.recommended, key=lambda r: -r.votes):

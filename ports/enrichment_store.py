@@ -55,6 +55,13 @@ class EnrichmentStore(Protocol):
 
     def get(self, anime_id: str) -> EnrichedAnime | None: ...
 
+    def get_many(
+        self, anime_ids: Iterable[str], fields: Sequence[str] | None = None
+    ) -> dict[str, EnrichedAnime]:
+        """anime id -> what is stored of each (only ``fields`` when given), in one read; anime with nothing
+        stored (of those fields) are left out."""
+        ...
+
     def having(self, field: str) -> set[str]:
         """The anime ids with a stored value of ``field``."""
         ...

@@ -135,6 +135,7 @@ def test_limit_and_rarity_without_a_store() -> None:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_ranks(kind: str) -> None:
-    candidate = profile(80, "Any", terms={"thriller"}, studios={"madhouse"}, similarity={"content": 0.5})
+    similarity = {"content": 0.5, "image": 0.5}
+    candidate = profile(80, "Any", terms={"thriller"}, studios={"madhouse"}, similarity=similarity)
     assert ids(rank_similar(SEED, [candidate], RARITY, kind=kind)) == ["mal-80"]
     assert DEFAULT_KIND in KINDS

@@ -96,6 +96,6 @@ def test_the_table_shows_the_reasons(home: Path) -> None:
 
 def test_a_bad_similarity_type_names_the_field() -> None:
     with pytest.raises(ToolInputError) as raised:
-        FIND_SIMILAR_ANIME.validate({"anime_id": "mal:1", "similarity_type": "visual"})
+        FIND_SIMILAR_ANIME.validate({"anime_id": "mal:1", "similarity_type": "poster"})
     assert raised.value.field == "similarity_type"
     assert FIND_SIMILAR_ANIME.validate({"anime_id": "mal:1"})["similarity_type"] == "overall"

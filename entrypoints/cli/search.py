@@ -131,8 +131,9 @@ def search(ctx: click.Context, /, text: str, limit: int, as_json: bool, mode: st
     type=click.Choice(list(KINDS)),
     default=DEFAULT_KIND,
     show_default=True,
-    help="What leads: overall (a blend), semantic (story), genre (rare shared genres and themes) or studio "
-    "(same studio, then genre). --type stays the format filter.",
+    help="What leads: overall (a blend), semantic (story), genre (rare shared genres and themes), studio "
+    "(same studio, then genre) or visual (nearest posters; after `anime-mcp index-images`). --type stays "
+    "the format filter.",
 )
 @click.option(
     "--include-franchise",
@@ -161,6 +162,7 @@ def similar(
       anime-mcp similar "Death Note"
       anime-mcp similar mal:1 --similarity semantic --type TV
       anime-mcp similar "Sousou no Frieren" -s studio
+      anime-mcp similar "Mononoke" -s visual
     """
     arguments = {
         "anime_id": reference,

@@ -218,7 +218,8 @@ SIMILARITY_TYPE: dict[str, Any] = {
     "default": DEFAULT_KIND,
     "description": "What 'similar' means: overall (story, genres and themes, community recommendations, "
     "era and format blended), semantic (the story first), genre (shared genres and themes, rare ones "
-    "counting most) or studio (the same studio first, then genre).",
+    "counting most), studio (the same studio first, then genre) or visual (the nearest posters: art style "
+    "and character design; needs `anime-mcp index-images`).",
 }
 SIMILAR_RESULT: dict[str, Any] = {
     **RESULT,
@@ -227,7 +228,8 @@ SIMILAR_RESULT: dict[str, Any] = {
         "reasons": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "Why it is similar: shared genres and themes, recommendations, studio, story.",
+            "description": "Why it is similar: shared genres and themes, recommendations, studio, story, "
+            "poster.",
         },
     },
     "required": [*RESULT["required"], "reasons"],
@@ -242,7 +244,7 @@ FIND_SIMILAR_ANIME = Tool(
         "not similar title. Ranks by the story (synopsis), shared genres and themes (rare ones count most), "
         "the platforms' community recommendations where enrichment stored them, audience, era and format; "
         "never the anime itself nor, by default, its own franchise (sequels, recaps); one entry per other "
-        "franchise. similarity_type picks what leads (semantic, genre, studio). Same filters as "
+        "franchise. similarity_type picks what leads (semantic, genre, studio, visual). Same filters as "
         "search_anime. Use search_anime to find an anime from a description. Returns the reference anime "
         "and the similar ones, most similar first, each with its reasons."
     ),
