@@ -3,7 +3,11 @@
 Every picture (and every "not there" answer) is kept under ``$ANIME_MCP_HOME/pictures``, named by the hash
 of its URL, so a rerun or a resumed run fetches nothing twice. Several hosts are fetched in parallel; one
 host gets at most ``per_host_rate`` requests a second. 429 and 5xx answers and network errors are retried
-with backoff (``Retry-After`` honoured up to ``MAX_WAIT``); 404 and 410 are "missing" at once.
+with backoff (``Retry-After`` honoured up to ``MAX_WAIT``, read by the live sources' own
+``parse_retry_after``); 404 and 410 are "missing" at once. A body is read up to the decoder's byte cap and
+one byte more, so an endless or huge answer costs at most that (the decoder then refuses it: "broken").
+
+Why this is not the live sources' HTTP path (``adapters/http``): see docs/architecture.md, "Pictures".
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from anime_mcp.adapters.clock import SystemClock
+from anime_mcp.adapters.http.errors import parse_retry_after
+from anime_mcp.adapters.image_decoding import MAX_IMAGE_BYTES
+from anime_mcp.ports.clock import Clock
 
 MISSING = b""  # what the cache holds for a picture that is not there
 GONE = frozenset({404, 410})
@@ -53,6 +62,8 @@ class CachedPictureFetcher:
         workers: int = 8,
         retries: int = 3,
         backoff: float = 0.5,
+        max_bytes: int = MAX_IMAGE_BYTES,
+        clock: Clock | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self._client = client or httpx.Client(
@@ -62,6 +73,9 @@ class CachedPictureFetcher:
         self._workers = workers
         self._retries = retries
         self._backoff = backoff
+        self._max_bytes = max_bytes
+        self._clock = clock or SystemClock()
+        self._count = threading.Lock()
         self.fetched = 0  # requests that went out (a rerun over a full cache makes none)
 
     def _path(self, url: str) -> Path:
@@ -99,29 +113,35 @@ class CachedPictureFetcher:
             return MISSING
         for attempt in range(self._retries + 1):
             self._pace.wait(parts.hostname)
-            self.fetched += 1
+            with self._count:
+                self.fetched += 1
             try:
-                response = self._client.get(url)
+                status, retry_after, body = self._get(url)
             except httpx.HTTPError:
                 wait = self._backoff * 2**attempt
             else:
-                if response.status_code == 200:
-                    return response.content
-                if response.status_code in GONE:
+                if status == 200:
+                    return body
+                if status in GONE:
                     return MISSING
-                if response.status_code != 429 and response.status_code < 500:
+                if status != 429 and status < 500:
                     return MISSING  # 403 and the like: not worth asking again
-                wait = _retry_after(response) or self._backoff * 2**attempt
+                wait = parse_retry_after(retry_after, self._clock) or self._backoff * 2**attempt
             if attempt < self._retries:
                 time.sleep(min(wait, MAX_WAIT))
         return None
 
+    def _get(self, url: str) -> tuple[int, str | None, bytes]:
+        """Status, Retry-After and the body (200 only), read up to ``max_bytes`` + 1."""
+        with self._client.stream("GET", url) as response:
+            if response.status_code != 200:
+                return response.status_code, response.headers.get("Retry-After"), b""
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self._max_bytes:
+                    break  # the decoder refuses it as too large; the rest is never read
+            return 200, None, bytes(body[: self._max_bytes + 1])
+
     def close(self) -> None:
         self._client.close()
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None

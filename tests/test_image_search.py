@@ -29,7 +29,7 @@ from anime_mcp.adapters.image_fetch import GuardedImageInput
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.ranking import SearchHit
-from anime_mcp.core.search_errors import IndexNotBuilt
+from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt
 from anime_mcp.core.services.image_search import ImageSearch, blend
 from anime_mcp.core.services.indexing import build_index
 from anime_mcp.entrypoints.bootstrap import Overrides, bootstrap
@@ -40,7 +40,7 @@ from anime_mcp.entrypoints.search_setup import SearchComponents
 from anime_mcp.entrypoints.settings import ServeSettings, Settings
 from anime_mcp.entrypoints.tools import ToolInputError, build_tools
 from anime_mcp.ports.image_embedder import ImageEmbedder, RgbImage
-from anime_mcp.ports.vector_index import IMAGE_VECTOR, IndexQuery
+from anime_mcp.ports.vector_index import IMAGE_VECTOR, ImageVectorsInfo, IndexQuery
 from anime_mcp.testing import FakeCatalogue, FakeEmbedderProvider, FakeIndex, FakeIndexBackend
 
 ENTRIES = 12
@@ -259,6 +259,42 @@ def test_an_index_without_poster_vectors_says_to_run_index_images(
     searcher = ImageSearch(runtime.search(), MeanColourEmbedder())
     with pytest.raises(IndexNotBuilt, match="index-images"):
         searcher.by_image(runtime.app.image_input.decode(png((1, 2, 3))))  # type: ignore[union-attr]
+
+
+def test_posters_of_another_model_are_a_clear_error(
+    tmp_path: Path, catalogue: FakeCatalogue, ids: list[str]
+) -> None:
+    runtime = runtime_for(tmp_path, catalogue, ids)
+    picture = runtime.app.image_input.decode(png(poster_colour(3)))  # type: ignore[union-attr]
+    embedder = MeanColourEmbedder()
+    for stored in (
+        ImageVectorsInfo("clip-old", 3, ENTRIES, "2026-01-01T00:00:00Z"),
+        ImageVectorsInfo(embedder.name, 512, ENTRIES, "2026-01-01T00:00:00Z"),
+    ):
+        searcher = ImageSearch(runtime.search(), embedder, lambda stored=stored: stored)
+        with pytest.raises(IndexModelMismatch, match=r"made by .* run `anime-mcp index-images`") as caught:
+            searcher.by_image(picture)
+        assert embedder.name in str(caught.value)
+        with pytest.raises(IndexModelMismatch):
+            searcher.multimodal("anime", picture)
+    same = ImageVectorsInfo(embedder.name, embedder.dimension, ENTRIES, "2026-01-01T00:00:00Z")
+    found = ImageSearch(runtime.search(), embedder, lambda: same).by_image(picture, limit=1)
+    assert found[0].entry.anime_id == ids[3]
+
+
+def test_the_tools_check_the_stored_poster_model(
+    tmp_path: Path, catalogue: FakeCatalogue, ids: list[str]
+) -> None:
+    runtime = runtime_for(tmp_path, catalogue, ids)
+    backend = runtime.app.search_parts().backend  # made an ImageVectorStore holding another model's posters
+    backend.image_vectors = lambda: ImageVectorsInfo("clip-old", 3, ENTRIES, "2026-01-01T00:00:00Z")  # type: ignore[attr-defined]
+    backend.image_writer = lambda model, dimension: None  # type: ignore[attr-defined]
+    with TestClient(create_app(runtime, build_tools(runtime)), raise_server_exceptions=False) as client:
+        response = client.post("/api/tools/search_by_image", json={"image": b64(png(poster_colour(1)))})
+        assert response.status_code == 503, response.text
+        assert "index-images" in response.json()["error"]["message"]
+        body = {"query": {"text": "anime"}, "image": b64(png(poster_colour(1)))}
+        assert client.post("/api/query", json=body).status_code == 503
 
 
 # --- the tools (as MCP calls them: the tool catalogue) ------------------------------------------------------

@@ -6,6 +6,7 @@ query then finds each poster first, filters apply, and a rerun fetches and embed
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
 from clip_support import exported_tiny_clip, picture
 from search_support import catalogue_lines, write_slice
 
@@ -23,13 +25,18 @@ from anime_mcp.adapters.clip_onnx import ClipOnnxEmbedder
 from anime_mcp.adapters.image_decoding import decode_image
 from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
 from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
+from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import CatalogueEntry
 from anime_mcp.core.services.image_indexing import index_images
 from anime_mcp.core.vectors import SparseVector
+from anime_mcp.entrypoints.bootstrap import Overrides
+from anime_mcp.entrypoints.cli import app as cli_app
+from anime_mcp.entrypoints.search_setup import SearchComponents
+from anime_mcp.entrypoints.settings import Settings
 from anime_mcp.ports.vector_index import IMAGE_VECTOR, HnswSettings, IndexPoint, IndexQuery, IndexSpec
-from anime_mcp.testing import FakeCatalogue
+from anime_mcp.testing import FakeCatalogue, FakeEmbedderProvider
 
 pytestmark = pytest.mark.integration  # an HTTP server and a torch export
 
@@ -161,3 +168,57 @@ def test_a_query_of_another_dimension_is_a_clear_error(
     assert index is not None
     with pytest.raises(Exception, match="index-images"):
         index.search(IndexQuery(dense=[0.5] * 8, using=IMAGE_VECTOR))
+
+
+# --- the command ------------------------------------------------------------------------------------------
+def cli_index(home: Path, given: Overrides, *, terminal: bool = True) -> Result:
+    env = {"ANIME_MCP_HOME": str(home), "ANIME_MCP_LOAD_PLUGINS": ""}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli_app.err, "_force_terminal", terminal)  # the bar draws only on a terminal
+        return CliRunner().invoke(cli_app.cli, ["index-images", "--json"], env=env, obj={"overrides": given})
+
+
+def test_the_index_images_command(
+    entries: list[CatalogueEntry], backend: EdgeBackend, tmp_path: Path
+) -> None:
+    """--json prints the summary alone on stdout, the progress bar goes to stderr, a rerun fetches nothing."""
+    _, onnx = exported_tiny_clip()
+    settings = Settings.load({"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_LOAD_PLUGINS": ""})
+    provider = FakeEmbedderProvider()
+
+    def search() -> SearchComponents:
+        return SearchComponents(
+            settings.search, tmp_path, provider.describe(tmp_path), provider, backend, Bm25SparseEncoder()
+        )
+
+    given = Overrides(
+        catalogue=lambda: FakeCatalogue(entries),
+        search=search,
+        env={},
+        image_embedder=ClipOnnxEmbedder(onnx, threads=1),
+    )
+    PictureServer.hits.clear()
+    first = cli_index(tmp_path, given)
+    assert first.exit_code == 0, first.output + first.stderr
+    summary = json.loads(first.stdout)
+    assert {k: summary[k] for k in ("model", "indexed", "missing", "broken", "skipped", "points")} == {
+        "model": "tiny-clip",
+        "indexed": POSTERS,
+        "missing": 1,
+        "broken": 1,
+        "skipped": 1,
+        "points": POSTERS,
+    }
+    assert "posters" in first.stderr and f"{len(entries) - 1}/{len(entries) - 1}" in first.stderr
+    assert len(PictureServer.hits) == len(entries) - 1
+    again = cli_index(tmp_path, given, terminal=False)
+    assert again.exit_code == 0, again.output + again.stderr
+    assert (json.loads(again.stdout)["already"], json.loads(again.stdout)["indexed"]) == (POSTERS, 0)
+    assert len(PictureServer.hits) == len(entries) - 1  # nothing fetched again
+    assert again.stderr == ""  # no terminal: no bar
+
+
+def test_index_images_without_an_image_model_says_how_to_get_one(tmp_path: Path) -> None:
+    env = {"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_LOAD_PLUGINS": ""}
+    result = CliRunner().invoke(cli_app.cli, ["index-images"], env=env)
+    assert result.exit_code == 1 and "models export" in result.output + result.stderr

@@ -11,13 +11,13 @@ small extra signal inside the text side ("dark", "mecha", "pastel" are things po
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from anime_mcp.core.filters import SearchFilters, SearchMode
-from anime_mcp.core.search_errors import IndexNotBuilt, InvalidSearch
+from anime_mcp.core.search_errors import IndexModelMismatch, IndexNotBuilt, InvalidSearch
 from anime_mcp.core.services.search import MAX_LIMIT, SearchResult, SearchService
 from anime_mcp.ports.image_embedder import ImageEmbedder, RgbImage
-from anime_mcp.ports.vector_index import IMAGE_VECTOR, IndexQuery
+from anime_mcp.ports.vector_index import IMAGE_VECTOR, ImageVectorsInfo, IndexQuery
 
 POOL = 50  # candidates per ranking before blending
 DEFAULT_IMAGE_WEIGHT = 0.5
@@ -27,9 +27,17 @@ CLIP_TEXT_SHARE = 0.25  # of the text side: the CLIP text tower against the post
 class ImageSearch:
     """Search by picture and multimodal search over the current index (``search.index``) and catalogue."""
 
-    def __init__(self, search: SearchService, embedder: ImageEmbedder) -> None:
+    def __init__(
+        self,
+        search: SearchService,
+        embedder: ImageEmbedder,
+        posters: Callable[[], ImageVectorsInfo | None] | None = None,
+    ) -> None:
+        """``posters``: what the index's poster vectors were made with (``ImageVectorStore.image_vectors``),
+        asked before each search so a model changed since ``index-images`` is a clear error."""
         self.search = search
         self.embedder = embedder
+        self._posters_info = posters
 
     def by_image(
         self, image: RgbImage, filters: SearchFilters | None = None, *, limit: int = 10
@@ -75,6 +83,7 @@ class ImageSearch:
     def _posters(
         self, vector: Sequence[float], filters: SearchFilters, limit: int, *, required: bool = True
     ) -> dict[str, float]:
+        self._check_model()
         query = IndexQuery(dense=vector, using=IMAGE_VECTOR, filters=filters, limit=limit)
         hits = self.search.index.search(query)
         if not hits and required and filters == SearchFilters() and self.search.index.count():
@@ -83,6 +92,17 @@ class ImageSearch:
                 "and embeds each anime's picture)"
             )
         return {hit.anime_id: hit.relevance for hit in hits}
+
+    def _check_model(self) -> None:
+        info = self._posters_info() if self._posters_info is not None else None
+        if info is None or (info.model, info.dimension) == (self.embedder.name, self.embedder.dimension):
+            return
+        raise IndexModelMismatch(
+            f"the poster vectors of the index were made by {info.model} ({info.dimension}-d) but the "
+            f"configured image model is {self.embedder.name} ({self.embedder.dimension}-d); run "
+            f"`anime-mcp index-images` to embed the posters again with {self.embedder.name}, or set "
+            f"ANIME_MCP_IMAGE_MODEL back to {info.model}"
+        )
 
     def _entries(
         self,

@@ -233,7 +233,7 @@ class ToolCatalogue:
         ):
             try:
                 values = tool.validate(arguments)
-                log.info("tool.call", face=face, arguments=values)
+                log.info("tool.call", face=face, arguments=_loggable(values))
                 if progress is not None and tool.staged is not None:
                     output = await tool.staged(runtime, values, _telling(progress, told))
                 else:
@@ -265,6 +265,16 @@ def _telling(progress: Report, told: list[ToolProgress]) -> Report:
             await progress(stage)
 
     return tell
+
+
+LOGGED_TEXT = 200  # longer argument values (a base64 picture: megabytes) are logged by their size only
+
+
+def _loggable(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: f"<{len(value):,} characters>" if isinstance(value, str) and len(value) > LOGGED_TEXT else value
+        for name, value in values.items()
+    }
 
 
 def new_correlation_id() -> str:

@@ -25,6 +25,7 @@ from anime_mcp.entrypoints.tools.catalogue_tools import result_item, search_anim
 from anime_mcp.entrypoints.tools.filter_grammar import to_filters
 from anime_mcp.entrypoints.tools.schemas import DETAIL, FILTERS, LIMIT, RESULT, object_schema
 from anime_mcp.ports.image_embedder import RgbImage
+from anime_mcp.ports.vector_index import ImageVectorStore
 
 MAX_BASE64 = 28_000_000  # 20 MiB of picture (the decoder's byte cap) as base64; REST bodies are capped lower
 NO_IMAGE_MODEL = (
@@ -111,7 +112,9 @@ async def image_search(runtime: Runtime) -> ImageSearch:
         embedder = runtime.image_embedder()
         if embedder is None:
             raise EmbedderError(NO_IMAGE_MODEL)
-        return ImageSearch(runtime.search(), embedder)
+        store = runtime.app.search_parts().backend
+        posters = store.image_vectors if isinstance(store, ImageVectorStore) else None
+        return ImageSearch(runtime.search(), embedder, posters)
 
     return await runtime.run_sync(make)
 
