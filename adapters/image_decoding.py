@@ -17,11 +17,13 @@ Every refusal is ``ImageRejected`` with a stable ``reason``; whatever else Pillo
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from anime_mcp.core.errors import ImageRejected
 from anime_mcp.ports.image_embedder import RgbImage
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # a large poster scan is a few MB
 MAX_IMAGE_PIXELS = 40_000_000  # 8000 x 5000; decodes to 120 MB of RGB at most
@@ -35,6 +37,9 @@ def decode_image(
     data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS, field: str = "image"
 ) -> RgbImage:
     """The picture in ``data`` as 8-bit RGB, or ``ImageRejected`` saying why not and what to send instead."""
+    # Pillow is imported on the first picture: servers that never see one do not load it at start.
+    from PIL import Image, ImageFile, UnidentifiedImageError
+
     if not data:
         raise ImageRejected(
             "empty", "the image is empty; send the bytes of a PNG, JPEG, WebP or GIF", field=field
@@ -91,6 +96,8 @@ def _check_pixels(size: tuple[int, int], max_pixels: int, field: str) -> None:
 
 
 def _to_rgb(image: Image.Image, field: str) -> RgbImage:
+    from PIL import Image, ImageOps
+
     oriented = ImageOps.exif_transpose(image) or image
     _check_pixels(oriented.size, 1 << 62, field)
     mode = oriented.mode

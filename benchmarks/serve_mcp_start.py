@@ -6,6 +6,10 @@ that (the model and index load in the background while ``tools/list`` is answere
 
 DIR is an ANIME_MCP_HOME with an ingested and indexed catalogue (``anime-mcp ingest``); set ANIME_MCP_MODEL
 as for any command.
+
+Beside the wall-clock times it prints the server's CPU time (user + system, all its threads, from
+``/proc/PID/stat``) at both moments: on a busy machine the wall clock measures the neighbours, while the CPU
+time spent before an answer bounds from below what a quiet machine takes to give it.
 """
 
 from __future__ import annotations
@@ -38,7 +42,16 @@ def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
             return message
 
 
-def one_run(home: str) -> tuple[float, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (every thread), or NaN where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(home: str) -> tuple[float, float, float, float]:
     env = {**os.environ, "ANIME_MCP_HOME": home}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -69,6 +82,7 @@ def one_run(home: str) -> tuple[float, float]:
         send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         tools = receive(process.stdout, 2)
         listed = time.perf_counter() - started
+        listed_cpu = cpu_seconds(process.pid)
         assert tools["result"]["tools"], tools
         send(
             process.stdin,
@@ -81,8 +95,9 @@ def one_run(home: str) -> tuple[float, float]:
         )
         answer = receive(process.stdout, 3)
         searched = time.perf_counter() - started
+        searched_cpu = cpu_seconds(process.pid)
         assert answer["result"]["structuredContent"]["results"][0]["ids"]["mal"] == "1535", answer
-        return listed, searched
+        return listed, searched, listed_cpu, searched_cpu
     finally:
         process.stdin.close()
         process.wait(timeout=10)
@@ -100,6 +115,8 @@ def main() -> None:
     for label, found in (
         ("spawn -> tools/list answer", [r[0] for r in runs]),
         ("spawn -> first search_anime answer", [r[1] for r in runs]),
+        ("server CPU at the tools/list answer", [r[2] for r in runs]),
+        ("server CPU at the first search_anime answer", [r[3] for r in runs]),
     ):
         values = sorted(found)
         print(

@@ -25,9 +25,11 @@ from anime_mcp.core.degradation import SourceOutcome
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.core.resolution import Resolution
 from anime_mcp.core.services.catalogue import lookup
+from anime_mcp.core.services.prewarm import MostAsked
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.core.services.seasons import SeasonCatalogue
 from anime_mcp.entrypoints.bootstrap import App
+from anime_mcp.entrypoints.memory import trim_heap
 from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
 from anime_mcp.entrypoints.settings import ServeSettings
 from anime_mcp.entrypoints.source_activity import SourceActivity
@@ -102,6 +104,7 @@ class Runtime:
         self._resolutions: tuple[Snapshot, OrderedDict[str, Resolution]] | None = None
         self.activity = SourceActivity(self._now)
         self.seasons = SeasonCatalogue()  # the season index of the current catalogue (seasonal_anime)
+        self.asked = MostAsked()  # the anime the enrichment tools answered, for pre-warming
 
     @property
     def settings(self) -> ServeSettings:
@@ -194,6 +197,7 @@ class Runtime:
                 lambda: TracedEmbedder(parts.embedder()),
                 parts.model,
                 platforms=self.app.plugins.platforms(),
+                story_encoder=parts.story_encoder,
             )
         except AnimeMcpError as exc:  # no model, no index, another model: the tools say so when called
             error = exc
@@ -310,26 +314,37 @@ class Runtime:
         if self._http is not None:
             await self._http.aclose()
 
-    def warm_up(self) -> None:
-        """Open the store and the index, build the season index and load the embedding model now, so the
-        first call is fast."""
+    def warm_up(self, *, seasons: bool = True) -> None:
+        """Open the store and the index, load the embedding model and (unless ``seasons`` is False) start
+        building the season index now, so the first call is fast."""
         started = time.perf_counter()
         snapshot = self.snapshot()
-        # The season index reads the whole catalogue (seconds): built beside the server, not on a user's
-        # first seasonal_anime call and not before the server answers (a call meanwhile waits for it).
-        threading.Thread(
-            target=self.seasons.index, args=(snapshot.store,), name="anime-mcp-seasons", daemon=True
-        ).start()
+        if seasons:
+            self.index_seasons()
         if snapshot.search is not None:
             try:
                 snapshot.search.embedder.embed_query("warm up")
             except AnimeMcpError as exc:
                 log.warning("runtime.warm_up.failed", error=str(exc))
+        trim_heap()  # the model's and the index's loading buffers
         log.info(
             "runtime.warm_up",
             seconds=round(time.perf_counter() - started, 3),
             search=snapshot.search is not None,
         )
+
+    def index_seasons(self) -> None:
+        """Build the season index of the current catalogue in a background thread. It reads the whole
+        catalogue (seconds of CPU, holding the interpreter lock most of it): built beside the server, not on
+        a user's first seasonal_anime call (a call meanwhile waits for it). ``anime-mcp mcp`` starts it after
+        its first answer, so that answer does not share the interpreter with it."""
+        threading.Thread(
+            target=self._index_seasons, args=(self.snapshot().store,), name="anime-mcp-seasons", daemon=True
+        ).start()
+
+    def _index_seasons(self, store: CatalogueStore) -> None:
+        self.seasons.index(store)
+        trim_heap()  # reading the whole catalogue freed far more than the index keeps
 
 
 def source_health_details(described: dict[str, Any]) -> dict[str, Any]:

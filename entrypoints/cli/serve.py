@@ -162,8 +162,10 @@ def mcp_stdio(ctx: click.Context) -> None:
     # The model and the index load while the MCP SDK imports and the client's handshake runs: the first
     # search then waits for the slower of the two, not for both one after the other.
     warming = runtime.settings.warm_up
-    if warming:
-        threading.Thread(target=runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
+    if warming:  # the season index waits for the first answer (mcp.server.WarmUp)
+        threading.Thread(
+            target=runtime.warm_up, kwargs={"seasons": False}, name="anime-mcp-warm-up", daemon=True
+        ).start()
     from anime_mcp.entrypoints.mcp.server import serve_stdio
 
     anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime), warming=warming))

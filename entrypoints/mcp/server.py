@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
@@ -111,29 +112,53 @@ def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> Report:
 
 
 class WarmUp:
-    """Loads the model and opens the index in a background thread, once, started after the first
-    ``tools/list`` has been answered (or after ``FALLBACK_SECONDS``): importing onnxruntime and the index
-    engine holds the interpreter lock for a while, and the client's first questions should not wait for it."""
+    """Loads the model and opens the index in a background thread, once (``anime-mcp mcp`` starts it before
+    importing the SDK; else after the first ``tools/list`` answer or ``FALLBACK_SECONDS``); then the season
+    index, only after the first tool call has been answered (or ``SEASONS_FALLBACK_SECONDS``): building it
+    reads the whole catalogue holding the interpreter lock, and the client's first question should not share
+    the interpreter with it."""
 
     FALLBACK_SECONDS = 3.0
+    SEASONS_AFTER_ANSWER_SECONDS = 0.2
+    SEASONS_FALLBACK_SECONDS = 20.0
 
     def __init__(self, runtime: Runtime, *, started: bool = False) -> None:
         self._runtime = runtime
         self._lock = threading.Lock()
-        self._started = started or not runtime.settings.warm_up
+        self._enabled = runtime.settings.warm_up
+        self._started = started or not self._enabled
+        self._seasons_started = not self._enabled
 
     def start(self) -> None:
         with self._lock:
             if self._started:
                 return
             self._started = True
-        threading.Thread(target=self._runtime.warm_up, name="anime-mcp-warm-up", daemon=True).start()
+        threading.Thread(
+            target=self._runtime.warm_up, kwargs={"seasons": False}, name="anime-mcp-warm-up", daemon=True
+        ).start()
 
     def start_soon(self, delay: float) -> None:
         if not self._started:
-            timer = threading.Timer(delay, self.start)
-            timer.daemon = True
-            timer.start()
+            _later(delay, self.start)
+
+    def start_seasons(self) -> None:
+        with self._lock:
+            if self._seasons_started:
+                return
+            self._seasons_started = True
+        self._runtime.index_seasons()
+
+    def answered(self) -> None:
+        """A tool call has been answered: the season index may be built now."""
+        if not self._seasons_started:
+            _later(self.SEASONS_AFTER_ANSWER_SECONDS, self.start_seasons)
+
+
+def _later(delay: float, action: Callable[[], None]) -> None:
+    timer = threading.Timer(delay, action)
+    timer.daemon = True
+    timer.start()
 
 
 def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | None = None) -> Server[Any]:
@@ -173,6 +198,9 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
                 f"{error.message} (correlation id {correlation_id})" if error.status == 500 else error.message
             )
             return types.CallToolResult(content=[types.TextContent(text=f"Error: {message}")], is_error=True)
+        finally:
+            if warm_up is not None:
+                warm_up.answered()
         return types.CallToolResult(
             content=[types.TextContent(text=result.text)], structured_content=result.output
         )
@@ -228,6 +256,7 @@ async def serve_stdio(runtime: Runtime, tools: ToolCatalogue, *, warming: bool =
     warm_up = WarmUp(runtime, started=warming)
     server = build_server(runtime, tools, warm_up=warm_up)
     warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
+    _later(WarmUp.SEASONS_FALLBACK_SECONDS, warm_up.start_seasons)
     try:
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

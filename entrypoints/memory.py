@@ -1,0 +1,31 @@
+"""Handing freed heap memory back to the system after start-up's large temporary allocations.
+
+Reading the whole catalogue (the season index, the planner's vocabulary) allocates and frees hundreds of MB
+of small objects; glibc keeps the freed pages in its arenas, so the resident size stays at the high-water
+mark. ``malloc_trim(0)`` returns what it can. Elsewhere (musl, macOS) this is a no-op.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from collections.abc import Callable
+from functools import cache
+
+
+def trim_heap() -> bool:
+    """Return freed heap pages to the system (glibc only); True if some were returned."""
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl names it otherwise and has no malloc_trim)
+        return None
+    found: Callable[[int], int] | None = getattr(libc, "malloc_trim", None)
+    return found

@@ -1,0 +1,79 @@
+"""What ``anime-mcp`` pays for at start: the command module imports no image, scraping or model library (a
+fresh interpreter, as a spawned ``anime-mcp mcp`` is), and ``anime-mcp mcp`` builds the season index only
+after its first answer, so the first search does not share the interpreter with a whole-catalogue read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from types import SimpleNamespace
+
+from anime_mcp.entrypoints.mcp.server import WarmUp
+from anime_mcp.entrypoints.memory import trim_heap
+
+HEAVY = ("PIL", "lxml", "onnxruntime", "numpy", "qdrant_edge", "tokenizers", "cloudscraper", "mcp")
+
+
+def test_importing_the_command_loads_no_heavy_library() -> None:
+    probe = (
+        "import json, sys; import anime_mcp.entrypoints.cli; "
+        f"print(json.dumps(sorted(m for m in {list(HEAVY)!r} if m in sys.modules)))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(found.stdout) == []
+
+
+class FakeRuntime:
+    """What ``WarmUp`` drives: the warm-up and the season index, recorded in order."""
+
+    def __init__(self, *, warm_up: bool = True) -> None:
+        self.settings = SimpleNamespace(warm_up=warm_up)
+        self.done: list[str] = []
+        self.seasons_built = threading.Event()
+
+    def warm_up(self, *, seasons: bool = True) -> None:
+        self.done.append(f"warm_up(seasons={seasons})")
+
+    def index_seasons(self) -> None:
+        self.done.append("index_seasons")
+        self.seasons_built.set()
+
+
+def test_the_season_index_waits_for_the_first_answer() -> None:
+    runtime = FakeRuntime()
+    warm_up = WarmUp(runtime, started=True)  # type: ignore[arg-type]
+    warm_up.start()  # already started by ``anime-mcp mcp``: nothing more
+    assert runtime.done == []
+    warm_up.answered()
+    assert runtime.seasons_built.wait(5)
+    warm_up.answered()
+    warm_up.start_seasons()
+    assert runtime.done == ["index_seasons"]  # once
+
+
+def test_a_late_warm_up_leaves_the_season_index_for_later() -> None:
+    runtime = FakeRuntime()
+    warm_up = WarmUp(runtime)  # type: ignore[arg-type]
+    warm_up.start()
+    warm_up.start()
+    for thread in threading.enumerate():
+        if thread.name == "anime-mcp-warm-up":
+            thread.join(5)
+    assert runtime.done == ["warm_up(seasons=False)"]
+
+
+def test_no_warm_up_means_no_season_index_either() -> None:
+    runtime = FakeRuntime(warm_up=False)
+    warm_up = WarmUp(runtime)  # type: ignore[arg-type]
+    warm_up.start()
+    warm_up.answered()
+    warm_up.start_seasons()
+    assert runtime.done == []
+
+
+def test_trimming_the_heap_is_safe_to_call() -> None:
+    garbage = [str(i) * 10 for i in range(200_000)]
+    del garbage
+    assert trim_heap() in (True, False)
