@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from attrs import frozen
 
+from anime_mcp.adapters.http.faults import FaultInjector, parse_faults
 from anime_mcp.adapters.http.replay import (
     RECORDINGS_FILE,
     CapturingTransport,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 
 def replay_transport(replay: ReplaySettings) -> ReplayTransport:
-    """The transport of replay mode: the folder's recordings, and ``NoRecording`` for anything else."""
+    """The transport of replay mode: the folder's recordings, and ``NoRecording`` for anything else; with
+    ``faults``, a deterministic share of requests fails as configured."""
     assert replay.dir is not None
     if not replay.dir.is_dir():
         raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY) {replay.dir} is not a folder")
@@ -42,7 +44,23 @@ def replay_transport(replay: ReplaySettings) -> ReplayTransport:
         recordings = read_recordings(replay.dir)
     except ValueError as exc:
         raise ConfigError(f"[replay] dir (ANIME_MCP_REPLAY): {exc}") from None
-    return ReplayTransport(recordings, root=replay.dir, strict=True, latency=replay.latency, log=replay.log)
+    return ReplayTransport(
+        recordings,
+        root=replay.dir,
+        strict=True,
+        latency=replay.latency,
+        log=replay.log,
+        faults=fault_injector(replay),
+    )
+
+
+def fault_injector(replay: ReplaySettings) -> FaultInjector | None:
+    """The injected faults of ``[replay] faults`` (None: none); a bad value is a ``ConfigError``."""
+    try:
+        faults = parse_faults(replay.faults)
+    except ValueError as exc:
+        raise ConfigError(f"[replay] faults (ANIME_MCP_REPLAY_FAULTS): {exc}") from None
+    return FaultInjector(faults, seed=replay.fault_seed) if faults else None
 
 
 def replay_namespace(replay: ReplaySettings) -> str:

@@ -182,6 +182,31 @@ class Enrichment:
 
 
 @frozen
+class Ingest:
+    """A sample of the catalogue release stored and indexed into a fresh home, per embedder and index."""
+
+    name: str = "ingest"
+    description: str = "ingest the first N entries of the release into a fresh home and index them"
+    varies: frozenset[str] = frozenset({EMBEDDER, INDEX})
+    judged: bool = False
+
+    def run(self, context: WorkloadContext) -> WorkloadResult:
+        took, figures = _timed(context.ingest_sample)
+        if figures is None:
+            return WorkloadResult(skipped="no catalogue release to sample (bench --catalogue FILE)")
+        entries = int(figures["entries"])
+        return WorkloadResult(
+            (took,),
+            extra={
+                "entries": entries,
+                "entries_per_s": round(entries / took, 1) if took > 0 else None,
+                "store_s": round(figures["store_s"], 2),
+                "index_build_s": round(figures["index_s"], 2),
+            },
+        )
+
+
+@frozen
 class ColdStart:
     """From nothing built to the first answer: compose the configuration, open the index, load the model."""
 
@@ -213,6 +238,7 @@ def standard_workloads() -> list[object]:
             "narrative-search", "judged plot descriptions, story ranking", STORY_QUERIES, SearchMode.STORY
         ),
         Enrichment(),
+        Ingest(),
         ColdStart(),
     ]
 

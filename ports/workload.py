@@ -56,6 +56,12 @@ class WorkloadContext(Protocol):
 
     def similar(self, reference: str, limit: int) -> list[str]: ...
 
+    def ingest_sample(self) -> Mapping[str, float] | None:
+        """Ingest the configured sample of a catalogue release into a fresh home and index it with this
+        configuration's embedder and index backend: ``entries``, ``store_s`` and ``index_s`` (seconds);
+        None when no release is configured (``bench --catalogue FILE``)."""
+        ...
+
     def enrichment_targets(self) -> Sequence[str]:
         """References the replayed sources have answers for (empty: no recordings configured)."""
         ...

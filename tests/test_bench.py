@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from PIL import Image
 from search_support import write_tiny_model
 from serve_support import environment, ingested_home
-from shared_data import FIXTURES
+from shared_data import CATALOGUE, FIXTURES, require_shared
 
 from anime_mcp.entrypoints.bootstrap import Overrides
 from anime_mcp.entrypoints.cli.app import cli
@@ -185,6 +185,102 @@ def test_enrichment_compares_caches_and_sources_replayed(
     with Image.open(out / "latency-enrichment.png") as image:
         assert image.width > 300
     assert "svg" in parsed_html(out / "report.html").tags
+
+
+def test_ingest_workload_compares_embedders_and_index_backends(
+    runner: CliRunner, home: Path, tmp_path: Path
+) -> None:
+    tiny = write_tiny_model(tmp_path / "tiny-8")
+    out = tmp_path / "out"
+    output = bench(
+        runner,
+        home,
+        "ingest",
+        "--catalogue",
+        str(require_shared(CATALOGUE)),
+        "--ingest-entries",
+        "40",
+        "--embedders",
+        f"{environment(home)['ANIME_MCP_MODEL']},{tiny}",
+        "--indexes",
+        "edge,qdrant-local",
+        "--repeat",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    )
+    rows = {(r["varied"], r["configuration"]): r for r in json.loads(output)["rows"]}
+    assert set(rows) == {
+        ("embedder", "all-MiniLM-L6-v2-onnx"),
+        ("embedder", "tiny-8"),
+        ("index", "qdrant-edge (embedded)"),
+        ("index", "qdrant-client local (server code path)"),
+    }
+    for row in rows.values():
+        assert row["skipped"] is None, row
+        extra = row["extra"]
+        assert extra["entries"] == 40 and extra["entries_per_s"] > 0, row
+        assert extra["store_s"] > 0 and extra["index_build_s"] > 0
+        assert row["peak_heap_mib"] > 0 and row["max_rss_mib"] > 0 and row["p50_ms"] > 0
+        assert "build_s" not in row  # ingesting never built the home's index
+    # the tiny model embeds faster than MiniLM
+    tiny_row, minilm = rows[("embedder", "tiny-8")], rows[("embedder", "all-MiniLM-L6-v2-onnx")]
+    assert tiny_row["extra"]["index_build_s"] < minilm["extra"]["index_build_s"]
+    with Image.open(out / "latency-ingest.png") as image:
+        assert image.width > 300
+
+
+def test_ingest_without_a_release_says_so(runner: CliRunner, home: Path, tmp_path: Path) -> None:
+    output = bench(runner, home, "ingest", "--repeat", "1", "--out", str(tmp_path), "--json")
+    (row,) = json.loads(output)["rows"]
+    assert row["skipped"] == "no catalogue release to sample (bench --catalogue FILE)"
+
+
+def test_enrichment_under_injected_faults(runner: CliRunner, home: Path, tmp_path: Path) -> None:
+    from anime_mcp.entrypoints.bootstrap import bootstrap
+    from anime_mcp.entrypoints.replay_setup import add_recorded_answer
+    from anime_mcp.entrypoints.settings import Settings
+
+    recordings = tmp_path / "recordings"
+    app = bootstrap(Settings.load(environ=environment(home)))
+    sources = {s.info.id: s for s in app.plugins.sources()}
+    for source, (call, fixture) in RECORDED.items():
+        add_recorded_answer(app, sources[source], call, FIXTURES / fixture, recordings)
+
+    def contributed(faults: str) -> dict[str, object]:
+        output = bench(
+            runner,
+            home,
+            "enrichment",
+            "--recordings",
+            str(recordings),
+            "--replay-latency",
+            "0",
+            "--replay-faults",
+            faults,
+            "--caches",
+            "none",
+            "--repeat",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        )
+        report = json.loads(output)
+        assert report["header"]["settings"]["replay_faults"] == (faults or None)
+        (row,) = report["rows"]
+        assert row["skipped"] is None
+        extra: dict[str, object] = row["extra"]
+        return extra
+
+    assert contributed("")["contributed"] == 1.0
+    failing = contributed("503:1")  # every request fails: no source contributes
+    assert failing["contributed"] == 0.0
+    assert set(failing["not_contributed"]) == {"kitsu", "anilist"}  # type: ignore[arg-type]
+    bad = ["bench", "enrichment", "--replay-faults", "200:0.1", "--out", str(tmp_path)]
+    result = runner.invoke(cli, bad, env=environment(home))
+    assert result.exit_code == 2 and "--replay-faults" in result.output and "400-599" in result.output
 
 
 class WordCount:

@@ -40,6 +40,7 @@ from shared_data import CATALOGUE, DATA, FIXTURES, ROOT, require_shared
 
 from anime_mcp.adapters.anime_mapper_dump import AnimeMapperDump
 from anime_mcp.adapters.aod_reader import AodJsonlReader, AodJsonReader
+from anime_mcp.adapters.http.faults import parse_faults
 from anime_mcp.adapters.image_decoding import decode_image
 from anime_mcp.adapters.xml_safety import parse_xml
 from anime_mcp.core.errors import (
@@ -728,6 +729,14 @@ OTHERS = [
         ConfigError,
         ("object:overrides",),
         kind="object",
+    ),
+    Entry(
+        "adapters.http.faults.parse_faults",
+        parse_faults,
+        tuple,
+        ValueError,
+        ("text:503:0.1,429:0.05,timeout:0.05,reset:0.02",),
+        kind="text",
     ),
     Entry(
         "adapters.image_decoding.decode_image",

@@ -17,6 +17,7 @@ For benchmarks and multi-process tests, replay can stand in for a slow upstream:
 before every answer (``ANIME_MCP_REPLAY_LATENCY``), and ``log`` names a file that gets one JSON line per
 request the transport receives (``ANIME_MCP_REPLAY_LOG``; appended with one ``write`` on an ``O_APPEND``
 descriptor, so several processes can share it), which counts the upstream requests of a whole deployment.
+``faults`` makes a deterministic share of requests fail (``ANIME_MCP_REPLAY_FAULTS``, see ``faults``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import anyio
 import httpx
 from attrs import define, field, frozen
 
+from anime_mcp.adapters.http.faults import FaultInjector
 from anime_mcp.core.errors import SourceError
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import PlatformId
@@ -205,6 +207,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     strict: bool = False
     latency: float = 0.0  # seconds before every answer (an upstream's round trip, for benchmarks)
     log: Path | None = None  # one JSON line per request received, shared by processes (upstream counts)
+    faults: FaultInjector | None = None  # a share of requests fails (ANIME_MCP_REPLAY_FAULTS)
     used: dict[int, int] = field(factory=dict)  # recording index -> times served
     unmatched: list[UnmatchedRequest] = field(factory=list)
     requests: list[httpx.Request] = field(factory=list)
@@ -223,6 +226,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         self.requests.append(request)
         if self.latency > 0:
             await anyio.sleep(self.latency)
+        if self.faults is not None and (fault := self.faults.pick(request)) is not None:
+            self._log(request, fault.kind)
+            return self.faults.answer(fault, request)
         index = self.match(request)
         self._log(request, None if index is None else self.recordings[index].status)
         if index is None:
@@ -233,7 +239,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             recording.status, headers=recording.headers, content=recording.body(self.root), request=request
         )
 
-    def _log(self, request: httpx.Request, status: int | None) -> None:
+    def _log(self, request: httpx.Request, status: int | str | None) -> None:
         if self.log is None:
             return
         line = {"request": f"{request.method} {request.url}", "status": status, "pid": os.getpid()}

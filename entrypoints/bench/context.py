@@ -19,6 +19,7 @@ from anime_mcp.core.services.catalogue import lookup
 from anime_mcp.core.services.indexing import build_index, content_texts
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bench.configurations import CLIENT_LOCAL, EDGE, Configuration
+from anime_mcp.entrypoints.bench.ingest_sample import ingest_into_fresh_home, write_sample
 from anime_mcp.entrypoints.bootstrap import App, Overrides, bootstrap
 from anime_mcp.entrypoints.replay_setup import replay_transport
 from anime_mcp.entrypoints.search_setup import search_components
@@ -28,6 +29,7 @@ from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, to_filters
 from anime_mcp.ports.catalogue import Catalogue
 from anime_mcp.ports.embedder import ModelInfo
 from anime_mcp.ports.plugin_host import PluginHost
+from anime_mcp.ports.source import SourceKind
 from anime_mcp.ports.vector_index import IndexManifest
 
 DETAIL_FIELDS = ["synopsis", "score", "episodes", "genres"]
@@ -45,8 +47,11 @@ class Environment:
     judged_dir: Path | None = None
     recordings: Path | None = None
     replay_latency: float = 0.0
+    replay_faults: str = ""  # "503:0.1,timeout:0.05" (adapters/http/faults.py)
     redis_url: str | None = None
     rebuild: bool = False
+    catalogue_release: Path | None = None  # the ingest workload's sample comes from this release file
+    ingest_entries: int = 1000
 
 
 def configured_settings(env: Environment, config: Configuration) -> Settings:
@@ -70,7 +75,12 @@ def configured_settings(env: Environment, config: Configuration) -> Settings:
     sources = parse_source_overrides({sid: policy for sid in source_ids}, where="bench")
     replay = settings.replay
     if env.recordings is not None:
-        replay = ReplaySettings(dir=env.recordings, latency=env.replay_latency)
+        replay = ReplaySettings(
+            dir=env.recordings,
+            latency=env.replay_latency,
+            faults=env.replay_faults,
+            fault_seed=settings.replay.fault_seed,  # ANIME_MCP_REPLAY_FAULT_SEED
+        )
     return attrs.evolve(settings, search=search, plugins=plugins, cache=cache, sources=sources, replay=replay)
 
 
@@ -108,14 +118,16 @@ class BenchContext:
         started = time.perf_counter()
         self.app: App = bootstrap(self._settings, overrides=Overrides(plugins=env.plugins))
         self.catalogue: Catalogue = self.app.catalogue
-        self.build_seconds, self.index_reused = self._index()
         self.compose_seconds = time.perf_counter() - started
+        # (seconds built, or None; reused): the index is built when a workload first searches, so the
+        # workloads that never search (ingest, enrichment) do not pay for it
+        self.index: tuple[float | None, bool] | None = None
         self._search: SearchService | None = None
         self._stack = ExitStack()
         self._portal: BlockingPortal | None = None
         self._runtime: Any = None
         self._tools: Any = None
-        self._targets: list[str] | None = None
+        self._targets: dict[str, frozenset[str]] | None = None  # reference -> sources recorded for it
 
     # --- composing ---------------------------------------------------------------------------------
     def _index(self) -> tuple[float | None, bool]:
@@ -129,11 +141,17 @@ class BenchContext:
             parts.encoder,
             parts.backend,
             contents=content_texts(self.app.enrichment_store()),
+            story_encoder=parts.story_encoder,
             reindex=True,
         )
         return time.perf_counter() - started, False
 
+    def ensure_index(self) -> None:
+        if self.index is None:
+            self.index = self._index()
+
     def service(self) -> SearchService:
+        self.ensure_index()
         if self._search is None:
             parts = self.app.search_parts()
             self._search = SearchService(
@@ -143,6 +161,7 @@ class BenchContext:
                 parts.embedder,
                 parts.model,
                 platforms=self.app.plugins.platforms(),
+                story_encoder=parts.story_encoder,
             )
         return self._search
 
@@ -180,38 +199,69 @@ class BenchContext:
         return [r.entry.anime_id for r in self.service().similar(reference, limit=limit)[1]]
 
     def cold_start(self) -> float:
+        self.ensure_index()
         started = time.perf_counter()
         app = bootstrap(self._settings, overrides=Overrides(plugins=self._env.plugins))
         parts = app.search_parts()
         service = SearchService(
-            app.catalogue, parts.backend.open(), parts.encoder, parts.embedder, parts.model
+            app.catalogue,
+            parts.backend.open(),
+            parts.encoder,
+            parts.embedder,
+            parts.model,
+            story_encoder=parts.story_encoder,
         )
         service.search("cowboy bebop", limit=10)
         return time.perf_counter() - started
 
+    def ingest_sample(self) -> Mapping[str, float] | None:
+        release = self._env.catalogue_release
+        if release is None:
+            return None
+        sample = self._env.workdir / f"sample-{self._env.ingest_entries}.jsonl"
+        if not sample.is_file():  # written once, shared by every configuration
+            write_sample(release, self._env.ingest_entries, sample)
+        return ingest_into_fresh_home(self._settings, self._env.plugins, sample)
+
     def enrichment_targets(self) -> Sequence[str]:
+        """The targets some of this configuration's sources have recordings for."""
+        asked = set(self.source_ids)
+        return [t for t, sources in self.recorded().items() if not asked or sources & asked]
+
+    def recorded(self) -> dict[str, frozenset[str]]:
+        """One reference per anime the recordings answer ``fetch`` calls about, with the sources of the
+        platforms recorded for it: a target asks those alone, so a missing recording never counts as a
+        failure (nor opens a breaker), and injected faults are the only failures."""
         if self._targets is None:
             self._targets = self._find_targets()
         return self._targets
 
-    def _find_targets(self) -> list[str]:
-        """One reference per anime the recordings answer ``fetch`` calls about."""
+    def _find_targets(self) -> dict[str, frozenset[str]]:
         if self._env.recordings is None:
-            return []
+            return {}
         transport = replay_transport(ReplaySettings(dir=self._env.recordings))
-        seen: dict[str, str] = {}
+        by_platform: dict[tuple[str, bool], set[str]] = {}  # (platform, scraped) -> source ids
+        for source in self.app.plugins.sources():
+            key = (str(source.info.platform), source.info.kind == SourceKind.SCRAPE)
+            by_platform.setdefault(key, set()).add(source.info.id)
+        first: dict[str, str] = {}
+        sources: dict[str, set[str]] = {}
         for recording in transport.recordings:
+            scraped = recording.file.suffix.lower() in {".html", ".htm"}  # else an API answer
             for call in recording.calls:
                 verb, _, rest = call.partition(" ")
                 if verb != "fetch" or not rest:
                     continue
                 reference = rest.split(" ", 1)[0]
                 try:
-                    anime_id = lookup(self.catalogue, reference, self.app.plugins.platforms()).entry.anime_id
+                    found = lookup(self.catalogue, reference, self.app.plugins.platforms())
                 except AnimeMcpError:
                     continue
-                seen.setdefault(anime_id, reference)
-        return list(seen.values())
+                anime_id = found.entry.anime_id
+                first.setdefault(anime_id, reference)
+                platform = reference.split(":", 1)[0]
+                sources.setdefault(anime_id, set()).update(by_platform.get((platform, scraped), ()))
+        return {first[a]: frozenset(ids) for a, ids in sources.items() if ids}
 
     def enrich(self, reference: str) -> Mapping[str, str]:
         portal = self._start()
@@ -222,9 +272,11 @@ class BenchContext:
         }
 
     async def _details(self, reference: str) -> dict[str, Any]:
+        recorded = self.recorded().get(reference, frozenset())
+        asked = sorted(recorded & set(self.source_ids) if self.source_ids else recorded)
         arguments: dict[str, Any] = {"anime_id": reference, "fields": DETAIL_FIELDS}
-        if self.source_ids:
-            arguments["sources"] = self.source_ids
+        if asked:
+            arguments["sources"] = asked
         result = await self._tools.call(self._runtime, "get_anime_details", arguments, face="cli")
         output: dict[str, Any] = result.output
         return output
@@ -247,8 +299,5 @@ class BenchContext:
 
 
 def replayed_source_ids(context: BenchContext) -> list[str]:
-    """Each source that contributed to a probe over every target (the sources the recordings serve)."""
-    answered: set[str] = set()
-    for reference in context.enrichment_targets():
-        answered |= {s for s, outcome in context.enrich(reference).items() if outcome == "contributed"}
-    return sorted(answered)
+    """The sources the recordings serve (read from the recordings, nothing asked)."""
+    return sorted({s for sources in context.recorded().values() for s in sources})

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bench.context import BenchContext
 from anime_mcp.entrypoints.bench.runner import Row
 from anime_mcp.ports.catalogue import Catalogue
@@ -66,7 +67,13 @@ def model_identity(context: BenchContext) -> dict[str, Any]:
 def header(contexts: Sequence[BenchContext], settings: dict[str, Any]) -> dict[str, Any]:
     models: dict[str, Any] = {}
     for context in contexts:
-        models.setdefault(context.config.model_dir.name, model_identity(context))
+        name = context.config.model_dir.name
+        if name in models:
+            continue
+        try:
+            models[name] = model_identity(context)
+        except AnimeMcpError as exc:  # the figures stand; the header says what it could not read
+            models[name] = {"error": str(exc)}
     return {
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),

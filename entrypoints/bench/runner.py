@@ -16,7 +16,7 @@ from attrs import define, field
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bench.configurations import Choices, Configuration
 from anime_mcp.entrypoints.bench.context import BenchContext
-from anime_mcp.ports.workload import Workload, WorkloadResult
+from anime_mcp.ports.workload import ADAPTER_KINDS, Workload, WorkloadResult
 
 Progress = Callable[[str], None]
 
@@ -133,7 +133,7 @@ def run_workloads(
 ) -> list[Row]:
     rows: list[Row] = []
     for workload in workloads:
-        for varied, config in choices.varied([k for k in workload.varies]):
+        for varied, config in choices.varied([k for k in ADAPTER_KINDS if k in workload.varies]):
             label = config.value(varied) if varied != "baseline" else "baseline"
             row = Row(workload.name, varied, label)
             rows.append(row)
@@ -153,9 +153,8 @@ def run_workloads(
             row.quality = {k: round(v, 4) for k, v in result.quality.items()}
             row.extra = dict(result.extra)
             row.samples_ms = [s * 1000 for s in samples]
-            if result.skipped is None:
-                row.figures["build_s"] = (
-                    round(context.build_seconds, 2) if context.build_seconds is not None else None
-                )
-                row.figures["index_reused"] = context.index_reused
+            if result.skipped is None and context.index is not None:
+                built, reused = context.index
+                row.figures["build_s"] = round(built, 2) if built is not None else None
+                row.figures["index_reused"] = reused
     return rows

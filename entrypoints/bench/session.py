@@ -34,6 +34,7 @@ class BenchOptions:
     judged_dir: Path | None = None
     recordings: Path | None = None
     replay_latency: float = 0.0
+    replay_faults: str = ""
     redis_url: str | None = None
     rebuild: bool = False
     vary_sources: bool = False  # --sources each: one configuration per replayed source
@@ -96,6 +97,7 @@ def run_bench(
         settings = {
             "repeat": options.repeat,
             "replay_latency_s": options.replay_latency,
+            "replay_faults": options.replay_faults or None,
             "recordings": str(options.recordings) if options.recordings else None,
             "embedders": [str(p) for p in choices.embedders],
             "indexes": [index_label(i) for i in choices.indexes],
@@ -115,8 +117,7 @@ def run_bench(
 
 
 def _replayed(choices: Choices, contexts: Contexts) -> list[str]:
-    """The sources the recordings serve (a probe on the baseline asks every source), which the baseline
-    then asks together."""
+    """The sources the recordings serve (read from them, nothing asked), which the baseline asks together."""
     probe = contexts.get(choices.baseline)
     if isinstance(probe, AnimeMcpError):
         return []

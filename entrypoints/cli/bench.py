@@ -18,8 +18,9 @@ from anime_mcp.entrypoints.bench.configurations import ALL_SOURCES, Choices, par
 from anime_mcp.entrypoints.bench.context import Environment
 from anime_mcp.entrypoints.bench.runner import Row
 from anime_mcp.entrypoints.cli.app import err, get_app, out
+from anime_mcp.entrypoints.replay_setup import fault_injector
 from anime_mcp.entrypoints.search_setup import installed_models, resolve_model_dir
-from anime_mcp.entrypoints.settings import ConfigError, Settings
+from anime_mcp.entrypoints.settings import ConfigError, ReplaySettings, Settings
 
 # In a checkout, the judged sets live in benchmarks/ next to the package folders.
 CHECKOUT_JUDGED = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -53,6 +54,11 @@ def embedder_dirs(settings: Settings, value: str | None) -> tuple[Path, ...]:
     if not found:
         raise ConfigError(f"--embedders: no model installed in {settings.search.models_dir}")
     return tuple(dict.fromkeys(found))
+
+
+def _configured_release(settings: Settings) -> Path | None:
+    source = settings.catalogue.source
+    return Path(source).expanduser() if source and Path(source).expanduser().is_file() else None
 
 
 def _parsed(option: str, values: list[str], parse: Any, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -107,8 +113,24 @@ def render(rows: list[Row]) -> Table:
 )
 @click.option("--recordings", type=click.Path(file_okay=False, path_type=Path), help="Replay folder.")
 @click.option("--replay-latency", type=click.FloatRange(0), default=0.05, show_default=True)
+@click.option(
+    "--replay-faults",
+    metavar="FAULTS",
+    default="",
+    help="Share of replayed requests that fail: '503:0.1,429:0.05,timeout:0.05,reset:0.02' "
+    "(seeded by ANIME_MCP_REPLAY_FAULT_SEED, default 0).",
+)
 @click.option("--redis-url", help="Use this Redis for the redis cache instead of starting one.")
 @click.option("--judged", type=click.Path(file_okay=False, path_type=Path), help="Folder of judged sets.")
+@click.option(
+    "--catalogue",
+    "release",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Release file the ingest workload samples (default: ANIME_MCP_CATALOGUE when it is a file).",
+)
+@click.option(
+    "--ingest-entries", type=click.IntRange(1), default=1000, show_default=True, help="Ingest sample size."
+)
 @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True, help="Timed passes.")
 @click.option("--rebuild", is_flag=True, help="Build every index, even the home's own.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"))
@@ -124,8 +146,11 @@ def bench(
     sources: str | None,
     recordings: Path | None,
     replay_latency: float,
+    replay_faults: str,
     redis_url: str | None,
     judged: Path | None,
+    release: Path | None,
+    ingest_entries: int,
     repeat: int,
     rebuild: bool,
     out_dir: Path,
@@ -133,6 +158,10 @@ def bench(
 ) -> None:
     """Benchmark workloads (default: the search group; 'all'; or names) against adapters, one kind varied
     at a time, everything else at its first value."""
+    try:
+        fault_injector(ReplaySettings(faults=replay_faults))
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc).split(": ", 1)[-1], param_hint="--replay-faults") from None
     app = get_app(ctx)
     settings = app.settings
     source_names = _names(sources)
@@ -155,7 +184,10 @@ def bench(
             judged_dir=judged,
             recordings=recordings,
             replay_latency=replay_latency if recordings else 0.0,
+            replay_faults=replay_faults if recordings else "",
             rebuild=rebuild,
+            catalogue_release=release or _configured_release(settings),
+            ingest_entries=ingest_entries,
         )
         options = BenchOptions(
             choices=choices,
@@ -164,6 +196,7 @@ def bench(
             judged_dir=judged,
             recordings=recordings,
             replay_latency=replay_latency,
+            replay_faults=replay_faults,
             redis_url=redis_url,
             rebuild=rebuild,
             vary_sources=vary_sources,
