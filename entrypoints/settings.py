@@ -31,6 +31,9 @@ environment                        config.toml                   meaning
                                    ``hnsw_ef_construct``
 ``ANIME_MCP_ADMIN_TOKEN``          ``[serve] admin_token``       bearer token of ``/api/admin/*``
 ``ANIME_MCP_MAX_BODY_BYTES``       ``[serve] max_body_bytes``    largest request body (1 MiB)
+``ANIME_MCP_MAX_IMAGE_BODY_BYTES`` ``[serve] max_image_body_bytes`` largest body of the requests that take a
+                                                                 picture (search_by_image, search_anime,
+                                                                 /api/query): 28 MiB, 20 MiB in base64
 ``ANIME_MCP_WORKERS``              ``[serve] workers``           threads running searches and lookups (4)
 ``ANIME_MCP_ANSWER_CACHE``         ``[serve] answer_cache``      offline answers remembered per process (1024;
                                                                  ``0``: none)
@@ -46,6 +49,14 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_ALLOW_UNAUTHENTICATED`` ``[serve] allow_unauthenticated`` serve without keys on a non-loopback
                                                                  address (refused by default)
 ``ANIME_MCP_CORS_ORIGINS``         ``[serve] cors_origins``      browser origins allowed by CORS (none: off)
+``ANIME_MCP_PREWARM``              ``[serve] prewarm``           ``1``: at quiet times, fetch the season's and
+                                                                 the most-asked anime into the caches (off)
+``ANIME_MCP_PREWARM_QUIET``        ``[serve] prewarm_quiet``     seconds without a request that count as
+                                                                 quiet (60)
+``ANIME_MCP_PREWARM_EVERY``        ``[serve] prewarm_every``     minutes between pre-warming rounds (60)
+(none)                             ``[serve] prewarm_share``     share of each source's budget pre-warming
+                                                                 may use (0.5; the rest stays for users)
+(none)                             ``[serve] prewarm_top``       most-asked anime counted and pre-warmed (50)
 ``ANIME_MCP_LOAD_PLUGINS``         ``[plugins] load``            allow-list of plugin names (empty: none)
 ``ANIME_MCP_DISABLE_PLUGINS``      ``[plugins] disable``         block-list of plugin names
 ``ANIME_MCP_TRACE_PLUGINS``        ``[plugins] trace``           log registrations and hook calls to stderr
@@ -73,6 +84,9 @@ environment                        config.toml                   meaning
 ``ANIME_MCP_REPLAY_LATENCY``       ``[replay] latency``          seconds every replayed answer takes (0)
 ``ANIME_MCP_REPLAY_LOG``           ``[replay] log``              file that gets one JSON line per replayed
                                                                  request (counts upstream requests)
+``ANIME_MCP_REPLAY_FAULTS``        ``[replay] faults``           share of replayed requests that fail, by kind
+                                                                 (``503:0.1,429:0.05,timeout:0.05,reset:0.02``)
+``ANIME_MCP_REPLAY_FAULT_SEED``    ``[replay] fault_seed``       seed of the injected faults (0)
 =================================  ============================  =============================================
 """
 
@@ -101,6 +115,7 @@ UPSTREAM_CATALOGUE_URL = (
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_HUB_URL = "https://huggingface.co"
 DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_MAX_IMAGE_BODY = 28 * 1024 * 1024  # the decoder's 20 MiB picture cap, base64 (4/3) and its JSON
 DEFAULT_WORKERS = 4
 DEFAULT_ANSWER_CACHE = 1024
 DEFAULT_DEADLINE = 3.0
@@ -133,6 +148,14 @@ def positive_int(value: object, name: str) -> int:
     number = _number(value, name, int, "a whole number")
     if number <= 0:
         raise ConfigError(f"{name} must be positive, not {number}")
+    return number
+
+
+def _whole(value: object, name: str) -> int:
+    """A whole number >= 0 (a seed)."""
+    number = _number(value, name, int, "a whole number")
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {number}")
     return number
 
 
@@ -330,6 +353,7 @@ class SearchSettings:
 class ServeSettings:
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_image_body_bytes: int = DEFAULT_MAX_IMAGE_BODY
     workers: int = DEFAULT_WORKERS
     answer_cache: int = DEFAULT_ANSWER_CACHE  # offline query answers kept (0: none): tools/answer_cache.py
     tracing: str = "off"
@@ -345,6 +369,13 @@ class ServeSettings:
     api_key_rate: int | None = None
     allow_unauthenticated: bool = False
     cors_origins: tuple[str, ...] = ()
+    # Pre-warming (entrypoints/rest/prewarm_schedule.py): off by default; after prewarm_quiet seconds
+    # without a request, at most every prewarm_every minutes, within prewarm_share of each source's budget.
+    prewarm: bool = False
+    prewarm_quiet: float = 60.0
+    prewarm_every: float = 60.0
+    prewarm_share: float = 0.5
+    prewarm_top: int = 50
 
 
 @frozen
@@ -381,6 +412,8 @@ class ReplaySettings:
     record: Path | None = None  # record: live answers are written into this folder as they arrive
     latency: float = 0.0  # seconds every replayed answer takes (an upstream's round trip, for benchmarks)
     log: Path | None = None  # one JSON line per replayed request (upstream counts across processes)
+    faults: str = ""  # "503:0.1,timeout:0.05": a share of replayed requests fails (adapters/http/faults.py)
+    fault_seed: int = 0
 
 
 @frozen
@@ -449,6 +482,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
     "serve": {
         "admin_token": ("ANIME_MCP_ADMIN_TOKEN", _text),
         "max_body_bytes": ("ANIME_MCP_MAX_BODY_BYTES", positive_int),
+        "max_image_body_bytes": ("ANIME_MCP_MAX_IMAGE_BODY_BYTES", positive_int),
         "workers": ("ANIME_MCP_WORKERS", positive_int),
         "answer_cache": ("ANIME_MCP_ANSWER_CACHE", _non_negative_number),
         "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
@@ -461,6 +495,11 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "api_key_rate": ("ANIME_MCP_API_KEY_RATE", positive_int),
         "allow_unauthenticated": ("ANIME_MCP_ALLOW_UNAUTHENTICATED", _flag),
         "cors_origins": ("ANIME_MCP_CORS_ORIGINS", _ordered_names),
+        "prewarm": ("ANIME_MCP_PREWARM", _flag),
+        "prewarm_quiet": ("ANIME_MCP_PREWARM_QUIET", _seconds),
+        "prewarm_every": ("ANIME_MCP_PREWARM_EVERY", _non_negative_number),  # minutes
+        "prewarm_share": (None, _share),
+        "prewarm_top": (None, positive_int),
     },
     "plugins": {
         "load": ("ANIME_MCP_LOAD_PLUGINS", _names),
@@ -487,6 +526,8 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "record": ("ANIME_MCP_RECORD", _path),
         "latency": ("ANIME_MCP_REPLAY_LATENCY", _non_negative_number),  # seconds
         "log": ("ANIME_MCP_REPLAY_LOG", _path),
+        "faults": ("ANIME_MCP_REPLAY_FAULTS", _text),  # checked by replay_setup (adapters/http/faults.py)
+        "fault_seed": ("ANIME_MCP_REPLAY_FAULT_SEED", _whole),
     },
 }
 # Environment variables whose empty value means something (an empty allow-list loads no plugin).
@@ -572,6 +613,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
         serve=ServeSettings(
             admin_token=serve.get("admin_token") or None,
             max_body_bytes=serve.get("max_body_bytes", DEFAULT_MAX_BODY),
+            max_image_body_bytes=serve.get("max_image_body_bytes", DEFAULT_MAX_IMAGE_BODY),
             workers=serve.get("workers", DEFAULT_WORKERS),
             answer_cache=int(serve.get("answer_cache", DEFAULT_ANSWER_CACHE)),
             tracing=serve.get("tracing", "off"),
@@ -589,6 +631,11 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             api_key_rate=serve.get("api_key_rate"),
             allow_unauthenticated=serve.get("allow_unauthenticated", False),
             cors_origins=serve.get("cors_origins", ()),
+            prewarm=serve.get("prewarm", False),
+            prewarm_quiet=serve.get("prewarm_quiet", 60.0),
+            prewarm_every=serve.get("prewarm_every", 60.0),
+            prewarm_share=serve.get("prewarm_share", 0.5),
+            prewarm_top=serve.get("prewarm_top", 50),
         ),
         plugins=PluginSettings(
             load=plugins.get("load"),
@@ -623,6 +670,8 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             record=raw["replay"].get("record"),
             latency=raw["replay"].get("latency", 0.0),
             log=raw["replay"].get("log"),
+            faults=raw["replay"].get("faults", ""),
+            fault_seed=raw["replay"].get("fault_seed", 0),
         ),
         sources=parse_source_overrides(sources, where=where),
     )

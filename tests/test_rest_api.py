@@ -85,7 +85,8 @@ def client(home: Path) -> Iterator[TestClient]:
         handler=crash,
         render=str,
     )
-    with make_client(home, extra_tools=(broken,), max_body_bytes=64 * 1024) as test_client:
+    limits = {"max_body_bytes": 64 * 1024, "max_image_body_bytes": 256 * 1024}
+    with make_client(home, extra_tools=(broken,), **limits) as test_client:
         yield test_client
 
 
@@ -203,12 +204,18 @@ def test_errors_are_json_without_internals(client: TestClient) -> None:
 
 
 def test_bodies_over_the_limit_are_refused_even_without_a_length(client: TestClient) -> None:
-    def chunks() -> Iterator[bytes]:
-        for _ in range(100):
+    def chunks(kib: int) -> Iterator[bytes]:
+        for _ in range(kib):
             yield b" " * 1024
 
-    response = client.post("/api/query", content=chunks(), headers={"content-type": "application/json"})
-    assert response.status_code == 413
+    json_type = {"content-type": "application/json"}
+    response = client.post("/api/tools/get_anime_by_id", content=chunks(100), headers=json_type)
+    assert response.status_code == 413 and "65,536 bytes" in response.json()["error"]["message"]
+    # the requests that take a picture have their own, larger cap: 100 KiB passes it (and is not JSON) ...
+    assert client.post("/api/query", content=chunks(100), headers=json_type).status_code == 422
+    # ... and the picture cap holds too
+    over = client.post("/api/tools/search_by_image", content=chunks(300), headers=json_type)
+    assert over.status_code == 413 and "262,144 bytes" in over.json()["error"]["message"]
 
 
 def test_correlation_ids_are_kept_when_sane_and_made_otherwise(client: TestClient) -> None:

@@ -83,12 +83,15 @@ def test_admin_without_the_token_is_refused(client: httpx.Client) -> None:
     assert client.get("/api/admin/jobs").status_code == 401
 
 
-def test_a_10_mb_body_is_refused(client: httpx.Client) -> None:
-    response = client.post(
-        "/api/query", content=b"x" * (10 * 1024 * 1024), headers={"content-type": "application/json"}
-    )
+def test_a_10_mb_body_is_refused_and_a_picture_request_has_its_own_cap(client: httpx.Client) -> None:
+    json_type = {"content-type": "application/json"}
+    response = client.post("/api/tools/get_anime_by_id", content=b"x" * (10 * 1024 * 1024), headers=json_type)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
+    # /api/query may carry a base64 picture: 10 MB is under its 28 MiB cap (and not JSON), 30 MB is over
+    assert client.post("/api/query", content=b"x" * (10 * 1024 * 1024), headers=json_type).status_code == 422
+    over = client.post("/api/query", content=b"x" * (30 * 1024 * 1024), headers=json_type)
+    assert over.status_code == 413 and "29,360,128 bytes" in over.json()["error"]["message"]
 
 
 def test_malformed_bodies_are_422_naming_the_field(client: httpx.Client) -> None:

@@ -196,6 +196,18 @@ class MultiWindowRateLimiter:
         self.adaptations.append(message)
         del self.adaptations[:-10]
 
+    def used_share(self) -> float:
+        """The share of the fullest window used now, 1.0 while blocked; never waits (background work asks
+        it before a request, to leave the rest of the budget to users). This process's sends only."""
+        now = self._clock.monotonic()
+        if self._blocked_until > now:
+            return 1.0
+        shares = [0.0]
+        for w in self._windows:
+            w.forget_before(now)
+            shares.append(len(w.sent) / w.limit if w.limit > 0 else 1.0)
+        return max(shares)
+
     def state(self) -> dict[str, Any]:
         now = self._clock.monotonic()
         windows = []

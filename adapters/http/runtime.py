@@ -109,6 +109,11 @@ class HttpRuntime:
         """The HTTP client of ``source_id`` if the source has used it (for state, tests and the kit)."""
         return self._clients.get(source_id)
 
+    def budget_used(self, source_id: str) -> float:
+        """The share of ``source_id``'s rate-limit budget used now (0.0 before its first request)."""
+        found = self._clients.get(source_id)
+        return found.limiter.used_share() if found is not None else 0.0
+
     def states(self) -> dict[str, dict[str, Any]]:
         return {source_id: client.state() for source_id, client in sorted(self._clients.items())}
 

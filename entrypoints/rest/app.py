@@ -27,6 +27,7 @@ from anime_mcp.entrypoints.rest.access import ApiKeyMiddleware, cors
 from anime_mcp.entrypoints.rest.jobs import JobRunner
 from anime_mcp.entrypoints.rest.middleware import RequestContextMiddleware
 from anime_mcp.entrypoints.rest.openapi import docs_page, openapi_document
+from anime_mcp.entrypoints.rest.prewarm_schedule import Activity, ActivityMiddleware, run_prewarm_schedule
 from anime_mcp.entrypoints.rest.query import answer, answer_batch
 from anime_mcp.entrypoints.rest.responses import JSON, correlation_id, endpoint, error_response, read_json
 from anime_mcp.entrypoints.rest.state import State
@@ -196,6 +197,8 @@ def create_app(
             every = runtime.app.settings.catalogue.update_every
             if every:  # the weekly catalogue update, off by default
                 group.start_soon(run_update_schedule, state.jobs, every)
+            if runtime.settings.prewarm:  # the caches filled at quiet times, off by default
+                group.start_soon(run_prewarm_schedule, runtime, activity, runtime.settings)
             if mcp_app is not None:
                 async with mcp_app.router.lifespan_context(mcp_app):
                     yield {}
@@ -207,9 +210,16 @@ def create_app(
     serve = runtime.settings
     add_secrets([serve.admin_token, *(key for _, key in serve.api_keys)])
     middleware = [
-        Middleware(RequestContextMiddleware, max_body_bytes=serve.max_body_bytes),
+        Middleware(
+            RequestContextMiddleware,
+            max_body_bytes=serve.max_body_bytes,
+            max_image_body_bytes=serve.max_image_body_bytes,
+        ),
         Middleware(ApiKeyMiddleware, settings=serve, shared=runtime.app.shared_budgets()),
     ]
+    activity = Activity()  # user requests, for pre-warming's quiet times
+    if serve.prewarm:
+        middleware.append(Middleware(ActivityMiddleware, activity=activity))
     if serve.cors_origins:  # outermost, so that preflights and refusals carry the CORS headers too
         middleware.insert(0, cors(serve.cors_origins))
     app = Starlette(

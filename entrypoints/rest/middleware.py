@@ -49,10 +49,19 @@ def too_large_body(limit: int, cid: str) -> bytes:
     ).encode()
 
 
+# The requests that may carry a picture (base64): they get [serve] max_image_body_bytes, the others the
+# ordinary cap, so a 1 MiB limit on questions does not refuse a 2 MB poster.
+PICTURE_PATHS = frozenset({"/api/tools/search_by_image", "/api/tools/search_anime", "/api/query"})
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_image_body_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_image_body_bytes = max(max_body_bytes, max_image_body_bytes or max_body_bytes)
+
+    def limit_for(self, path: str) -> int:
+        return self.max_image_body_bytes if path in PICTURE_PATHS else self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,17 +85,18 @@ class RequestContextMiddleware:
             await send(message)
 
         received = 0
+        method, path = scope["method"], scope["path"]
+        limit = self.limit_for(path)
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
-        method, path = scope["method"], scope["path"]
         with (
             structlog.contextvars.bound_contextvars(correlation_id=cid),
             span(
@@ -95,13 +105,13 @@ class RequestContextMiddleware:
         ):
             try:
                 declared = headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_body_bytes:
-                    await self._refuse(send_with_id, cid)
+                if declared.isdigit() and int(declared) > limit:
+                    await self._refuse(send_with_id, cid, limit)
                 else:
                     await self.app(scope, limited_receive, send_with_id)
             except BodyTooLarge:
                 if not response["started"]:
-                    await self._refuse(send_with_id, cid)
+                    await self._refuse(send_with_id, cid, limit)
             finally:
                 current.set_attribute("http.response.status_code", response["status"])
                 log.info(
@@ -112,8 +122,8 @@ class RequestContextMiddleware:
                     ms=round((time.perf_counter() - started) * 1000, 2),
                 )
 
-    async def _refuse(self, send: Send, cid: str) -> None:
-        body = too_large_body(self.max_body_bytes, cid)
+    async def _refuse(self, send: Send, cid: str, limit: int) -> None:
+        body = too_large_body(limit, cid)
         await send(
             {
                 "type": "http.response.start",

@@ -74,6 +74,7 @@ async def run_enrichment(
             progress=progress,
         )
     runtime.note_outcomes(result.outcomes)  # each source's last outcome, for health
+    runtime.asked.note(result.entry.anime_id)  # the most asked are pre-warmed at quiet times
     await _remember(runtime, result)
     return result
 
