@@ -5,6 +5,10 @@ no enrichment) as the transport's baseline. The difference of the medians is wha
 L1 costs over the transport (the target: at most 1 ms).
 
     .venv/bin/python benchmarks/enrich_repeat_stdio.py [--repeats 200] [--fields synopsis,score,episodes]
+                                                       [--base OLDER_CHECKOUT]
+
+It also prints the server's own CPU time per call (blocks of each tool, read from /proc), which other load
+on the machine disturbs far less than the wall-clock percentiles.
 
 It builds its own home in a temporary folder: the Death Note catalogue entry of ../shared/data/examples
 ingested, and a replay folder with Kitsu's and AniDB's real Death Note answers from ../shared/fixtures
@@ -54,9 +58,13 @@ def prepare(folder: Path) -> tuple[Path, Path]:
 
 
 class Server:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], tree: Path | None = None) -> None:
+        command = [ANIME_MCP, "mcp"]
+        if tree is not None:  # an older checkout's code with this venv (serve_wrk.import_tree)
+            command = [sys.executable, "-m", "anime_mcp.entrypoints.cli", "mcp"]
+            env = {**env, "PYTHONPATH": str(tree)}
         self.process = subprocess.Popen(
-            [ANIME_MCP, "mcp"],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -93,6 +101,12 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, every thread), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
     while True:
         line = stdout.readline()
@@ -111,50 +125,84 @@ def line(label: str, samples: list[float]) -> str:
     )
 
 
+def measure(servers: dict[str, Server], repeats: int, fields: list[str]) -> None:
+    """Interleaved repeats on every server, then each server's CPU per call in blocks; prints both."""
+    details = {"anime_id": "mal:1535", "fields": fields}
+    baseline = {"anime_id": "mal:1535", "detail": "brief"}
+    samples: dict[str, dict[str, list[float]]] = {n: {"details": [], "lookup": []} for n in servers}
+    cached = dict.fromkeys(servers, 0)
+    for name, server in servers.items():
+        server.request(
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "benchmark", "version": "1"},
+            },
+        )
+        server.notify("notifications/initialized")
+        first, answer = server.call("get_anime_details", details)
+        outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
+        assert outcomes["kitsu"]["status"] == "contributed", outcomes
+        server.call("get_anime_by_id", baseline)
+        print(f"{name}: first get_anime_details (replayed sources, cache cold): {first * 1000:.3f} ms")
+    for _ in range(repeats):
+        for name, server in servers.items():
+            seconds, answer = server.call("get_anime_details", details)
+            samples[name]["details"].append(seconds)
+            kitsu = next(o for o in answer["degradation"]["outcomes"] if o["source"] == "kitsu")
+            cached[name] += bool(kitsu["from_cache"])
+            samples[name]["lookup"].append(server.call("get_anime_by_id", baseline)[0])
+    # The server's own CPU per call, in blocks of each (less sensitive than wall time to other load on the
+    # machine: what the server spends, not how long it waited for a core)
+    cpu: dict[str, dict[str, float]] = {n: {} for n in servers}
+    for kind, tool, arguments in (
+        ("details", "get_anime_details", details),
+        ("lookup", "get_anime_by_id", baseline),
+    ):
+        for name, server in servers.items():
+            before = cpu_seconds(server.process.pid)
+            for _ in range(repeats):
+                server.call(tool, arguments)
+            cpu[name][kind] = (cpu_seconds(server.process.pid) - before) / repeats
+    for name in servers:
+        enriched, lookups = samples[name]["details"], samples[name]["lookup"]
+        print(f"\n== {name}")
+        print(line("get_anime_details mal:1535, repeated", enriched))
+        print(line("get_anime_by_id mal:1535 (baseline)", lookups))
+        difference = percentile(enriched, 50) - percentile(lookups, 50)
+        print(f"enrichment on an L1 hit, over the transport: p50 difference {difference * 1000:.3f} ms")
+        print(f"repeats whose Kitsu answer said from_cache: {cached[name]} of {repeats}")
+        used = cpu[name]
+        print(
+            f"server CPU per call: get_anime_details {used['details'] * 1000:.3f} ms, get_anime_by_id "
+            f"{used['lookup'] * 1000:.3f} ms, difference {(used['details'] - used['lookup']) * 1000:.3f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--fields", default="synopsis,score,episodes")
+    parser.add_argument(
+        "--base", type=Path, default=None, help="an older checkout (git worktree) measured beside this one"
+    )
     args = parser.parse_args()
     fields = [f for f in args.fields.split(",") if f]
     with tempfile.TemporaryDirectory(prefix="anime-mcp-bench-") as temp:
         home, replay = prepare(Path(temp))
-        server = Server(environment(home, replay))
+        servers = {"this checkout": Server(environment(home, replay))}
+        if args.base is not None:
+            from serve_wrk import import_tree
+
+            servers[f"base {args.base}"] = Server(environment(home, replay), import_tree(args.base.resolve()))
         try:
-            server.request(
-                "initialize",
-                {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "benchmark", "version": "1"},
-                },
-            )
-            server.notify("notifications/initialized")
-            details = {"anime_id": "mal:1535", "fields": fields}
-            baseline = {"anime_id": "mal:1535", "detail": "brief"}
-            first, answer = server.call("get_anime_details", details)
-            outcomes = {o["source"]: o for o in answer["degradation"]["outcomes"]}
-            assert outcomes["kitsu"]["status"] == "contributed", outcomes
-            server.call("get_anime_by_id", baseline)
-            enriched: list[float] = []
-            lookups: list[float] = []
-            cached = 0
-            for _ in range(args.repeats):
-                seconds, answer = server.call("get_anime_details", details)
-                enriched.append(seconds)
-                kitsu = next(o for o in answer["degradation"]["outcomes"] if o["source"] == "kitsu")
-                cached += bool(kitsu["from_cache"])
-                lookups.append(server.call("get_anime_by_id", baseline)[0])
+            measure(servers, args.repeats, fields)
         finally:
-            server.close()
-    print(f"first get_anime_details (replayed sources, cache cold): {first * 1000:.3f} ms")
-    print(line("get_anime_details mal:1535, repeated", enriched))
-    print(line("get_anime_by_id mal:1535 (baseline)", lookups))
-    difference = percentile(enriched, 50) - percentile(lookups, 50)
-    print(f"enrichment on an L1 hit, over the transport: p50 difference {difference * 1000:.3f} ms")
-    print(f"repeats whose Kitsu answer said from_cache: {cached} of {args.repeats}")
+            for server in servers.values():
+                server.close()
 
 
 if __name__ == "__main__":
