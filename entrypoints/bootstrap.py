@@ -98,6 +98,7 @@ class App:
     )
     _image_embedder: tuple[ImageEmbedder | None] | None = field(default=None, alias="_image_embedder")
     _image_lock: threading.Lock = field(factory=threading.Lock, alias="_image_lock")
+    _vocabulary_lock: threading.Lock = field(factory=threading.Lock, alias="_vocabulary_lock")
     # query pictures: decoded with pixel caps, URLs fetched with the SSRF guard (adapters/image_fetch.py)
     image_input: ImageInput | None = None
 
@@ -165,9 +166,17 @@ class App:
         """What the query planner knows of the catalogue (titles, tags, studios): built on first use (seconds
         for the full catalogue) and again after another process replaced the catalogue."""
         version = self.catalogue_version()
-        if self._vocabulary is None or self._vocabulary[0] != version:
-            self._vocabulary = (version, CatalogueVocabulary.from_catalogue(self.catalogue))
-        return self._vocabulary[1]
+        built = self.built_vocabulary(version)
+        if built is not None:
+            return built
+        # Once for everyone: a server's first burst of questions would otherwise build it once per worker
+        # thread at the same time (each taking seconds of the interpreter lock, and its memory)
+        with self._vocabulary_lock:
+            built = self.built_vocabulary(version)
+            if built is None:
+                built = CatalogueVocabulary.from_catalogue(self.catalogue)
+                self._vocabulary = (version, built)
+        return built
 
     def built_vocabulary(self, version: object) -> PlannerVocabulary | None:
         """The planner vocabulary if built for catalogue ``version`` (no I/O: safe on the event loop)."""

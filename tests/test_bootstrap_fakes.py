@@ -57,3 +57,38 @@ def test_the_app_reports_the_fakes_as_its_ports(app: App) -> None:
     assert isinstance(app.catalogue, FakeCatalogue)
     assert app.open_catalogue() is app.catalogue
     assert isinstance(app.search_parts().backend, FakeIndexBackend)
+
+
+def test_the_planner_vocabulary_is_built_once_for_a_burst_of_first_questions(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    example = require_shared(DATA / "examples" / "death-note.aod.json")
+
+    class SlowCatalogue(FakeCatalogue):
+        """Reading every entry takes a while, as for the real 36k catalogue: the builds would overlap."""
+
+        reads = 0
+
+        def entries(self):  # type: ignore[no-untyped-def]
+            SlowCatalogue.reads += 1
+            time.sleep(0.3)
+            return super().entries()
+
+    catalogue = SlowCatalogue(AodJsonReader().read(example, strict=True).entries)
+    settings = Settings.load({"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_LOAD_PLUGINS": ""})
+    app = bootstrap(settings, overrides=Overrides(catalogue=lambda: catalogue))
+    start = threading.Barrier(6)
+    built: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        built.append(app.planner_vocabulary())
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(built) == 6 and all(vocabulary is built[0] for vocabulary in built)  # one build, shared
+    assert SlowCatalogue.reads == 1
