@@ -24,6 +24,7 @@ from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.models import AnimeType, Season, Status
 from anime_mcp.core.platforms import Platform
 from anime_mcp.core.ranking import SearchHit
+from anime_mcp.core.search_errors import SearchError
 from anime_mcp.ports.vector_index import (
     CONTENT_VECTOR,
     DENSE_VECTOR,
@@ -149,6 +150,26 @@ def search_hit(payload: Mapping[str, Any] | None, point: object, score: float) -
     platforms = payload.get("platforms")
     count = len(platforms) if isinstance(platforms, list | tuple) else 0
     return SearchHit(str(payload.get("anime_id", point)), score, count)
+
+
+def entry_payloads(records: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Retrieved text-index records' payloads without their fingerprint, by anime id: what a poster point
+    copies so that filters apply to image queries too (both backends' poster stores)."""
+    payloads = {}
+    for record in records:
+        payload = dict(record.payload or {})
+        payload.pop("fingerprint", None)
+        payloads[str(payload.get("anime_id"))] = payload
+    return payloads
+
+
+def check_dimensions(vectors: Mapping[str, Sequence[float]], dimension: int) -> None:
+    """Poster vectors must all have the store's dimension (one model's space); else a ``SearchError``."""
+    wrong = [a for a, v in vectors.items() if len(v) != dimension]
+    if wrong:
+        raise SearchError(
+            f"poster vectors of {wrong[0]} have {len(vectors[wrong[0]])} dimensions, not {dimension}"
+        )
 
 
 def point_id(anime_id: str) -> uuid.UUID:

@@ -36,6 +36,8 @@ from anime_mcp.adapters.qdrant_common import (
     PAYLOAD_INDEXES,
     SCROLL_PAGE,
     batched,
+    check_dimensions,
+    entry_payloads,
     new_generation_name,
     point_id,
     search_hit,
@@ -270,19 +272,10 @@ class EdgeImageWriter:
     def _payloads(self, anime_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The entry payloads of the current text generation (without its fingerprint), by anime id."""
         records = self._text.retrieve([point_id(a) for a in anime_ids], with_payload=True, with_vector=False)
-        payloads = {}
-        for record in records:
-            payload = dict(record.payload or {})
-            payload.pop("fingerprint", None)
-            payloads[str(payload.get("anime_id"))] = payload
-        return payloads
+        return entry_payloads(records)
 
     def upsert(self, vectors: Mapping[str, Sequence[float]]) -> int:
-        wrong = [a for a, v in vectors.items() if len(v) != self.dimension]
-        if wrong:
-            raise SearchError(
-                f"poster vectors of {wrong[0]} have {len(vectors[wrong[0]])} dimensions, not {self.dimension}"
-            )
+        check_dimensions(vectors, self.dimension)
         payloads = self._payloads(list(vectors))
         points = [
             qe.Point(point_id(a), {IMAGE_VECTOR: list(v)}, payloads[a])

@@ -25,6 +25,8 @@ from anime_mcp.adapters.qdrant_common import (
     PAYLOAD_INDEXES,
     SCROLL_PAGE,
     batched,
+    check_dimensions,
+    entry_payloads,
     new_generation_name,
     point_id,
     search_hit,
@@ -236,19 +238,10 @@ class ServerImageWriter:
         records = self._client.retrieve(
             self._text, [str(point_id(a)) for a in anime_ids], with_payload=True, with_vectors=False
         )
-        payloads = {}
-        for record in records:
-            payload = dict(record.payload or {})
-            payload.pop("fingerprint", None)
-            payloads[str(payload.get("anime_id"))] = payload
-        return payloads
+        return entry_payloads(records)
 
     def upsert(self, vectors: Mapping[str, Sequence[float]]) -> int:
-        wrong = [a for a, v in vectors.items() if len(v) != self.dimension]
-        if wrong:
-            raise SearchError(
-                f"poster vectors of {wrong[0]} have {len(vectors[wrong[0]])} dimensions, not {self.dimension}"
-            )
+        check_dimensions(vectors, self.dimension)
         payloads = self._payloads(list(vectors))
         points = [
             models.PointStruct(id=str(point_id(a)), vector={IMAGE_VECTOR: list(v)}, payload=payloads[a])
