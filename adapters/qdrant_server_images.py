@@ -46,6 +46,27 @@ _SCHEMA = {
 TextCollection = Callable[[], str | None]  # the current text collection, None when nothing was built
 
 
+def generation_collections(client: QdrantClient, alias: str) -> list[str]:
+    """The collections of an alias's generations (``<alias>--<generation>``), oldest first."""
+    prefix = f"{alias}--"
+    return sorted(c.name for c in client.get_collections().collections if c.name.startswith(prefix))
+
+
+def aliased_collection(client: QdrantClient, alias: str) -> str | None:
+    """The collection ``alias`` points to now (the committed generation), or None."""
+    for found in client.get_aliases().aliases:
+        if found.alias_name == alias:
+            return str(found.collection_name)
+    return None
+
+
+def collection_state(client: QdrantClient, collection: str, key: str) -> dict[str, Any]:
+    """The generation state kept in a collection's metadata under ``key`` ({} when none)."""
+    metadata = client.get_collection(collection).config.metadata or {}
+    state = metadata.get(key)
+    return state if isinstance(state, dict) else {}
+
+
 class ServerImages:
     """The poster vectors of one alias on one Qdrant deployment: reading the current ones, writing more."""
 
@@ -56,19 +77,13 @@ class ServerImages:
         self.local = local  # qdrant-client's local mode: no payload indexes, no search params
 
     def collections(self) -> list[str]:
-        prefix = f"{self.alias}--"
-        return sorted(c.name for c in self.client.get_collections().collections if c.name.startswith(prefix))
+        return generation_collections(self.client, self.alias)
 
     def current(self) -> str | None:
-        for alias in self.client.get_aliases().aliases:
-            if alias.alias_name == self.alias:
-                return alias.collection_name
-        return None
+        return aliased_collection(self.client, self.alias)
 
     def state(self, collection: str) -> dict[str, Any]:
-        metadata = self.client.get_collection(collection).config.metadata or {}
-        state = metadata.get(META_KEY)
-        return state if isinstance(state, dict) else {}
+        return collection_state(self.client, collection, META_KEY)
 
     def manifest(self) -> dict[str, Any] | None:
         collection = self.current()

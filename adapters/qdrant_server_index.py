@@ -42,7 +42,13 @@ from anime_mcp.adapters.qdrant_common import (
     stored_facts,
     utc_now,
 )
-from anime_mcp.adapters.qdrant_server_images import ServerImages, ServerImageWriter
+from anime_mcp.adapters.qdrant_server_images import (
+    ServerImages,
+    ServerImageWriter,
+    aliased_collection,
+    collection_state,
+    generation_collections,
+)
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
@@ -315,19 +321,13 @@ class ServerBackend:
         self.images = ServerImages(client, alias, self.hnsw, local=self.local)
 
     def _collections(self) -> list[str]:
-        prefix = f"{self.alias}--"
-        return sorted(c.name for c in self.client.get_collections().collections if c.name.startswith(prefix))
+        return generation_collections(self.client, self.alias)
 
     def _current_collection(self) -> str | None:
-        for alias in self.client.get_aliases().aliases:
-            if alias.alias_name == self.alias:
-                return alias.collection_name
-        return None
+        return aliased_collection(self.client, self.alias)
 
     def _state(self, collection: str) -> dict[str, Any]:
-        metadata = self.client.get_collection(collection).config.metadata or {}
-        state = metadata.get(_META_KEY)
-        return state if isinstance(state, dict) else {}
+        return collection_state(self.client, collection, _META_KEY)
 
     def manifest(self) -> IndexManifest | None:
         collection = self._current_collection()
