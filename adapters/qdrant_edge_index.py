@@ -23,7 +23,7 @@ import functools
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -73,6 +73,7 @@ from anime_mcp.ports.vector_index import (
     IndexPoint,
     IndexQuery,
     IndexSpec,
+    with_settings,
 )
 
 PROVIDER_NAME = "qdrant-edge"
@@ -507,18 +508,19 @@ class EdgeBackend:
             raise
 
     @_writes
-    def next_generation(self) -> EdgeWriter:
+    def next_generation(self, *, settings: Mapping[str, float | int | str] | None = None) -> EdgeWriter:
         manifest = self.manifest()
         if manifest is None:
             raise IndexNotBuilt(f"no search index at {self.root} to update; run `anime-mcp ingest`")
+        spec = with_settings(manifest.spec, settings)
         lock = self._lock()
         try:
             self.collect_garbage()
             directory = self.root / new_generation_name()
             shutil.copytree(self.root / manifest.generation / SHARD, directory / SHARD)
-            (directory / BUILDING).write_text(spec_to_json(manifest.spec), encoding="utf-8")
+            (directory / BUILDING).write_text(spec_to_json(spec), encoding="utf-8")
             shard = qe.EdgeShard.load(str(directory / SHARD))
-            return EdgeWriter(self, directory, shard, manifest.spec, lock)
+            return EdgeWriter(self, directory, shard, spec, lock)
         except BaseException:
             fcntl.flock(lock, fcntl.LOCK_UN)
             os.close(lock)

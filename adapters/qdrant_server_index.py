@@ -11,7 +11,7 @@ pure Python and far too slow for real use (see docs/benchmarks.md), so the embed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from qdrant_client import QdrantClient, models
@@ -66,6 +66,7 @@ from anime_mcp.ports.vector_index import (
     IndexPoint,
     IndexQuery,
     IndexSpec,
+    with_settings,
 )
 
 PROVIDER_NAME = "qdrant-server"
@@ -376,7 +377,7 @@ class ServerBackend:
             self.client.create_payload_index(collection, field, field_schema=_SCHEMA[kind], wait=True)
         return ServerWriter(self, collection, spec)
 
-    def next_generation(self) -> ServerWriter:
+    def next_generation(self, *, settings: Mapping[str, float | int | str] | None = None) -> ServerWriter:
         """A new collection holding a copy of the current one's points (vectors and payload)."""
         manifest = self.manifest()
         source = self._current_collection()
@@ -384,7 +385,7 @@ class ServerBackend:
             raise IndexNotBuilt(
                 f"no search index under alias {self.alias!r} to update; run `anime-mcp ingest`"
             )
-        writer = self.new_generation(manifest.spec, resume=False)
+        writer = self.new_generation(with_settings(manifest.spec, settings), resume=False)
         offset = None
         while True:
             records, offset = self.client.scroll(

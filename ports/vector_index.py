@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from attrs.validators import in_
 
 from anime_mcp.core.filters import SearchFilters
@@ -42,6 +42,9 @@ CONTENT_LEXICAL_VECTOR = "content_lexical"
 SPARSE_VECTORS = (SPARSE_VECTOR, CONTENT_LEXICAL_VECTOR)  # what ``IndexQuery.sparse_using`` may name
 CONTENT_LEXICAL_SETTING = "content_lexical"
 CONTENT_AVGDL_SETTING = "content_avgdl"
+# How many content texts that average was fitted on: 0 means none (an index built before any synopsis was
+# known), and the first incremental update that brings content texts fits it then.
+CONTENT_FITTED_SETTING = "content_fitted"
 
 
 @frozen
@@ -63,6 +66,11 @@ class IndexSpec:
         """The story sparse encoder the generation's content lexical vectors were built with (None: none)."""
         found = self.settings.get(CONTENT_LEXICAL_SETTING)
         return found if isinstance(found, str) and found else None
+
+
+def with_settings(spec: IndexSpec, settings: Mapping[str, float | int | str] | None) -> IndexSpec:
+    """``spec`` with ``settings`` changed (the same spec when there are none)."""
+    return evolve(spec, settings={**spec.settings, **settings}) if settings else spec
 
 
 @frozen
@@ -254,8 +262,9 @@ class VectorIndexBackend(Protocol):
         """Start an empty generation (or resume an unfinished one built with the same spec)."""
         ...
 
-    def next_generation(self) -> IndexWriter:
-        """Start a generation holding a copy of the current one (for incremental updates)."""
+    def next_generation(self, *, settings: Mapping[str, float | int | str] | None = None) -> IndexWriter:
+        """Start a generation holding a copy of the current one (for incremental updates); ``settings``
+        change the copy's spec settings (corpus statistics fitted for the first time)."""
         ...
 
 

@@ -33,6 +33,7 @@ from anime_mcp.core.vectors import SparseVector
 from anime_mcp.ports.embedder import ModelInfo
 from anime_mcp.ports.vector_index import (
     CONTENT_AVGDL_SETTING,
+    CONTENT_FITTED_SETTING,
     CONTENT_LEXICAL_SETTING,
     CONTENT_LEXICAL_VECTOR,
     IndexQuery,
@@ -140,6 +141,42 @@ def test_story_words_are_indexed_and_kept_in_step_incrementally(
     index = backend.open()
     assert index is not None
     assert index.search(IndexQuery(sparse=query, sparse_using=CONTENT_LEXICAL_VECTOR, limit=10)) == []
+
+
+def test_the_first_synopses_after_an_index_built_without_any_fit_the_story_statistics(
+    store: SqliteCatalogueStore, backend: VectorIndexBackend
+) -> None:
+    """`ingest` (no synopsis known), then `enrich --dump`: the incremental update fits the average story
+    length on the new texts, as a full build would, instead of keeping the empty fit's 1.0."""
+    ids = [e.anime_id for e in store.entries()]
+    first = build_index(
+        store, FakeEmbedder(), Bm25SparseEncoder(), backend, contents={}, story_encoder=StoryBm25Encoder()
+    )
+    assert first.manifest.spec.settings[CONTENT_FITTED_SETTING] == 0
+    stories = {
+        ids[0]: "A student finds a notebook; whoever's name is written in it dies at once.",
+        ids[1]: "Two pilots fight giant robots in space to save the colonies.",
+    }
+    story = CountingStory()
+    second = build_index(
+        store, FakeEmbedder(), Bm25SparseEncoder(), backend, contents=stories, story_encoder=story
+    )
+    assert second.mode == "incremental" and second.contents_embedded == 2
+    full_fit = StoryBm25Encoder()
+    full_fit.fit([LexicalField(text, 1.0)] for text in stories.values())
+    settings = second.manifest.spec.settings
+    assert full_fit.avgdl > 5
+    assert settings[CONTENT_AVGDL_SETTING] == pytest.approx(full_fit.avgdl, abs=1e-3)
+    assert settings[CONTENT_FITTED_SETTING] == 2
+    assert story.avgdl == pytest.approx(full_fit.avgdl)  # the vectors written used it
+
+    # from then on the statistics stay: a third story is written with them, and they are not refitted
+    third = {**stories, ids[2]: "A chef opens a restaurant."}
+    later = build_index(
+        store, FakeEmbedder(), Bm25SparseEncoder(), backend, contents=third, story_encoder=StoryBm25Encoder()
+    )
+    assert later.manifest.spec.settings[CONTENT_AVGDL_SETTING] == settings[CONTENT_AVGDL_SETTING]
+    assert later.manifest.spec.settings[CONTENT_FITTED_SETTING] == 2
 
 
 def test_a_story_search_uses_the_words_and_older_indexes_still_search(

@@ -42,6 +42,7 @@ from anime_mcp.ports.embedder import BulkEmbedder, EmbeddedBatch, Embedder, Spar
 from anime_mcp.ports.enrichment_store import EnrichmentStore
 from anime_mcp.ports.vector_index import (
     CONTENT_AVGDL_SETTING,
+    CONTENT_FITTED_SETTING,
     CONTENT_LEXICAL_SETTING,
     CONTENT_SETTING,
     CONTENT_VECTOR,
@@ -77,16 +78,22 @@ class IndexReport:
     with_content: int = 0  # entries with a content vector after this run (added or kept)
 
 
-def index_spec(embedder: Embedder, encoder: SparseEncoder, story: SparseEncoder | None = None) -> IndexSpec:
+def index_spec(
+    embedder: Embedder, encoder: SparseEncoder, story: SparseEncoder | None = None, fitted_contents: int = 0
+) -> IndexSpec:
     """What a generation is built with; ``story``: the story sparse encoder of the content lexical vector
-    (None: the generation has none)."""
+    (None: the generation has none), fitted on ``fitted_contents`` texts."""
     settings: dict[str, float | int | str] = {
         "avgdl": round(encoder.avgdl, 4),
         "document_format": DOCUMENT_FORMAT,
         CONTENT_SETTING: CONTENT_VECTOR,
     }
     if story is not None:
-        settings |= {CONTENT_LEXICAL_SETTING: story.version, CONTENT_AVGDL_SETTING: round(story.avgdl, 4)}
+        settings |= {
+            CONTENT_LEXICAL_SETTING: story.version,
+            CONTENT_AVGDL_SETTING: round(story.avgdl, 4),
+            CONTENT_FITTED_SETTING: fitted_contents,
+        }
     return IndexSpec(
         model=embedder.name, dimension=embedder.dimension, sparse_encoder=encoder.version, settings=settings
     )
@@ -223,14 +230,17 @@ def build_index(
         )
     ):
         mode = "incremental"
-        writer = backend.next_generation()
+        writer = backend.next_generation(
+            settings=_first_story_fit(story_encoder, current.spec, contents, phases)
+        )
     else:
         fitting = time.perf_counter()
         encoder.fit(lexical_fields(e) for e in catalogue.entries())
         if story_encoder is not None:
             story_encoder.fit([LexicalField(text, 1.0)] for text in contents.values())
         phases["fit"] = time.perf_counter() - fitting
-        writer = backend.new_generation(index_spec(embedder, encoder, story_encoder), resume=not reindex)
+        spec = index_spec(embedder, encoder, story_encoder, fitted_contents=len(contents))
+        writer = backend.new_generation(spec, resume=not reindex)
         mode = "full"
     encoders = Encoders(encoder, story_encoder)
     applying = _Applying(catalogue, embedder, encoders, writer, contents, progress, batch_size, phases)
@@ -278,6 +288,28 @@ def _fitted(
         if fitted is not None and isinstance(avgdl, int | float):
             fitted.avgdl = float(avgdl)
     return encoder, story
+
+
+def _first_story_fit(
+    story: SparseEncoder | None, spec: IndexSpec, contents: Mapping[str, str], phases: dict[str, float]
+) -> dict[str, float | int | str] | None:
+    """The story statistics of an index built before any synopsis was known were fitted on nothing (an
+    ingest, then ``enrich --dump``): the first content texts fit them, for the generation the update writes.
+    No content lexical vector was written with the old ones, so nothing else changes."""
+    if story is None or not contents or not _fitted_on_nothing(spec):
+        return None
+    started = time.perf_counter()
+    story.fit([LexicalField(text, 1.0)] for text in contents.values())
+    phases["fit"] += time.perf_counter() - started
+    return {CONTENT_AVGDL_SETTING: round(story.avgdl, 4), CONTENT_FITTED_SETTING: len(contents)}
+
+
+def _fitted_on_nothing(spec: IndexSpec) -> bool:
+    fitted = spec.settings.get(CONTENT_FITTED_SETTING)
+    if isinstance(fitted, int):
+        return fitted == 0
+    # generations written before the count: 1.0 is what a fit on no text gives (never a real average)
+    return spec.settings.get(CONTENT_AVGDL_SETTING) == 1.0
 
 
 class _Applying:

@@ -53,6 +53,7 @@ from anime_mcp.ports.vector_index import (
     IndexPoint,
     IndexQuery,
     IndexSpec,
+    with_settings,
 )
 from anime_mcp.testing.replay import Recording
 
@@ -365,11 +366,11 @@ class FakeIndexBackend:
             return unfinished
         return FakeIndexWriter(self, spec, {})
 
-    def next_generation(self) -> FakeIndexWriter:
+    def next_generation(self, *, settings: Mapping[str, float | int | str] | None = None) -> FakeIndexWriter:
         if self._current is None:
             raise IndexNotBuilt(f"no search index at {self.location} to update; run `anime-mcp ingest`")
         manifest, points = self._current
-        return FakeIndexWriter(self, manifest.spec, points)
+        return FakeIndexWriter(self, with_settings(manifest.spec, settings), points)
 
 
 # ============================================================================================ embedder
