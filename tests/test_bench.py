@@ -118,6 +118,7 @@ def test_search_workloads_compare_embedders_and_index_backends(
     assert by[("narrative-search", "embedder", "all-MiniLM-L6-v2-onnx")]["quality"]["recall@10"] >= 0
     cold = [r for r in rows if r["workload"] == "cold-start"]
     assert [r["varied"] for r in cold] == ["embedder", "embedder"] and all(r["p50_ms"] > 0 for r in cold)
+    assert len(header["machine"]["load_average"]) == 3  # how busy the machine was, beside the figures
 
     for workload in SEARCH_WORKLOADS:
         with Image.open(out / f"latency-{workload}.png") as image:
@@ -131,6 +132,29 @@ def test_search_workloads_compare_embedders_and_index_backends(
     assert "img" not in page.tags  # self-contained: every figure inline
     for name in (*SEARCH_WORKLOADS, "recall@10", "qdrant-client local", "written:"):
         assert name in output
+
+
+def test_a_kept_workdir_reuses_the_index_it_built_until_rebuild_is_asked(
+    runner: CliRunner, home: Path, tmp_path: Path
+) -> None:
+    tiny = write_tiny_model(tmp_path / "tiny-8")
+    workdir = tmp_path / "kept"
+
+    def index_row(*extra: str) -> dict[str, object]:
+        out = tmp_path / f"out-{len(list(tmp_path.iterdir()))}"
+        args = ["title-lookup", "--embedders", str(tiny), "--repeat", "1", "--workdir", str(workdir)]
+        bench(runner, home, *args, *extra, "--out", str(out))
+        (row,) = json.loads((out / "report.json").read_text(encoding="utf-8"))["rows"]
+        return dict(row)
+
+    first = index_row()
+    assert first["index_reused"] is False and float(str(first["build_s"])) > 0
+    assert (workdir / "tiny-8-edge" / "index").is_dir()  # kept after the run
+    second = index_row()
+    assert second["index_reused"] is True and second["build_s"] is None
+    assert second["quality"] == first["quality"]  # the same index answers the same
+    third = index_row("--rebuild")
+    assert third["index_reused"] is False and float(str(third["build_s"])) > 0
 
 
 def test_enrichment_compares_caches_and_sources_replayed(

@@ -132,7 +132,8 @@ class BenchContext:
     # --- composing ---------------------------------------------------------------------------------
     def _index(self) -> tuple[float | None, bool]:
         parts = self.app.search_parts()
-        if _fits(parts.backend.manifest(), parts.model):
+        # an index a kept --workdir holds from an earlier run is reused, unless --rebuild asks otherwise
+        if not self._env.rebuild and _fits(parts.backend.manifest(), parts.model):
             return None, True
         started = time.perf_counter()
         build_index(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,12 @@ def render(rows: list[Row]) -> Table:
 )
 @click.option("--repeat", type=click.IntRange(1), default=3, show_default=True, help="Timed passes.")
 @click.option("--rebuild", is_flag=True, help="Build every index, even the home's own.")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the indexes this run builds here and reuse them on the next run "
+    "(default: a temporary folder, removed at the end).",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-out"))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.pass_context
@@ -153,6 +160,7 @@ def bench(
     ingest_entries: int,
     repeat: int,
     rebuild: bool,
+    workdir: Path | None,
     out_dir: Path,
     as_json: bool,
 ) -> None:
@@ -176,11 +184,15 @@ def bench(
         judged = CHECKOUT_JUDGED
     chosen = select_workloads(app.plugins.workloads(), workloads)
     progress = (lambda line: None) if as_json else (lambda line: err.print(line, style="dim"))
-    with tempfile.TemporaryDirectory(prefix="anime-mcp-bench-") as temp:
+    with ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anime-mcp-bench-")))
+        else:
+            workdir.mkdir(parents=True, exist_ok=True)
         env = Environment(
             settings=settings,
             plugins=app.plugins,
-            workdir=Path(temp),
+            workdir=workdir,
             judged_dir=judged,
             recordings=recordings,
             replay_latency=replay_latency if recordings else 0.0,
