@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Generic, TypeVar
 
 from attrs import field, frozen
@@ -315,8 +316,8 @@ def _rank(rule: FieldRule, source: str) -> int:
     return rule.priority.index(source) if source in rule.priority else len(rule.priority)
 
 
-def _order(rule: FieldRule, candidate: Alternative[Any]) -> tuple[Any, ...]:
-    p = candidate.provenance
+def _order(rule: FieldRule, p: Provenance) -> tuple[Any, ...]:
+    """Where a value from ``p`` ranks under ``rule`` (smaller first); it depends on the provenance alone."""
     by_priority = (_rank(rule, p.source), p.source, p.url or "", -_timestamp(p.fetched_at))
     tail = (p.from_cache,)  # live before cached; ties then go by the value's repr (``_total``)
     return ((-_timestamp(p.fetched_at), *by_priority) if rule.newest_wins else by_priority) + tail
@@ -347,18 +348,28 @@ def _provenance(item: Fetched) -> Provenance:
 
 def _inputs(records: Iterable[SourceRecord | Fetched]) -> list[Fetched]:
     items = [r if isinstance(r, Fetched) else Fetched(r) for r in records]
-    return _total(
-        items, lambda i: _order(FieldRule(), Alternative(None, _provenance(i))), lambda i: repr(i.record)
-    )
+    return _total(items, lambda i: _order(FieldRule(), _provenance(i)), lambda i: repr(i.record))
 
 
 def merge_field(candidates: Iterable[Alternative[Any]], rule: FieldRule) -> MergedField[Any] | None:
     """The winner of ``candidates`` under ``rule`` with the others as alternatives; ``None`` if none."""
-    ranked = _total(candidates, lambda c: _order(rule, c), lambda c: repr(c.value))
+    return _merged([(_order(rule, c.provenance), c) for c in candidates])
+
+
+def _rank_of(pair: tuple[tuple[Any, ...], Alternative[Any]]) -> tuple[Any, ...]:
+    return pair[0]
+
+
+def _merged(ranked: list[tuple[tuple[Any, ...], Alternative[Any]]]) -> MergedField[Any] | None:
+    """``merge_field`` of candidates whose ranks are known already (each with its ``_order``)."""
     if not ranked:
         return None
-    best, *rest = ranked
-    return MergedField(best.value, best.provenance, tuple(rest))
+    if len(ranked) > 1:
+        ranked = sorted(ranked, key=_rank_of)
+        if any(a[0] == b[0] for a, b in itertools.pairwise(ranked)):  # a tie (rare): by the values' repr
+            ranked = _total(ranked, _rank_of, lambda pair: repr(pair[1].value))
+    best = ranked[0][1]
+    return MergedField(best.value, best.provenance, tuple(alt for _, alt in ranked[1:]))
 
 
 def merge(
@@ -368,26 +379,40 @@ def merge(
     policy: MergePolicy = DEFAULT_POLICY,
     catalogue: CatalogueOrigin | None = None,
     texts: bool = True,
+    fields: Collection[str] = MERGED_FIELDS,
 ) -> MergedAnime:
     """Merge the records (``Fetched`` to say one came from a cache) and the catalogue entry.
 
     ``texts=False`` leaves ``titles`` and ``synopses`` (per language) empty: grouping every title of every
-    source costs more than all the other fields together, and most answers do not show them."""
+    source costs more than all the other fields together, and most answers do not show them. ``fields``:
+    the merged fields to merge, the others left ``None`` (an answer showing three fields need not rank
+    seventeen)."""
     items = _inputs(records)
     provenances = [_provenance(item) for item in items]  # once per record, not once per field
     origin = (catalogue or CatalogueOrigin()).provenance()
+    # Each input ranked once per rule (a handful of distinct rules for 17 fields): a rank depends on the
+    # provenance alone, never on the value.
+    ranks: dict[FieldRule, tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = {}
     merged: dict[str, MergedField[Any] | None] = {}
     for name in MERGED_FIELDS:
-        candidates: list[Alternative[Any]] = []
+        if name not in fields:
+            merged[name] = None
+            continue
+        rule = policy.rule(name)
+        known = ranks.get(rule)
+        if known is None:
+            known = ranks[rule] = (_order(rule, origin), [_order(rule, p) for p in provenances])
+        origin_rank, record_ranks = known
+        candidates: list[tuple[tuple[Any, ...], Alternative[Any]]] = []
         if entry is not None:
             value = _catalogue_value(name)(entry)
             if not _empty(value):
-                candidates.append(Alternative(value, origin))
-        for item, provenance in zip(items, provenances, strict=True):
+                candidates.append((origin_rank, Alternative(value, origin)))
+        for item, provenance, rank in zip(items, provenances, record_ranks, strict=True):
             value = getattr(item.record, name)
             if name in item.record.fields and not _empty(value):
-                candidates.append(Alternative(value, provenance))
-        merged[name] = merge_field(candidates, policy.rule(name))
+                candidates.append((rank, Alternative(value, provenance)))
+        merged[name] = _merged(candidates)
 
     sources = ((origin,) if entry is not None else ()) + tuple(provenances)
     if not texts:
@@ -461,7 +486,7 @@ def by_language(said: Iterable[_Said], rule: FieldRule) -> tuple[LanguageTexts, 
     def order(provenance: Provenance) -> tuple[Any, ...]:
         key = orders.get(id(provenance))
         if key is None:
-            key = orders[id(provenance)] = _order(rule, Alternative(None, provenance))
+            key = orders[id(provenance)] = _order(rule, provenance)
         return key
 
     languages: dict[str, list[tuple[tuple[Any, ...], SourcedText]]] = {}

@@ -212,3 +212,14 @@ def test_merging_without_texts_leaves_titles_and_synopses_out_and_changes_nothin
     without = merge(records.values(), death_note_entry(), texts=False)
     assert with_texts.titles and with_texts.synopses and without.titles == () == without.synopses
     assert all(with_texts.get(n) == without.get(n) for n in MERGED_FIELDS)
+
+
+def test_merging_some_fields_gives_those_fields_as_merging_all_does_and_nothing_else() -> None:
+    records = death_note_records()
+    entry = death_note_entry()
+    everything = merge(records.values(), entry, texts=False)
+    some = merge(records.values(), entry, texts=False, fields={"synopsis", "episodes", "score"})
+    assert some.get("synopsis") == everything.get("synopsis") and some.synopsis is not None
+    assert some.get("episodes") == everything.get("episodes") and some.episodes is not None
+    assert all(some.get(name) is None for name in MERGED_FIELDS if name not in {"synopsis", "episodes"})
+    assert some.sources == everything.sources

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Collection, Mapping, Set
+from functools import cached_property
 from typing import Any, TypeVar
 
 import anyio
@@ -88,10 +89,24 @@ class Enrichment:
     records: tuple[Fetched, ...]
     outcomes: tuple[SourceOutcome, ...]  # one per source considered, by source id
     level: Level
-    merged: MergedAnime
     ratings: RatingTable
     deadline: float
     alternatives: tuple[CatalogueEntry, ...] = ()  # other entries a title reference also names
+
+    @cached_property
+    def merged(self) -> MergedAnime:
+        """Every merged field; titles and synopses per language when either is wanted."""
+        return merge(self.records, self.entry, texts=self._texts)
+
+    @cached_property
+    def merged_wanted(self) -> MergedAnime:
+        """The merged view of the wanted fields alone, the others ``None``: what an answer shows, without
+        ranking the fields it does not (most of a repeat's time otherwise)."""
+        return merge(self.records, self.entry, texts=self._texts, fields=self.fields)
+
+    @property
+    def _texts(self) -> bool:
+        return not self.fields.isdisjoint(TEXT_FIELDS)
 
     def outcome(self, source: str) -> SourceOutcome | None:
         return next((o for o in self.outcomes if o.source == source), None)
@@ -222,7 +237,6 @@ async def enrich(
                 records=kept,
                 outcomes=ordered,
                 level=level_so_far(ordered, pending),
-                merged=merge(kept, entry, texts=not wanted.isdisjoint(TEXT_FIELDS)),
                 ratings=rating_table(kept, entry, missing=_missing(entry, sources, ordered, only)),
                 deadline=deadline,
                 alternatives=resolution.alternatives,

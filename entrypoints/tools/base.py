@@ -31,6 +31,7 @@ from anime_mcp.core.progress import Stage
 from anime_mcp.entrypoints.observability import span
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.echo import cap_message, echo
+from anime_mcp.entrypoints.tools.schema_check import Check, compile_check
 
 Handler = Callable[[Runtime, dict[str, Any]], Awaitable[dict[str, Any]]]
 Renderer = Callable[[dict[str, Any]], str]
@@ -122,10 +123,16 @@ StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
 def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: bool = True) -> None:
     """Raise ``ToolInputError`` for the first error (fields in document order), its field under ``prefix``;
     then (``text``) for text that is not valid Unicode (JSON allows a lone surrogate such as ``"\ud800"``;
-    nothing downstream can use it)."""
-    errors = sorted(
-        StrictValidator(schema).iter_errors(value),
-        key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
+    nothing downstream can use it). The schema's compiled check (``schema_check``) accepts most valid
+    values at once; anything else goes through jsonschema, which names the error."""
+    fast, validator = _validators(schema)
+    errors = (
+        []
+        if fast is not None and fast(value)
+        else sorted(
+            validator.iter_errors(value),
+            key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
+        )
     )
     if errors:
         problem = input_error(errors[0])
@@ -133,6 +140,22 @@ def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: 
         raise ToolInputError(field, problem.message)
     if text:
         check_text(value, prefix)
+
+
+# Schemas seen (by identity: the tools' schemas live as long as the process) -> their compiled check and
+# jsonschema validator, built once. Holding the schema keeps its id from being reused; bounded, since a few
+# callers check schemas built per request.
+_COMPILED: dict[int, tuple[dict[str, Any], Check | None, Any]] = {}
+COMPILED_SCHEMAS = 256
+
+
+def _validators(schema: dict[str, Any]) -> tuple[Check | None, Any]:
+    known = _COMPILED.get(id(schema))
+    if known is None or known[0] is not schema:
+        if len(_COMPILED) >= COMPILED_SCHEMAS:
+            _COMPILED.clear()
+        known = _COMPILED[id(schema)] = (schema, compile_check(schema), StrictValidator(schema))
+    return known[1], known[2]
 
 
 def check_text(value: Any, field: str = "") -> None:

@@ -233,12 +233,13 @@ async def get_anime_details(
 def details_output(result: Enrichment) -> dict[str, Any]:
     """get_anime_details' output for an answer, whole or so far."""
     wanted = result.fields
+    shown = result.merged_wanted
     fields: dict[str, Any] = {}
     missing: list[str] = []
     for name in MERGED_FIELDS:
         if name not in wanted:
             continue
-        merged = result.merged.get(name)
+        merged = shown.get(name)
         if merged is None:
             missing.append(name)
         else:
@@ -246,7 +247,7 @@ def details_output(result: Enrichment) -> dict[str, Any]:
     ratings = table_to_dict(result.ratings) if "score" in wanted else None
     if ratings is not None and not ratings["ratings"] and ratings["catalogue"] is None:
         missing.append("score")
-    texts = {"titles": result.merged.titles, "synopses": result.merged.synopses}
+    texts = {"titles": shown.titles, "synopses": shown.synopses}
     missing += [name for name in TEXT_FIELDS if name in wanted and not texts[name]]
     return {
         "anime_id": result.entry.anime_id,
