@@ -2,10 +2,16 @@
 with plain JSON-RPC lines (no client library in the measurement). Also the first ``search_anime`` answer after
 that (the model and index load in the background while ``tools/list`` is answered).
 
-    .venv/bin/python benchmarks/serve_mcp_start.py --home DIR [--runs 10]
+    .venv/bin/python benchmarks/serve_mcp_start.py --home DIR [--runs 10] [--baseline TREE]
 
 DIR is an ANIME_MCP_HOME with an ingested and indexed catalogue (``anime-mcp ingest``); set ANIME_MCP_MODEL
 as for any command.
+
+``--baseline TREE`` measures another version side by side, run for run alternately, so both see the same
+neighbours: TREE holds an ``anime_mcp`` package of that version, put first on ``PYTHONPATH``, e.g.::
+
+    mkdir -p /tmp/base/anime_mcp && touch /tmp/base/anime_mcp/__init__.py
+    git archive COMMIT core ports adapters plugins entrypoints | tar -x -C /tmp/base/anime_mcp
 
 Beside the wall-clock times it prints the server's CPU time (user + system, all its threads, from
 ``/proc/PID/stat``) at both moments: on a busy machine the wall clock measures the neighbours, while the CPU
@@ -51,8 +57,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(home: str) -> tuple[float, float, float, float]:
+def one_run(home: str, pythonpath: str | None = None) -> tuple[float, float, float, float]:
     env = {**os.environ, "ANIME_MCP_HOME": home}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     started = time.perf_counter()
     process = subprocess.Popen(
         [ANIME_MCP, "mcp"],
@@ -109,9 +117,28 @@ def main() -> None:
     )
     parser.add_argument("--home", required=True)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--baseline", help="a folder holding another version's anime_mcp package, measured alternately"
+    )
     args = parser.parse_args()
-    one_run(args.home)  # page cache warm, as for a client that starts the server again
-    runs = [one_run(args.home) for _ in range(args.runs)]
+    versions: dict[str, str | None] = {"this tree": None}
+    if args.baseline:
+        versions = {"baseline": str(Path(args.baseline).absolute()), **versions}
+    for pythonpath in versions.values():
+        one_run(args.home, pythonpath)  # page cache warm, as for a client that starts the server again
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    runs: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in versions}
+    for _ in range(args.runs):
+        for name, pythonpath in versions.items():
+            runs[name].append(one_run(args.home, pythonpath))
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    for name, found_runs in runs.items():
+        if len(versions) > 1:
+            print(f"{name}:")
+        report(found_runs)
+
+
+def report(runs: list[tuple[float, float, float, float]]) -> None:
     for label, found in (
         ("spawn -> tools/list answer", [r[0] for r in runs]),
         ("spawn -> first search_anime answer", [r[1] for r in runs]),

@@ -34,7 +34,6 @@ from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
 from anime_mcp.adapters.redis_coordination import RedisCoordination
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
-from anime_mcp.adapters.title_spotter import CatalogueVocabulary
 from anime_mcp.entrypoints.replay_setup import no_retries, replay_namespace, replay_transport
 from anime_mcp.entrypoints.search_setup import SearchComponents, load_image_embedder, search_components
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
@@ -174,6 +173,9 @@ class App:
         with self._vocabulary_lock:
             built = self.built_vocabulary(version)
             if built is None:
+                # imported here: the planner's catalogue tables (numpy) are not part of every command's start
+                from anime_mcp.adapters.title_spotter import CatalogueVocabulary
+
                 built = CatalogueVocabulary.from_catalogue(self.catalogue)
                 self._vocabulary = (version, built)
         return built

@@ -105,6 +105,8 @@ class Runtime:
         self.activity = SourceActivity(self._now)
         self.seasons = SeasonCatalogue()  # the season index of the current catalogue (seasonal_anime)
         self.asked = MostAsked()  # the anime the enrichment tools answered, for pre-warming
+        self._warmed = threading.Event()  # cleared while a warm-up runs: a search waits for it
+        self._warmed.set()
 
     @property
     def settings(self) -> ServeSettings:
@@ -213,7 +215,10 @@ class Runtime:
         )
 
     def search(self) -> SearchService:
-        """The search service, or the domain error that says why there is none (run ingest, ...)."""
+        """The search service, or the domain error that says why there is none (run ingest, ...). While a
+        warm-up runs, waits for it: loading the model or paying the index's first query a second time beside
+        it would only make both slower (the work holds the interpreter lock)."""
+        self._warmed.wait()
         snapshot = self.snapshot()
         if snapshot.search is None:
             assert snapshot.search_error is not None
@@ -315,17 +320,22 @@ class Runtime:
             await self._http.aclose()
 
     def warm_up(self, *, seasons: bool = True) -> None:
-        """Open the store and the index, load the embedding model and (unless ``seasons`` is False) start
-        building the season index now, so the first call is fast."""
+        """Open the store and the index, load the embedding model, run one search (the engine reads parts of
+        the index on its first query) and (unless ``seasons`` is False) start building the season index now,
+        so the first call is fast."""
         started = time.perf_counter()
-        snapshot = self.snapshot()
-        if seasons:
-            self.index_seasons()
-        if snapshot.search is not None:
-            try:
-                snapshot.search.embedder.embed_query("warm up")
-            except AnimeMcpError as exc:
-                log.warning("runtime.warm_up.failed", error=str(exc))
+        self._warmed.clear()
+        try:
+            snapshot = self.snapshot()
+            if seasons:
+                self.index_seasons()
+            if snapshot.search is not None:
+                try:
+                    snapshot.search.search("warm up", limit=1)
+                except AnimeMcpError as exc:
+                    log.warning("runtime.warm_up.failed", error=str(exc))
+        finally:
+            self._warmed.set()
         trim_heap()  # the model's and the index's loading buffers
         log.info(
             "runtime.warm_up",

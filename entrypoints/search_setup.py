@@ -6,6 +6,7 @@ accepts the location (a folder: Qdrant Edge; a URL: a Qdrant server) -> services
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -143,15 +144,20 @@ class SearchComponents:
     encoder: SparseEncoder
     story_encoder: SparseEncoder = field(factory=StoryBm25Encoder)  # the content lexical vector's
     _embedder: Embedder | None = field(default=None, alias="_embedder")
+    # a warm-up thread and a first call may both ask: the model is loaded once
+    _embedder_lock: threading.Lock = field(factory=threading.Lock, alias="_embedder_lock")
 
     @property
     def embedder_loaded(self) -> bool:
         return self._embedder is not None
 
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = self.embedder_provider.load(self.model_dir, threads=self.settings.embed_threads)
-        return self._embedder
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = self.embedder_provider.load(
+                    self.model_dir, threads=self.settings.embed_threads
+                )
+            return self._embedder
 
 
 def search_components(

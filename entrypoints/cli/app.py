@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from typing import Any
 
 import click
@@ -21,7 +22,18 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class AnimeMcpGroup(click.Group):
-    """Turns our domain errors into one readable line and exit code 1 (never a traceback)."""
+    """Turns our domain errors into one readable line and exit code 1 (never a traceback); loads each
+    command's module on first use (``LAZY_COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, name = LAZY_COMMANDS[cmd_name]
+            command = getattr(import_module(f"anime_mcp.entrypoints.cli.{module}"), name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,57 +80,31 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
     ctx.ensure_object(dict)["settings"] = settings
 
 
-def _register_commands() -> None:
-    from anime_mcp.entrypoints.cli import catalogue, ingest, models, plugins, search
-
-    cli.add_command(ingest.ingest)
-    cli.add_command(catalogue.get)
-    cli.add_command(plugins.plugins)
-    cli.add_command(search.search)
-    cli.add_command(search.similar)
-    cli.add_command(models.models)
-
-    from anime_mcp.entrypoints.cli import ask, plan
-
-    cli.add_command(plan.plan)
-    cli.add_command(ask.ask)
-
-    from anime_mcp.entrypoints.cli import sources
-
-    cli.add_command(sources.sources)
-
-    from anime_mcp.entrypoints.cli import enrich
-
-    cli.add_command(enrich.enrich)
-
-    from anime_mcp.entrypoints.cli import update
-
-    cli.add_command(update.update)
-
-    from anime_mcp.entrypoints.cli import serve
-
-    for command in (serve.serve, serve.mcp_stdio, serve.tools, serve.call):
-        cli.add_command(command)
-
-    from anime_mcp.entrypoints.cli import doctor, mcp_config, quickstart
-
-    for command in (quickstart.quickstart, mcp_config.mcp_config, doctor.doctor):
-        cli.add_command(command)
-
-    from anime_mcp.entrypoints.cli import bench
-
-    cli.add_command(bench.bench)
-
-    from anime_mcp.entrypoints.cli import image_search
-
-    cli.add_command(image_search.search_image)
-
-    from anime_mcp.entrypoints.cli import index_images
-
-    cli.add_command(index_images.index_images_command)
-
-
-_register_commands()
+# Each command's module is imported when the command runs (or --help lists them): `anime-mcp mcp` then
+# imports only its own module, not the ingest, enrichment, benchmark ... commands (a faster first answer).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("ingest", "ingest"),
+    "get": ("catalogue", "get"),
+    "plugins": ("plugins", "plugins"),
+    "search": ("search", "search"),
+    "similar": ("search", "similar"),
+    "models": ("models", "models"),
+    "plan": ("plan", "plan"),
+    "ask": ("ask", "ask"),
+    "sources": ("sources", "sources"),
+    "enrich": ("enrich", "enrich"),
+    "update": ("update", "update"),
+    "serve": ("serve", "serve"),
+    "mcp": ("serve", "mcp_stdio"),
+    "tools": ("serve", "tools"),
+    "call": ("serve", "call"),
+    "quickstart": ("quickstart", "quickstart"),
+    "mcp-config": ("mcp_config", "mcp_config"),
+    "doctor": ("doctor", "doctor"),
+    "bench": ("bench", "bench"),
+    "search-image": ("image_search", "search_image"),
+    "index-images": ("index_images", "index_images_command"),
+}
 
 
 def main() -> None:

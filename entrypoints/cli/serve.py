@@ -159,16 +159,12 @@ def _serve_on(
 def mcp_stdio(ctx: click.Context) -> None:
     """Serve MCP over stdio (what Claude Desktop and other MCP clients start). Logs go to stderr."""
     runtime = serving_runtime(ctx)
-    # The model and the index load while the MCP SDK imports and the client's handshake runs: the first
-    # search then waits for the slower of the two, not for both one after the other.
-    warming = runtime.settings.warm_up
-    if warming:  # the season index waits for the first answer (mcp.server.WarmUp)
-        threading.Thread(
-            target=runtime.warm_up, kwargs={"seasons": False}, name="anime-mcp-warm-up", daemon=True
-        ).start()
+    # The model and the index load once `tools/list` is answered (mcp.server.WarmUp), not beside the SDK's
+    # import: the start is CPU-bound Python holding the interpreter lock, so two threads do not overlap, and
+    # the handshake would wait for both.
     from anime_mcp.entrypoints.mcp.server import serve_stdio
 
-    anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime), warming=warming))
+    anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime)))
 
 
 @click.command()
