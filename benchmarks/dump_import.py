@@ -4,7 +4,8 @@
     ANIME_MCP_MODEL=INT8_MODEL .venv/bin/python benchmarks/dump_import.py --home BASE [--dump FILE] [--json]
 
 BASE is a home where `anime-mcp ingest` stored and indexed the catalogue with that model and nothing was
-enriched yet. The benchmark copies it into a temporary folder (BASE is never changed), then:
+enriched yet. The benchmark copies its catalogue and index (not its enrichment store) into a temporary
+folder (BASE is never changed), then:
 
 1. runs `anime-mcp enrich --dump FILE --json` there, as a user would (a fresh process: the import, then the
    incremental index update that embeds the new content texts), timed from spawn to exit;
@@ -42,8 +43,9 @@ def copy_base(base: Path, into: Path) -> None:
     """The catalogue store and the index of BASE: an enrichment store there would make the import a no-op."""
     if not (base / "catalogue.sqlite3").is_file() or not (base / "index").is_dir():
         raise SystemExit(f"{base} has no ingested catalogue and index: run `anime-mcp ingest` there first")
-    if (base / "enrichment.sqlite3").exists():
-        raise SystemExit(f"{base} has an enrichment store: use a home that was never enriched")
+    os.environ["ANIME_MCP_HOME"] = str(base)
+    if content_texts(bootstrap().enrichment_store()):
+        raise SystemExit(f"{base} has synopses in its enrichment store: use a home that was never enriched")
     shutil.copy2(base / "catalogue.sqlite3", into / "catalogue.sqlite3")
     shutil.copytree(base / "index", into / "index", symlinks=True)
     if (base / "models").is_dir():
