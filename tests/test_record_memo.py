@@ -37,6 +37,18 @@ def test_a_kept_record_says_its_age_until_its_answers_stop_being_fresh() -> None
     assert len(memo) == 0 and memo.hits == 1
 
 
+def test_a_kept_record_comes_back_whole_with_only_its_provenance_time_and_age_changed() -> None:
+    memo = RecordMemo()
+    full = attrs.evolve(
+        record(), fields={"title", "episodes", "synopsis"}, episodes=37, synopsis="A notebook", titles=("DN",)
+    )
+    stored = T0 - dt.timedelta(seconds=30)  # the oldest answer behind it was stored before the fetch ended
+    memo.put("k", attrs.evolve(full, cache=CacheInfo(0.0)), stored_at=stored.timestamp(), fresh_until=1e12)
+    for age in (40.0, 41.5):  # each repeat its own age; the same record otherwise
+        got = memo.get("k", stored + dt.timedelta(seconds=age))
+        assert got == attrs.evolve(full, fetched_at=stored, cache=CacheInfo(age_seconds=age))
+
+
 def test_the_memo_is_bounded_least_recently_used_first_out() -> None:
     memo = RecordMemo(max_entries=2)
     for key in "abc":

@@ -101,7 +101,10 @@ class HttpSource:
 
     @property
     def http(self) -> SourceHttpClient:
-        return self.runtime.http(self.info.id, self.http_policy())
+        runtime = self.runtime
+        # The policy only matters when the client is created: a repeat builds none (attrs validates each).
+        found = runtime.existing(self.info.id)
+        return found if found is not None else runtime.http(self.info.id, self.http_policy())
 
     def env(self, name: str) -> str | None:
         value = self._runtime.env.get(name) if self._runtime is not None else None

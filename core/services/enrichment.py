@@ -67,7 +67,6 @@ from anime_mcp.ports.source import RECORD_FIELDS, Source, SourceKind
 T = TypeVar("T")
 RunSync = Callable[..., Awaitable[Any]]
 DEFAULT_DEADLINE = 3.0  # seconds, for all the sources of one request together
-# What ``fields`` may name: the merged fields and each platform's own score.
 # What ``fields`` may name: the merged fields (characters and staff among them), each platform's own score,
 # and every title and synopsis per language.
 ENRICHABLE_FIELDS = frozenset(MERGED_FIELDS) | {"score", "titles", "synopses"}
@@ -92,6 +91,11 @@ class Enrichment:
     ratings: RatingTable
     deadline: float
     alternatives: tuple[CatalogueEntry, ...] = ()  # other entries a title reference also names
+
+    @cached_property
+    def anime_id(self) -> str:
+        """The entry's internal id, worked out once (from all its pages): answers name it twice."""
+        return self.entry.anime_id
 
     @cached_property
     def merged(self) -> MergedAnime:
@@ -250,7 +254,10 @@ async def enrich(
     total = stages_of(len(asked))
     offline = Progress(Stage.OFFLINE, 1, total, pending=_pending(asked, outcomes), compute=answer_now())
     await progress(offline)
-    lock = anyio.Lock()  # first come, first served: the stages reach the listener in the order they happened
+    # First come, first served: the stages reach the listener in the order they happened. A free lock is
+    # taken without a trip through the event loop (``fast_acquire``): every remembered source of a repeat
+    # takes it in turn, nobody waiting.
+    lock = anyio.Lock(fast_acquire=True)
     told = 1  # the stages so far: offline
 
     async def arrived(source_id: str) -> None:

@@ -84,6 +84,19 @@ def mcp_tool(tool: Tool) -> types.Tool:
     )
 
 
+def tool_result(text: str, output: dict[str, Any] | None = None, *, is_error: bool = False) -> dict[str, Any]:
+    """A ``tools/call`` result in its wire form: exactly ``CallToolResult(...).model_dump(by_alias=True,
+    mode="json", exclude_none=True)``, built directly. The SDK validates and shapes every result for the
+    client's protocol version anyway; a model would add a deep dump of the answer to that (about 40 µs for
+    an enrichment's answer), and a handler may return a dict (``HandlerResult``)."""
+    result: dict[str, Any] = {"content": [{"type": "text", "text": text}]}
+    if output is not None:
+        result["structuredContent"] = output
+    result["isError"] = is_error
+    result["resultType"] = "complete"
+    return result
+
+
 def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
     """The HTTP request's X-Correlation-ID (set by the REST middleware), a client's ``_meta`` id, or new."""
     request = ctx.request
@@ -112,11 +125,12 @@ def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> Report:
 
 
 class WarmUp:
-    """Loads the model and opens the index in a background thread, once (``anime-mcp mcp`` starts it before
-    importing the SDK; else after the first ``tools/list`` answer or ``FALLBACK_SECONDS``); then the season
-    index, only after the first tool call has been answered (or ``SEASONS_FALLBACK_SECONDS``): building it
-    reads the whole catalogue holding the interpreter lock, and the client's first question should not share
-    the interpreter with it."""
+    """Loads the model and opens the index in a background thread, once: after the first ``tools/list``
+    answer (or ``FALLBACK_SECONDS``), so the handshake does not share the interpreter lock with it (the
+    start is CPU-bound Python, and the index opens holding the lock; a search waits for the warm-up, see
+    ``Runtime.search``); then the season index, only after the first tool call has been answered (or
+    ``SEASONS_FALLBACK_SECONDS``): building it reads the whole catalogue holding the interpreter lock, and
+    the client's first question should not share the interpreter with it."""
 
     FALLBACK_SECONDS = 3.0
     SEASONS_AFTER_ANSWER_SECONDS = 0.2
@@ -181,7 +195,7 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
 
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> dict[str, Any]:
         correlation_id = _correlation_id(ctx)
         try:
             result = await tools.call(
@@ -197,13 +211,11 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
             message = (
                 f"{error.message} (correlation id {correlation_id})" if error.status == 500 else error.message
             )
-            return types.CallToolResult(content=[types.TextContent(text=f"Error: {message}")], is_error=True)
+            return tool_result(f"Error: {message}", is_error=True)
         finally:
             if warm_up is not None:
                 warm_up.answered()
-        return types.CallToolResult(
-            content=[types.TextContent(text=result.text)], structured_content=result.output
-        )
+        return tool_result(result.text, result.output)
 
     async def list_resources(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -236,21 +248,23 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
             ]
         )
 
-    return Server(
+    server: Server[Any] = Server(
         "anime-mcp",
         version=version("anime-mcp"),
         title="anime-mcp",
         instructions=INSTRUCTIONS + (LIVE_INSTRUCTIONS if "get_anime_from_source" in tools else ""),
         on_list_tools=list_tools,
-        on_call_tool=call_tool,
         on_list_resources=list_resources,
         on_read_resource=read_resource,
     )
+    # Registered as a plain request handler: ``on_call_tool`` is typed for models only (see ``tool_result``).
+    server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool)
+    return server
 
 
 async def serve_stdio(runtime: Runtime, tools: ToolCatalogue, *, warming: bool = False) -> None:
-    """``warming``: the caller already loads the model and opens the index (``anime-mcp mcp`` starts that
-    before importing the SDK, so both overlap)."""
+    """``warming``: the caller already loads the model and opens the index (else ``WarmUp`` does, once
+    ``tools/list`` is answered)."""
     from mcp.server.stdio import stdio_server
 
     warm_up = WarmUp(runtime, started=warming)

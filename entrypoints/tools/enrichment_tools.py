@@ -74,7 +74,7 @@ async def run_enrichment(
             progress=progress,
         )
     runtime.note_outcomes(result.outcomes)  # each source's last outcome, for health
-    runtime.asked.note(result.entry.anime_id)  # the most asked are pre-warmed at quiet times
+    runtime.asked.note(result.anime_id)  # the most asked are pre-warmed at quiet times
     await _remember(runtime, result)
     return result
 
@@ -87,7 +87,7 @@ async def _remember(runtime: Runtime, result: Enrichment) -> None:
     try:
         await runtime.run_sync(remember, runtime.app.enrichment_store(), result)
     except Exception:
-        log.warning("enrichment.store_write_failed", anime_id=result.entry.anime_id, exc_info=True)
+        log.warning("enrichment.store_write_failed", anime_id=result.anime_id, exc_info=True)
 
 
 def telling(report: Report, shape: Callable[[Enrichment], dict[str, Any]]) -> Listener:
@@ -250,7 +250,7 @@ def details_output(result: Enrichment) -> dict[str, Any]:
     texts = {"titles": shown.titles, "synopses": shown.synopses}
     missing += [name for name in TEXT_FIELDS if name in wanted and not texts[name]]
     return {
-        "anime_id": result.entry.anime_id,
+        "anime_id": result.anime_id,
         "title": result.entry.title,
         "fields": fields,
         **{name: texts_to_dict(texts[name]) if name in wanted else None for name in TEXT_FIELDS},
@@ -434,7 +434,7 @@ async def compare_ratings(
 def ratings_output(result: Enrichment) -> dict[str, Any]:
     """compare_ratings' output for an answer, whole or so far."""
     return {
-        "anime_id": result.entry.anime_id,
+        "anime_id": result.anime_id,
         "title": result.entry.title,
         **table_to_dict(result.ratings),
         "degradation": degradation_to_dict(result),
