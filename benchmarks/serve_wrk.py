@@ -10,7 +10,8 @@ latency percentiles per run and the median per server, with the servers' residen
 ``--base`` runs that checkout's ``anime-mcp serve`` with this venv (its sources on PYTHONPATH as the import
 package, the way .ci/run builds build/lint), on the same home, catalogue and questions. Set ANIME_MCP_MODEL
 as for any command. ``--env KEY=VALUE`` goes to the new server only (e.g. ANIME_MCP_ANSWER_CACHE=0 to
-measure without the answer cache).
+measure without the answer cache). ``--settle N`` measures memory as well: each server's RSS N seconds after
+it started (warm-up and background work done) and after its first question, before any load.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tomllib
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from serve_rest_load import bodies
 
@@ -113,6 +117,24 @@ def wrk(url: str, body_file: str, seconds: int, connections: int) -> dict[str, f
     }
 
 
+def memory_before_load(
+    servers: dict[str, tuple[subprocess.Popen[str], str]], settle: float, question: dict[str, Any]
+) -> None:
+    time.sleep(settle)
+    for name, (process, _) in servers.items():
+        print(f"{name}: RSS {rss_mb(process.pid):.0f} MB {settle:g} s after start", flush=True)
+    for name, (process, url) in servers.items():
+        request = urllib.request.Request(
+            url + "/api/query",
+            data=json.dumps(question).encode(),
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=600) as response:
+            response.read()
+        time.sleep(2)
+        print(f"{name}: RSS {rss_mb(process.pid):.0f} MB after the first question", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -124,6 +146,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the new server")
+    parser.add_argument(
+        "--settle", type=float, help="print RSS this many seconds after start, and after the first question"
+    )
     args = parser.parse_args()
     questions = bodies()
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
@@ -135,6 +160,8 @@ def main() -> None:
     servers["new"] = start(args.home, tree=None, workers=args.workers, env=extra)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
     try:
+        if args.settle is not None:
+            memory_before_load(servers, args.settle, questions[0])
         for _process, url in servers.values():  # warm: first requests, caches, connection set-up
             wrk(url, handle.name, 3, args.connections)
         print(

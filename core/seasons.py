@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.index_facts import IndexedFacts
-from anime_mcp.core.models import CatalogueEntry, Season
+from anime_mcp.core.models import AnimeType, CatalogueEntry, Season, Status
+from anime_mcp.core.platforms import Platform
 
 ORDER = (Season.WINTER, Season.SPRING, Season.SUMMER, Season.FALL)
+RECENT_SEASONS = 8  # seasons whose facts are kept unpacked
 
 
 class SeasonSort(enum.StrEnum):
@@ -56,16 +59,23 @@ def _rank(facts: IndexedFacts, sort: SeasonSort) -> tuple[float, float, str]:
 
 
 class SeasonIndex:
-    """The catalogue's entries with a known season, grouped by (year, season)."""
+    """The catalogue's entries with a known season, grouped by (year, season).
+
+    Held compactly (a server keeps it for its lifetime): one plain tuple per entry, tag and studio names
+    shared between entries, the platform ids of an entry packed in one string (a third of the memory of
+    ``IndexedFacts``). A season's facts are made again when it is asked (a few milliseconds for the largest
+    seasons) and kept for the ``RECENT_SEASONS`` asked last."""
 
     def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
-        seasons: dict[tuple[int, Season], list[IndexedFacts]] = {}
+        seasons: dict[tuple[int, Season], list[_Row]] = {}
+        shared = _Shared()
         for entry in entries:
             season, year = entry.season.season, entry.season.year
             if year is None or season is Season.UNDEFINED:
                 continue
-            seasons.setdefault((year, season), []).append(IndexedFacts.of(entry))
+            seasons.setdefault((year, season), []).append(_row(IndexedFacts.of(entry), shared))
         self._seasons = {key: tuple(found) for key, found in seasons.items()}
+        self._facts = functools.lru_cache(maxsize=RECENT_SEASONS)(self._unpacked)
 
     def __len__(self) -> int:
         return sum(len(found) for found in self._seasons.values())
@@ -79,7 +89,64 @@ class SeasonIndex:
         sort: SeasonSort = SeasonSort.SCORE,
     ) -> list[IndexedFacts]:
         """The season's anime that pass ``filters``, best first by ``sort``."""
-        found = self._seasons.get((year, season), ())
+        found = self._facts(year, season)
         if filters is not None and not filters.is_empty():
             found = tuple(f for f in found if filters.matches_facts(f))
         return sorted(found, key=lambda facts: _rank(facts, sort))
+
+    def _unpacked(self, year: int, season: Season) -> tuple[IndexedFacts, ...]:
+        return tuple(_facts(row, year, season) for row in self._seasons.get((year, season), ()))
+
+
+# anime_id, title, type, status, episodes, score, tags, studios, ids ("mal 1535 anilist 1": platform names
+# and ids hold no spaces); the year and the season are the season's
+_Row = tuple[str, str, AnimeType, Status, int, float | None, tuple[str, ...], tuple[str, ...], str]
+
+
+def _row(facts: IndexedFacts, shared: _Shared) -> _Row:
+    return (
+        facts.anime_id,
+        facts.title,
+        facts.type,
+        facts.status,
+        facts.episodes,
+        facts.score,
+        shared.names(facts.tags),
+        shared.names(facts.studios),
+        " ".join(f"{platform.value} {pid}" for platform, pid in facts.ids.items()),
+    )
+
+
+class _Shared:
+    """One copy of each tag and studio name, and of each tuple of them (most entries repeat a few)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, str] = {}
+        self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def names(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        found = tuple(self._names.setdefault(name, name) for name in names)
+        return self._tuples.setdefault(found, found)
+
+
+def _facts(row: _Row, year: int, season: Season) -> IndexedFacts:
+    anime_id, title, type_, status, episodes, score, tags, studios, packed = row
+    words = packed.split(" ") if packed else []
+    return IndexedFacts(
+        anime_id=anime_id,
+        title=title,
+        type=type_,
+        status=status,
+        season=season,
+        year=year,
+        episodes=episodes,
+        score=score,
+        tags=tags,
+        studios=studios,
+        ids={_platform(words[i]): words[i + 1] for i in range(0, len(words), 2)},
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _platform(name: str) -> Platform:
+    return Platform(name)  # validates its name each time: the same few dozen names, once each here

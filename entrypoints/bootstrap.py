@@ -34,6 +34,7 @@ from anime_mcp.adapters.memory_cache import MemoryCache
 from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
 from anime_mcp.adapters.redis_coordination import RedisCoordination
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
+from anime_mcp.entrypoints.memory import trim_heap
 from anime_mcp.entrypoints.replay_setup import no_retries, replay_namespace, replay_transport
 from anime_mcp.entrypoints.search_setup import SearchComponents, load_image_embedder, search_components
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
@@ -178,6 +179,7 @@ class App:
 
                 built = CatalogueVocabulary.from_catalogue(self.catalogue)
                 self._vocabulary = (version, built)
+                trim_heap()  # the catalogue scan freed far more than the vocabulary keeps
         return built
 
     def built_vocabulary(self, version: object) -> PlannerVocabulary | None:
