@@ -7,6 +7,13 @@ latency percentiles per run and the median per server, with the servers' residen
     git worktree add /tmp/base-4d5136f 4d5136f
     .venv/bin/python benchmarks/serve_wrk.py --home DIR --base /tmp/base-4d5136f
 
+Each run also prints the server's CPU per request (user + system time of the server process and its workers,
+read from /proc around the run, divided by the requests wrk completed). ``--search-baseline`` measures, in
+this process on the same home, the CPU of a hybrid search (query embedding + engine) for each question's text
+(three passes, the query-vector cache warm as in the server) and prints the ratio of the two: the server's
+overhead around the search (issue 15: at most 1.5 x). Measure it with ``--env ANIME_MCP_ANSWER_CACHE=0``,
+else most requests are answered from the answer cache and never search.
+
 ``--base`` runs that checkout's ``anime-mcp serve`` with this venv (its sources on PYTHONPATH as the import
 package, the way .ci/run builds build/lint), on the same home, catalogue and questions. Set ANIME_MCP_MODEL
 as for any command. ``--env KEY=VALUE`` goes to the new server only (e.g. ANIME_MCP_ANSWER_CACHE=0 to
@@ -95,6 +102,37 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process and its children (serve --workers), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for each in pids:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / ticks
+
+
+def search_baseline(home: str, questions: list[dict[str, Any]], passes: int = 3) -> float:
+    """CPU seconds of one hybrid search (query embedding + engine) per question, in this process."""
+    from anime_mcp.entrypoints.bootstrap import bootstrap
+    from anime_mcp.entrypoints.runtime import Runtime
+
+    os.environ["ANIME_MCP_HOME"] = home
+    service = Runtime(bootstrap()).search()
+    texts = [q["query"] if isinstance(q["query"], str) else q["query"]["text"] for q in questions]
+    for text in texts:  # first calls: model and engine start-up, query vectors cached as in the server
+        service.search(text, limit=10)
+    started = time.process_time()
+    for _ in range(passes):
+        for text in texts:
+            service.search(text, limit=10)
+    return (time.process_time() - started) / (passes * len(texts))
+
+
 def wrk(url: str, body_file: str, seconds: int, connections: int) -> dict[str, float]:
     result = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
@@ -109,12 +147,21 @@ def wrk(url: str, body_file: str, seconds: int, connections: int) -> dict[str, f
     latency = re.search(r"p50 ([\d.]+), p90 ([\d.]+), p99 ([\d.]+), max ([\d.]+)", result.stdout)
     assert rate and latency, result.stdout + result.stderr
     return {
+        "requests": int(rate.group(1)),
         "rps": float(rate.group(3)),
         "errors": int(rate.group(4)) + int(rate.group(5)),
         "p50": float(latency.group(1)),
         "p90": float(latency.group(2)),
         "p99": float(latency.group(3)),
     }
+
+
+def ask(url: str, question: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        url + "/api/query", data=json.dumps(question).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        response.read()
 
 
 def memory_before_load(
@@ -124,13 +171,7 @@ def memory_before_load(
     for name, (process, _) in servers.items():
         print(f"{name}: RSS {rss_mb(process.pid):.0f} MB {settle:g} s after start", flush=True)
     for name, (process, url) in servers.items():
-        request = urllib.request.Request(
-            url + "/api/query",
-            data=json.dumps(question).encode(),
-            headers={"content-type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=600) as response:
-            response.read()
+        ask(url, question)
         time.sleep(2)
         print(f"{name}: RSS {rss_mb(process.pid):.0f} MB after the first question", flush=True)
 
@@ -146,6 +187,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the new server")
+    parser.add_argument(
+        "--search-baseline",
+        action="store_true",
+        help="print the CPU of a hybrid search per question, in process, and the server's ratio to it",
+    )
     parser.add_argument(
         "--settle", type=float, help="print RSS this many seconds after start, and after the first question"
     )
@@ -163,6 +209,7 @@ def main() -> None:
         if args.settle is not None:
             memory_before_load(servers, args.settle, questions[0])
         for _process, url in servers.values():  # warm: first requests, caches, connection set-up
+            ask(url, questions[0])  # the first question builds the planner's vocabulary: wait for it
             wrk(url, handle.name, 3, args.connections)
         print(
             f"{len(questions)} questions, wrk 2 threads, {args.connections} connections, "
@@ -170,11 +217,14 @@ def main() -> None:
         )
         for round_ in range(args.rounds):
             for name, (process, url) in servers.items():
+                before = cpu_seconds(process.pid)
                 run = wrk(url, handle.name, args.seconds, args.connections)
+                run["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(run["requests"], 1)
                 runs[name].append(run)
                 print(
                     f"round {round_ + 1} {name}: {run['rps']:.1f} requests/s, p50 {run['p50']:.1f} ms, "
                     f"p90 {run['p90']:.1f} ms, p99 {run['p99']:.1f} ms, {run['errors']} errors, "
+                    f"server CPU {run['cpu_ms']:.2f} ms per request, "
                     f"RSS {rss_mb(process.pid):.0f} MB",
                     flush=True,
                 )
@@ -186,13 +236,21 @@ def main() -> None:
         print(
             f"{name} median: {statistics.median(r['rps'] for r in found):.1f} requests/s, "
             f"p50 {statistics.median(r['p50'] for r in found):.1f} ms, "
-            f"p99 {statistics.median(r['p99'] for r in found):.1f} ms"
+            f"p99 {statistics.median(r['p99'] for r in found):.1f} ms, "
+            f"server CPU {statistics.median(r['cpu_ms'] for r in found):.2f} ms per request"
         )
     if "base" in runs:
         ratio = statistics.median(r["rps"] for r in runs["new"]) / statistics.median(
             r["rps"] for r in runs["base"]
         )
         print(f"new / base throughput: {ratio:.2f}x")
+    if args.search_baseline:
+        search_ms = search_baseline(args.home, questions) * 1000
+        served_ms = statistics.median(r["cpu_ms"] for r in runs["new"])
+        print(
+            f"hybrid search in process (embedding + engine): {search_ms:.2f} ms CPU per question; "
+            f"server CPU per request / search: {served_ms / search_ms:.2f}x"
+        )
 
 
 if __name__ == "__main__":
