@@ -157,6 +157,19 @@ def test_a_kept_workdir_reuses_the_index_it_built_until_rebuild_is_asked(
     assert third["index_reused"] is False and float(str(third["build_s"])) > 0
 
 
+def test_timed_queries_are_embedded_every_time_not_answered_from_the_query_memory(tmp_path: Path) -> None:
+    from anime_mcp.adapters.onnx_embedder import OnnxTextEmbedder
+    from anime_mcp.entrypoints.bench.context import without_query_memory
+
+    embedder = OnnxTextEmbedder(write_tiny_model(tmp_path / "tiny-8"))
+    embedder.embed_query("kept from before")
+    assert len(embedder._queries) == 1  # the embedder's own memory, on by default
+    loaded = without_query_memory(lambda: embedder)()
+    assert loaded is embedder
+    first, second = loaded.embed_query("cowboy bebop"), loaded.embed_query("cowboy bebop")
+    assert first == second and len(embedder._queries) == 0
+
+
 def test_enrichment_compares_caches_and_sources_replayed(
     runner: CliRunner, home: Path, tmp_path: Path
 ) -> None:

@@ -5,7 +5,7 @@ calls a workload makes (``ports.workload.WorkloadContext``)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from anime_mcp.entrypoints.settings import ReplaySettings, Settings
 from anime_mcp.entrypoints.source_settings import parse_source_overrides
 from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, to_filters
 from anime_mcp.ports.catalogue import Catalogue
-from anime_mcp.ports.embedder import ModelInfo
+from anime_mcp.ports.embedder import Embedder, ModelInfo
 from anime_mcp.ports.plugin_host import PluginHost
 from anime_mcp.ports.source import SourceKind
 from anime_mcp.ports.vector_index import IndexManifest
@@ -106,6 +106,20 @@ def _fits(manifest: IndexManifest | None, model: ModelInfo) -> bool:
     )
 
 
+def without_query_memory(load: Callable[[], Embedder]) -> Callable[[], Embedder]:
+    """The embedder with its memory of query vectors off: every timed query embeds its text. The ONNX
+    embedder keeps 2,048 (``query_cache_size``), so the second and later passes over a judged set would be
+    answered from memory and hide the very model an embedder comparison compares."""
+
+    def loaded() -> Embedder:
+        embedder = load()
+        if hasattr(embedder, "query_cache_size"):
+            embedder.query_cache_size = 0
+        return embedder
+
+    return loaded
+
+
 class BenchContext:
     """A composed configuration (``WorkloadContext``); ``close`` releases its event loop and runtimes."""
 
@@ -159,7 +173,7 @@ class BenchContext:
                 self.app.catalogue,
                 parts.backend.open(),
                 parts.encoder,
-                parts.embedder,
+                without_query_memory(parts.embedder),
                 parts.model,
                 platforms=self.app.plugins.platforms(),
                 story_encoder=parts.story_encoder,
