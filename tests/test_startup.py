@@ -4,6 +4,7 @@ after its first answer, so the first search does not share the interpreter with 
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -77,3 +78,25 @@ def test_trimming_the_heap_is_safe_to_call() -> None:
     garbage = [str(i) * 10 for i in range(200_000)]
     del garbage
     assert trim_heap() in (True, False)
+    gc.unfreeze()  # this test process goes on collecting as before
+
+
+SETTLED = """
+import gc, weakref
+from anime_mcp.entrypoints.memory import trim_heap
+
+class Node:
+    pass
+
+kept = [Node() for _ in range(1000)]  # start-up's long-lived objects
+cycle = Node(); cycle.me = cycle      # garbage only the collector can free
+dead = weakref.ref(cycle)
+del cycle
+trim_heap()
+print(dead() is None, gc.get_freeze_count() >= 1000, all(gc.is_tracked(k) for k in kept))
+"""
+
+
+def test_after_trimming_the_garbage_is_collected_and_the_survivors_frozen() -> None:
+    done = subprocess.run([sys.executable, "-c", SETTLED], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True"]
