@@ -21,14 +21,20 @@ def trim_heap() -> bool:
     whole blocks of what the scan freed (measured: 25 MB more given back after the planner's vocabulary).
     Then what survived is frozen (``gc.freeze``): the start-up's millions of long-lived objects (vocabulary,
     season index, model and catalogue structures) leave the collector's generations, so a full collection
-    under load no longer walks them all (pauses of hundreds of milliseconds in the latency tail). They are
-    still freed by reference counting, and each trim unfreezes first, so cycles left by a replaced snapshot
-    are collected at the next one."""
-    gc.unfreeze()
+    under load no longer walks them all (pauses of hundreds of milliseconds in the latency tail), and a
+    later trim (after the season index, in a background thread) collects only what came since, not the whole
+    heap while requests wait. Frozen objects are still freed by reference counting; cycles among them wait
+    for ``release_frozen``, which a replaced snapshot calls."""
     gc.collect()
     gc.freeze()
     trim = _malloc_trim()
     return bool(trim(0)) if trim is not None else False
+
+
+def release_frozen() -> None:
+    """Give the frozen objects back to the collector (a snapshot was replaced: its cycles may be garbage
+    now); the next ``trim_heap`` collects them and freezes what survives."""
+    gc.unfreeze()
 
 
 @cache

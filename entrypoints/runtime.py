@@ -29,7 +29,7 @@ from anime_mcp.core.services.prewarm import MostAsked
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.core.services.seasons import SeasonCatalogue
 from anime_mcp.entrypoints.bootstrap import App
-from anime_mcp.entrypoints.memory import trim_heap
+from anime_mcp.entrypoints.memory import release_frozen, trim_heap
 from anime_mcp.entrypoints.observability import TracedEmbedder, TracedIndex
 from anime_mcp.entrypoints.settings import ServeSettings
 from anime_mcp.entrypoints.source_activity import SourceActivity
@@ -160,7 +160,10 @@ class Runtime:
                 return current
             self._checked = now
             if current is None or self._changed(current):
+                replaced = current is not None
                 current = self._snapshot = self._build(current)
+                if replaced:
+                    release_frozen()  # the old snapshot's cycles: collected at the next heap trim
             return current
 
     def refresh(self) -> Snapshot:
