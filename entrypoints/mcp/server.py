@@ -262,12 +262,12 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
     return server
 
 
-async def serve_stdio(runtime: Runtime, tools: ToolCatalogue, *, warming: bool = False) -> None:
-    """``warming``: the caller already loads the model and opens the index (else ``WarmUp`` does, once
-    ``tools/list`` is answered)."""
+async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
+    """Serve MCP over stdio; ``WarmUp`` loads the model and opens the index once ``tools/list`` is
+    answered."""
     from mcp.server.stdio import stdio_server
 
-    warm_up = WarmUp(runtime, started=warming)
+    warm_up = WarmUp(runtime)
     server = build_server(runtime, tools, warm_up=warm_up)
     warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
     _later(WarmUp.SEASONS_FALLBACK_SECONDS, warm_up.start_seasons)
