@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stats import percentile
+from stats import cpu_seconds, percentile
 
 ANIME_MCP = str(Path(sys.executable).with_name("anime-mcp"))
 SHARED = Path(os.environ.get("ANIME_MCP_SHARED") or Path(__file__).resolve().parents[2] / "shared")
@@ -99,12 +99,6 @@ class Server:
         assert self.process.stdin is not None
         self.process.stdin.close()
         self.process.wait(timeout=10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far (user + system, every thread), from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:

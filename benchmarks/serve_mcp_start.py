@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stats import cpu_seconds
+
 ANIME_MCP = str(Path(sys.executable).with_name("anime-mcp"))
 
 
@@ -48,13 +51,12 @@ def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
             return message
 
 
-def cpu_seconds(pid: int) -> float:
+def server_cpu(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (every thread), or NaN where /proc is missing."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return cpu_seconds(pid)
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one_run(home: str, pythonpath: str | None = None) -> tuple[float, float, float, float]:
@@ -90,7 +92,7 @@ def one_run(home: str, pythonpath: str | None = None) -> tuple[float, float, flo
         send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         tools = receive(process.stdout, 2)
         listed = time.perf_counter() - started
-        listed_cpu = cpu_seconds(process.pid)
+        listed_cpu = server_cpu(process.pid)
         assert tools["result"]["tools"], tools
         send(
             process.stdin,
@@ -103,7 +105,7 @@ def one_run(home: str, pythonpath: str | None = None) -> tuple[float, float, flo
         )
         answer = receive(process.stdout, 3)
         searched = time.perf_counter() - started
-        searched_cpu = cpu_seconds(process.pid)
+        searched_cpu = server_cpu(process.pid)
         assert answer["result"]["structuredContent"]["results"][0]["ids"]["mal"] == "1535", answer
         return listed, searched, listed_cpu, searched_cpu
     finally:

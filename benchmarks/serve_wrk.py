@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from serve_rest_load import bodies
+from stats import cpu_seconds, with_children
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("wrk") / "cycle_bodies.lua"
@@ -91,29 +92,16 @@ def start(
 def rss_mb(pid: int) -> float:
     """Resident memory of the process and its children (serve --workers), in MB."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for each in pids:
+    for each in with_children(pid):
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
 
 
-def cpu_seconds(pid: int) -> float:
+def server_cpu(pid: int) -> float:
     """User + system CPU of the process and its children (serve --workers), in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    total = 0
-    for each in pids:
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    return total / ticks
+    return sum(cpu_seconds(each) for each in with_children(pid))
 
 
 def search_baseline(home: str, questions: list[dict[str, Any]], passes: int = 3) -> float:
@@ -217,9 +205,9 @@ def main() -> None:
         )
         for round_ in range(args.rounds):
             for name, (process, url) in servers.items():
-                before = cpu_seconds(process.pid)
+                before = server_cpu(process.pid)
                 run = wrk(url, handle.name, args.seconds, args.connections)
-                run["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(run["requests"], 1)
+                run["cpu_ms"] = (server_cpu(process.pid) - before) * 1000 / max(run["requests"], 1)
                 runs[name].append(run)
                 print(
                     f"round {round_ + 1} {name}: {run['rps']:.1f} requests/s, p50 {run['p50']:.1f} ms, "
