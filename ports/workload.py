@@ -5,13 +5,19 @@ A workload is registered by a plugin (``register_workloads``), names the adapter
 its figures (``varies``), and runs one pass over its inputs against a ``WorkloadContext``: the bench runner
 builds one context per configuration (one embedder, index, cache or source varied, everything else fixed),
 calls ``run`` once to warm up (peak memory is measured then) and ``repeat`` times for the latency samples.
+A workload may say otherwise with two optional attributes: ``warm_up = False`` (no untimed first pass: a
+load run of a server, a full ingest) and ``passes = N`` (always N timed passes, whatever ``--repeat`` says).
+A third, ``parameters`` (name -> "default: meaning"), is what ``bench --list`` shows of its settings.
+
+Workload settings come from ``bench --param NAME=VALUE`` (``context.param``), each with the workload's
+default, so one command line drives every workload and the report records what was asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from attrs import field, frozen
 
@@ -23,17 +29,21 @@ INDEX = "index"
 CACHE = "cache"
 SOURCE = "source"
 ADAPTER_KINDS = (EMBEDDER, INDEX, CACHE, SOURCE)
+T = TypeVar("T", str, int, float, bool, Path)
 
 
 @frozen
 class WorkloadResult:
     """One pass: seconds per operation, quality figures where the workload is judged (``recall@10``,
-    ``mrr``), and anything else worth showing (``extra``). ``skipped`` says why nothing was measured."""
+    ``mrr``), anything else worth showing in the table (``extra``), and figures too detailed for a table
+    cell (``details``: per-kind breakdowns, per-round runs), written to the JSON and the HTML report.
+    ``skipped`` says why nothing was measured."""
 
     samples: tuple[float, ...] = ()
     quality: Mapping[str, float] = field(factory=dict)
     extra: Mapping[str, Any] = field(factory=dict)
     skipped: str | None = None
+    details: Mapping[str, Any] = field(factory=dict)
 
 
 class WorkloadContext(Protocol):
@@ -41,6 +51,13 @@ class WorkloadContext(Protocol):
 
     label: str  # the configuration, for people ("all-MiniLM-L6-v2-int8", "redis", ...)
     catalogue: Catalogue
+    workdir: Path  # scratch space of this run (temporary homes, samples); kept with ``bench --workdir``
+    shared_dir: Path | None  # the folder of real data and recordings (``bench --shared``), when there is one
+
+    def param(self, name: str, default: T) -> T:
+        """The value of ``bench --param NAME=VALUE``, read as the type of ``default``; ``default`` when
+        not given. A value that does not read as that type is a configuration error naming the parameter."""
+        ...
 
     def judged_set(self, name: str) -> Path | None:
         """The judged query file ``name`` (``search_queries.json``), or None when it is not available."""

@@ -4,6 +4,7 @@ calls a workload makes (``ports.workload.WorkloadContext``)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from anime_mcp.entrypoints.bench.ingest_sample import ingest_into_fresh_home, wr
 from anime_mcp.entrypoints.bootstrap import App, Overrides, bootstrap
 from anime_mcp.entrypoints.replay_setup import replay_transport
 from anime_mcp.entrypoints.search_setup import search_components
-from anime_mcp.entrypoints.settings import ReplaySettings, Settings
+from anime_mcp.entrypoints.settings import ConfigError, ReplaySettings, Settings
 from anime_mcp.entrypoints.source_settings import parse_source_overrides
 from anime_mcp.entrypoints.tools.filter_grammar import cli_filters, to_filters
 from anime_mcp.ports.catalogue import Catalogue
@@ -52,6 +53,34 @@ class Environment:
     rebuild: bool = False
     catalogue_release: Path | None = None  # the ingest workload's sample comes from this release file
     ingest_entries: int = 1000
+    params: Mapping[str, str] = attrs.field(factory=dict)  # bench --param NAME=VALUE
+    shared_dir: Path | None = None  # real data and recordings (bench --shared)
+
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def read_param(params: Mapping[str, str], name: str, default: Any) -> Any:
+    """``params[name]`` read as the type of ``default`` (bool, int, float, Path or str)."""
+    if name not in params:
+        return default
+    raw = params[name].strip()
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in TRUE | FALSE:
+                raise ValueError(raw)
+            return raw.lower() in TRUE
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+    except ValueError:
+        kind = type(default).__name__.replace("bool", "true/false").replace("PosixPath", "path")
+        raise ConfigError(f"--param {name}={raw!r}: expected {kind}") from None
+    return raw
 
 
 def configured_settings(env: Environment, config: Configuration) -> Settings:
@@ -142,6 +171,9 @@ class BenchContext:
         self._runtime: Any = None
         self._tools: Any = None
         self._targets: dict[str, frozenset[str]] | None = None  # reference -> sources recorded for it
+        self.workdir = env.workdir
+        self.shared_dir = env.shared_dir
+        self.settings = self._settings
 
     # --- composing ---------------------------------------------------------------------------------
     def _index(self) -> tuple[float | None, bool]:
@@ -185,6 +217,36 @@ class BenchContext:
         return self.app.search_parts().model
 
     # --- WorkloadContext ----------------------------------------------------------------------------
+    def param(self, name: str, default: Any) -> Any:
+        return read_param(self._env.params, name, default)
+
+    def process_env(self) -> dict[str, str]:
+        """The environment of an ``anime-mcp`` child process (``serve``, ``mcp``) of this configuration:
+        this process's environment with the home, the model, the index backend and the cache's Redis. A
+        child opens the home's own index (or a server's), so a configuration whose index lives only in this
+        process (the qdrant-client local mode) or in the workdir (another model) is refused, saying why."""
+        search = self._settings.search
+        if self.config.index == CLIENT_LOCAL or search.home != self._settings.home:
+            raise ConfigError(
+                f"{self.config.model_dir.name} on {self.config.index}: a process workload runs on the home's "
+                "own index or a Qdrant server (ingest the home with that model, or pick the home's model)"
+            )
+        env = dict(os.environ)
+        wanted = {
+            "ANIME_MCP_HOME": str(self._settings.home),
+            "ANIME_MCP_MODEL": str(self.config.model_dir),
+            "ANIME_MCP_INDEX": self._settings.plugins.index,
+            "ANIME_MCP_QDRANT_URL": search.qdrant_url,
+            "ANIME_MCP_QDRANT_ALIAS": search.qdrant_alias if search.qdrant_url else None,
+            "ANIME_MCP_REDIS_URL": self._settings.cache.redis_url,
+        }
+        for key, value in wanted.items():
+            if value:
+                env[key] = value
+            else:
+                env.pop(key, None)
+        return env
+
     def judged_set(self, name: str) -> Path | None:
         if self._env.judged_dir is None:
             return None

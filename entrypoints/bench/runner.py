@@ -1,6 +1,6 @@
 """Run workloads over configurations: one warm-up pass under tracemalloc (peak memory), then ``repeat``
-timed passes; latency percentiles, throughput and quality side by side, one row per (workload,
-configuration)."""
+timed passes (a workload's own ``warm_up`` and ``passes`` win); latency percentiles, throughput and quality
+side by side, one row per (workload, configuration)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class Row:
     extra: dict[str, Any] = field(factory=dict)
     samples_ms: list[float] = field(factory=list)
     skipped: str | None = None
+    details: dict[str, Any] = field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class Row:
             "quality": self.quality,
             "extra": self.extra,
             "skipped": self.skipped,
+            "details": self.details,
             "samples_ms": [round(s, 3) for s in self.samples_ms],
         }
 
@@ -76,25 +78,32 @@ def measure(
     workload: Workload, context: BenchContext, repeat: int
 ) -> tuple[WorkloadResult, dict[str, Any], list[float]]:
     """Warm-up under tracemalloc (Python heap peak; native memory shows in the process peak), then the
-    timed passes, whose samples and quality are reported (quality of the last pass)."""
-    tracemalloc.start()
-    try:
-        first = workload.run(context)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    if first.skipped is not None:
-        return first, {}, []
+    timed passes, whose samples and quality are reported (quality of the last pass). A workload with
+    ``warm_up = False`` (a load run of a child process) is only timed, and ``passes`` fixes its count."""
+    passes = getattr(workload, "passes", None) or repeat
+    peak: int | None = None
+    if getattr(workload, "warm_up", True):
+        tracemalloc.start()
+        try:
+            first = workload.run(context)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        if first.skipped is not None:
+            return first, {}, []
     samples: list[float] = []
-    last = first
+    last: WorkloadResult | None = None
     started = time.perf_counter()
-    for _ in range(repeat):
+    for _ in range(passes):
         last = workload.run(context)
+        if last.skipped is not None:
+            return last, {}, []
         samples += last.samples
     wall = time.perf_counter() - started
+    assert last is not None  # passes >= 1
     measured = {
         **figures(samples, wall),
-        "peak_heap_mib": round(peak / (1024 * 1024), 2),
+        "peak_heap_mib": round(peak / (1024 * 1024), 2) if peak is not None else None,
         "max_rss_mib": round(max_rss_mib(), 1),
     }
     return last, measured, samples
@@ -152,6 +161,7 @@ def run_workloads(
             row.figures = measured
             row.quality = {k: round(v, 4) for k, v in result.quality.items()}
             row.extra = dict(result.extra)
+            row.details = dict(result.details)
             row.samples_ms = [s * 1000 for s in samples]
             if result.skipped is None and context.index is not None:
                 built, reused = context.index

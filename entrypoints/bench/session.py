@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bench import plots
@@ -38,6 +38,7 @@ class BenchOptions:
     redis_url: str | None = None
     rebuild: bool = False
     vary_sources: bool = False  # --sources each: one configuration per replayed source
+    params: Mapping[str, str] = field(factory=dict)  # --param NAME=VALUE, recorded in the report
 
 
 @frozen
@@ -48,19 +49,26 @@ class BenchOutcome:
     plots_note: str | None
 
 
-def select_workloads(registered: Sequence[Workload], names: Sequence[str]) -> list[Workload]:
-    """By name or group (``search``, ``all``); none named: the search group."""
-    by_name = {w.name: w for w in registered}
+def select_workloads(
+    registered: Sequence[Workload],
+    names: Sequence[str],
+    groups: Mapping[str, Sequence[Workload]] | None = None,
+) -> list[Workload]:
+    """By name or group (``search``, a host group such as ``serve``, ``all``: every registered workload);
+    none named: the search group. The host groups' workloads are chosen by name like the registered ones."""
+    hosted = [w for members in (groups or {}).values() for w in members]
+    by_name = {w.name: w for w in [*registered, *hosted]}
+    known_groups = {**GROUPS, **{g: [w.name for w in ws] for g, ws in (groups or {}).items()}}
     wanted: list[str] = []
     for name in names or ("search",):
         if name == "all":
-            wanted += list(by_name)
-        elif name in GROUPS:
-            wanted += [n for n in GROUPS[name] if n in by_name]
+            wanted += [w.name for w in registered]
+        elif name in known_groups:
+            wanted += [n for n in known_groups[name] if n in by_name]
         elif name in by_name:
             wanted.append(name)
         else:
-            known = ", ".join([*by_name, *GROUPS, "all"])
+            known = ", ".join([*by_name, *known_groups, "all"])
             raise ConfigError(f"unknown workload {name!r}; known: {known}")
     return [by_name[n] for n in dict.fromkeys(wanted)]
 
@@ -103,6 +111,7 @@ def run_bench(
             "indexes": [index_label(i) for i in choices.indexes],
             "caches": list(choices.caches),
             "sources": list(choices.sources),
+            "params": dict(options.params),
         }
         head = header(contexts.built(), settings)
     body = report(head, rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,13 +19,19 @@ from anime_mcp.entrypoints.bench import BenchOptions, run_bench, select_workload
 from anime_mcp.entrypoints.bench.configurations import ALL_SOURCES, Choices, parse_cache, parse_index
 from anime_mcp.entrypoints.bench.context import Environment
 from anime_mcp.entrypoints.bench.runner import Row
+from anime_mcp.entrypoints.bench.session import GROUPS
+from anime_mcp.entrypoints.bench.workloads import host_groups
 from anime_mcp.entrypoints.cli.app import err, get_app, out
 from anime_mcp.entrypoints.replay_setup import fault_injector
 from anime_mcp.entrypoints.search_setup import installed_models, resolve_model_dir
 from anime_mcp.entrypoints.settings import ConfigError, ReplaySettings, Settings
+from anime_mcp.ports.workload import Workload
 
-# In a checkout, the judged sets live in benchmarks/ next to the package folders.
-CHECKOUT_JUDGED = Path(__file__).resolve().parents[2] / "benchmarks"
+# In a checkout, the judged sets live in benchmarks/ next to the package folders, and the real data and
+# recordings in ../shared beside the checkout.
+CHECKOUT = Path(__file__).resolve().parents[2]
+CHECKOUT_JUDGED = CHECKOUT / "benchmarks"
+CHECKOUT_SHARED = CHECKOUT.parent / "shared"
 WIDE = 220
 
 
@@ -55,6 +62,23 @@ def embedder_dirs(settings: Settings, value: str | None) -> tuple[Path, ...]:
     if not found:
         raise ConfigError(f"--embedders: no model installed in {settings.search.models_dir}")
     return tuple(dict.fromkeys(found))
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint="--param")
+        params[name.strip().replace("-", "_")] = raw
+    return params
+
+
+def default_shared(environ: dict[str, str]) -> Path | None:
+    """ANIME_MCP_SHARED, else ../shared beside a checkout, when it exists."""
+    named = environ.get("ANIME_MCP_SHARED")
+    folder = Path(named).expanduser() if named else CHECKOUT_SHARED
+    return folder.resolve() if folder.is_dir() else None
 
 
 def _configured_release(settings: Settings) -> Path | None:
@@ -124,6 +148,22 @@ def render(rows: list[Row]) -> Table:
 @click.option("--redis-url", help="Use this Redis for the redis cache instead of starting one.")
 @click.option("--judged", type=click.Path(file_okay=False, path_type=Path), help="Folder of judged sets.")
 @click.option(
+    "--shared",
+    "shared_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of real data and recordings the workloads read "
+    "(default: ANIME_MCP_SHARED, else ../shared beside a checkout).",
+)
+@click.option(
+    "--param",
+    "params",
+    metavar="NAME=VALUE",
+    multiple=True,
+    help="A workload setting, e.g. seconds=15 or base=/tmp/base-4d5136f (each workload's description "
+    "lists its own; repeatable).",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the workloads and groups, run nothing.")
+@click.option(
     "--catalogue",
     "release",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -156,6 +196,9 @@ def bench(
     replay_faults: str,
     redis_url: str | None,
     judged: Path | None,
+    shared_dir: Path | None,
+    params: tuple[str, ...],
+    list_only: bool,
     release: Path | None,
     ingest_entries: int,
     repeat: int,
@@ -164,14 +207,19 @@ def bench(
     out_dir: Path,
     as_json: bool,
 ) -> None:
-    """Benchmark workloads (default: the search group; 'all'; or names) against adapters, one kind varied
-    at a time, everything else at its first value."""
+    """Benchmark workloads (default: the search group; a group such as serve, quality, sources or data;
+    'all' for every plugin workload; or names) against adapters, one kind varied at a time, everything
+    else at its first value. `--list` shows them all."""
     try:
         fault_injector(ReplaySettings(faults=replay_faults))
     except ConfigError as exc:
         raise click.BadParameter(str(exc).split(": ", 1)[-1], param_hint="--replay-faults") from None
     app = get_app(ctx)
     settings = app.settings
+    groups = host_groups()
+    if list_only:
+        _list(app.plugins.workloads(), groups, as_json)
+        return
     source_names = _names(sources)
     vary_sources = source_names == ["each"]
     choices = Choices(
@@ -182,7 +230,10 @@ def bench(
     )
     if judged is None and CHECKOUT_JUDGED.is_dir():
         judged = CHECKOUT_JUDGED
-    chosen = select_workloads(app.plugins.workloads(), workloads)
+    chosen = select_workloads(app.plugins.workloads(), workloads, groups)
+    parsed_params = parse_params(params)
+    if shared_dir is None:
+        shared_dir = default_shared(dict(os.environ))
     progress = (lambda line: None) if as_json else (lambda line: err.print(line, style="dim"))
     with ExitStack() as stack:
         if workdir is None:
@@ -200,6 +251,8 @@ def bench(
             rebuild=rebuild,
             catalogue_release=release or _configured_release(settings),
             ingest_entries=ingest_entries,
+            params=parsed_params,
+            shared_dir=shared_dir,
         )
         options = BenchOptions(
             choices=choices,
@@ -212,6 +265,7 @@ def bench(
             redis_url=redis_url,
             rebuild=rebuild,
             vary_sources=vary_sources,
+            params=parsed_params,
         )
         outcome = run_bench(env, chosen, options, progress)
     if as_json:
@@ -226,3 +280,28 @@ def bench(
     if outcome.plots_note:
         err.print(outcome.plots_note)
     out.print(f"written: {', '.join(str(p) for p in outcome.files)}")
+
+
+def _list(registered: list[Workload], groups: dict[str, list[Workload]], as_json: bool) -> None:
+    listed = [("search" if w.name in GROUPS["search"] else "plugins", w) for w in registered]
+    listed += [(group, w) for group, members in groups.items() for w in members]
+    if as_json:
+        rows = [
+            {
+                "group": g,
+                "name": w.name,
+                "description": w.description,
+                "parameters": dict(getattr(w, "parameters", {}) or {}),
+            }
+            for g, w in listed
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="anime-mcp bench workloads")
+    for head in ("group", "workload", "what it measures"):
+        table.add_column(head)
+    for group, workload in listed:
+        settings = getattr(workload, "parameters", {}) or {}
+        described = workload.description + "".join(f"\n  --param {k}: {v}" for k, v in settings.items())
+        table.add_row(group, workload.name, described)
+    out.print(table)
