@@ -54,6 +54,10 @@ class WorkloadContext(Protocol):
     workdir: Path  # scratch space of this run (temporary homes, samples); kept with ``bench --workdir``
     shared_dir: Path | None  # the folder of real data and recordings (``bench --shared``), when there is one
 
+    def progress(self, line: str) -> None:
+        """Say what a long workload is doing (a line on stderr; nothing with ``--json``)."""
+        ...
+
     def param(self, name: str, default: T) -> T:
         """The value of ``bench --param NAME=VALUE``, read as the type of ``default``; ``default`` when
         not given. A value that does not read as that type is a configuration error naming the parameter."""

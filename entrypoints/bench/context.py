@@ -55,6 +55,7 @@ class Environment:
     ingest_entries: int = 1000
     params: Mapping[str, str] = attrs.field(factory=dict)  # bench --param NAME=VALUE
     shared_dir: Path | None = None  # real data and recordings (bench --shared)
+    say: Callable[[str], None] = lambda line: None  # the run's progress lines
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -217,6 +218,9 @@ class BenchContext:
         return self.app.search_parts().model
 
     # --- WorkloadContext ----------------------------------------------------------------------------
+    def progress(self, line: str) -> None:
+        self._env.say(f"  {self.label}: {line}" if self.label else f"  {line}")
+
     def param(self, name: str, default: Any) -> Any:
         return read_param(self._env.params, name, default)
 

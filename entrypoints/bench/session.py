@@ -85,7 +85,7 @@ def run_bench(
         if "redis" in options.choices.caches and redis_url is None:
             redis_url = stack.enter_context(redis_server(env.workdir / "redis"))
             progress(f"redis-server started at {redis_url}")
-        env = evolve(env, redis_url=redis_url)
+        env = evolve(env, redis_url=redis_url, say=progress)
 
         replayed: list[str] = []  # the sources the recordings serve, once a probe has found them
 
