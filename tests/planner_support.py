@@ -44,6 +44,7 @@ ENTRIES = [
         studios=("madhouse",),
     ),
     entry(1, "Cowboy Bebop", year=1998, tags=("sci-fi", "space", "action"), studios=("sunrise",)),
+    entry(41000, "Sekai no Ijin vs. Alien", year=2020, kind=AnimeType.ONA, tags=("comedy",)),
     entry(19, "Monster", year=2004, tags=("mystery", "psychological"), studios=("madhouse",)),
     entry(20, "Naruto", year=2002, tags=("shounen", "action", "martial arts"), studios=("studio pierrot",)),
     entry(

@@ -22,6 +22,9 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("there was this anime where a boy finds a notebook that kills people", {"intent": "narrative"}),
     ("Cowboy Bebop vs Naruto, which is better?", {"intent": "compare", "ids": ["mal-1", "mal-20"]}),
     ("Death Note or Monster?", {"intent": "compare", "ids": ["mal-1535", "mal-19"]}),
+    # "vs" inside the title named is no comparison
+    ("sekai no ijin vs alien", {"intent": "lookup", "ids": ["mal-41000"]}),
+    ("Sekai no Ijin vs. Alien vs Naruto", {"intent": "compare", "ids": ["mal-41000", "mal-20"]}),
     ("MyAnimeList score of Death Note", {"intent": "source_detail", "sources": ["mal"], "fields": ["score"]}),
     ("what does LiveChart say about Frieren", {"intent": "source_detail", "sources": ["livechart"]}),
     (

@@ -69,14 +69,16 @@ def decide(reading: Reading, *, content: bool) -> Intent:
         return Intent.LOOKUP
     if NEWS.search(low) or (titles and "news" in draft.fields):
         return Intent.NEWS
+    # a cue inside a title the question names ("Sekai no Ijin vs. Alien") compares nothing
+    compares = next(reading.matches(COMPARE), None) is not None
     if titles and (
-        COMPARE.search(low)
+        compares
         or (titles >= 2 and CHOICE.search(low) and not SIMILAR.search(low))
         or (draft.all_sources and draft.fields)
         or len(draft.sources) >= 2
     ):
         return Intent.COMPARE
-    if COMPARE.search(low) and (len(draft.sources) >= 2 or draft.all_sources):
+    if compares and (len(draft.sources) >= 2 or draft.all_sources):
         return Intent.COMPARE
     similar = SIMILAR.search(low)
     if titles and similar and similar.start() < _first_title_at(reading):
