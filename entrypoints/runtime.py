@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -39,6 +39,9 @@ from anime_mcp.ports.image_embedder import ImageEmbedder
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
 from anime_mcp.ports.source import Source
 from anime_mcp.ports.vector_index import IndexManifest
+
+if TYPE_CHECKING:  # the tools package imports this module
+    from anime_mcp.entrypoints.tools.answer_cache import AnswerCache
 
 T = TypeVar("T")
 RECHECK_SECONDS = 2.0
@@ -107,10 +110,21 @@ class Runtime:
         self.asked = MostAsked()  # the anime the enrichment tools answered, for pre-warming
         self._warmed = threading.Event()  # cleared while a warm-up runs: a search waits for it
         self._warmed.set()
+        self._answers: dict[str, AnswerCache] = {}
 
     @property
     def settings(self) -> ServeSettings:
         return self.app.settings.serve
+
+    def answers(self, tool: str) -> AnswerCache | None:
+        """The cache of ``tool``'s offline answers (``[serve] answer_cache`` of them), or None when off."""
+        from anime_mcp.entrypoints.tools.answer_cache import AnswerCache
+
+        size = int(getattr(self.settings, "answer_cache", 0))
+        if size <= 0:
+            return None
+        with self._lock:
+            return self._answers.setdefault(tool, AnswerCache(size))
 
     # --- running synchronous services off the event loop ------------------------------------------
     async def run_sync(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -130,3 +130,30 @@ def test_the_embedder_remembers_query_vectors_by_text_within_its_bound() -> None
     embedder.embed_query("cowboy bebop")
     embedder.embed_query("monster")
     assert list(embedder._queries) == ["cowboy bebop", "monster"]
+
+
+def test_a_repeated_search_anime_is_answered_from_memory_until_the_snapshot_changes(
+    tmp_path: Path, entries: list[CatalogueEntry]
+) -> None:
+    runtime = runtime_of(tmp_path, entries, 8)
+    tools = build_tools(runtime)
+    uncached = runtime_of(tmp_path / "plain", entries, 0)
+    arguments = {"query": "notebook", "filters": {"types": ["TV"]}, "limit": 5}
+
+    async def run(on: Runtime, changed: bool = False) -> list[dict[str, Any]]:
+        each = build_tools(on) if on is not runtime else tools
+        answers = [(await each.call(on, "search_anime", arguments)).output for _ in range(2)]
+        other = {**arguments, "filters": {"types": ["MOVIE"]}}
+        answers.append((await each.call(on, "search_anime", other)).output)
+        if changed:
+            on._snapshot = evolve(on.snapshot(), generation="another")  # as after an ingest
+            answers.append((await each.call(on, "search_anime", arguments)).output)
+        return answers
+
+    first, second, movie, after = anyio.run(run, runtime, True)
+    fresh, fresh_again, fresh_movie = anyio.run(run, uncached)
+    assert second is first  # from memory
+    assert after is not first and after == first  # made again for the new snapshot (same index here)
+    assert movie is not first and movie == fresh_movie  # other filters: another key
+    assert first == fresh and fresh_again is not fresh  # the same answer; answer_cache=0 keeps nothing
+    assert first["results"]

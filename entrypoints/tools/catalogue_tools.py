@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,19 +45,39 @@ def result_item(result: SearchResult | SimilarResult, detail: str) -> dict[str, 
 
 # --- search_anime ----------------------------------------------------------------------------------
 
+SEARCH_ANIME_NAME = "search_anime"
+
 
 async def search_anime(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
     filters = to_filters(args.get("filters"))
     query = " ".join(args["query"].split())
     if not query:
         raise ToolInputError("query", "the search text is empty")
+    # a search is the same for every asker until the catalogue or index changes: the same search asked
+    # again (a filtered search from a busy REST client, query_anime's own searches) is answered from memory
+    cache = runtime.answers(SEARCH_ANIME_NAME)
+    key = (
+        query,
+        json.dumps(args.get("filters"), sort_keys=True),
+        args["limit"],
+        args["mode"],
+        args["detail"],
+    )
+    snapshot = await runtime.current_snapshot() if cache is not None else None
+    if cache is not None:
+        found = cache.get(snapshot, key)
+        if found is not None:
+            return found
 
     def run() -> list[Any]:
         return runtime.search().search(query, filters, limit=args["limit"], mode=SearchMode(args["mode"]))
 
     results = await runtime.run_sync(run)
     items = [result_item(r, args["detail"]) for r in results]
-    return {"query": query, "mode": args["mode"], "count": len(items), "results": items}
+    answer = {"query": query, "mode": args["mode"], "count": len(items), "results": items}
+    if cache is not None:
+        cache.put(snapshot, key, answer)
+    return answer
 
 
 def render_search(output: dict[str, Any]) -> str:
@@ -69,7 +90,7 @@ def render_search(output: dict[str, Any]) -> str:
 
 
 SEARCH_ANIME = Tool(
-    name="search_anime",
+    name=SEARCH_ANIME_NAME,
     title="Search anime",
     description=(
         "Find anime in the offline catalogue (~36,000 anime from MyAnimeList, AniList, Kitsu, AniDB and "
