@@ -7,7 +7,9 @@ builds one context per configuration (one embedder, index, cache or source varie
 calls ``run`` once to warm up (peak memory is measured then) and ``repeat`` times for the latency samples.
 A workload may say otherwise with two optional attributes: ``warm_up = False`` (no untimed first pass: a
 load run of a server, a full ingest) and ``passes = N`` (always N timed passes, whatever ``--repeat`` says).
-A third, ``parameters`` (name -> "default: meaning"), is what ``bench --list`` shows of its settings.
+A third, ``parameters`` (name -> "default: meaning"), is what ``bench --list`` shows of its settings, and
+``self_contained = True`` says it builds its own home (from ``context.shared_dir``) and needs neither the
+configured home nor a model: such a run composes nothing.
 
 Workload settings come from ``bench --param NAME=VALUE`` (``context.param``), each with the workload's
 default, so one command line drives every workload and the report records what was asked.
@@ -50,9 +52,13 @@ class WorkloadContext(Protocol):
     """One configuration under test, through narrow calls (the runner owns how the adapters are built)."""
 
     label: str  # the configuration, for people ("all-MiniLM-L6-v2-int8", "redis", ...)
-    catalogue: Catalogue
     workdir: Path  # scratch space of this run (temporary homes, samples); kept with ``bench --workdir``
     shared_dir: Path | None  # the folder of real data and recordings (``bench --shared``), when there is one
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The catalogue of the configured home (opened on first use)."""
+        ...
 
     def progress(self, line: str) -> None:
         """Say what a long workload is doing (a line on stderr; nothing with ``--json``)."""
@@ -102,9 +108,21 @@ class WorkloadContext(Protocol):
 class Workload(Protocol):
     """Registered by plugins: one benchmark workload."""
 
-    name: str
-    description: str
-    varies: frozenset[str]  # of ADAPTER_KINDS: the kinds whose choice changes this workload's figures
-    judged: bool  # whether it reports recall@10 and MRR
+    # read-only, so a frozen attrs class is a workload
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def varies(self) -> frozenset[str]:
+        """Of ADAPTER_KINDS: the kinds whose choice changes this workload's figures."""
+        ...
+
+    @property
+    def judged(self) -> bool:
+        """Whether it reports recall@10 and MRR."""
+        ...
 
     def run(self, context: WorkloadContext) -> WorkloadResult: ...

@@ -159,10 +159,8 @@ class BenchContext:
         self._env = env
         self.source_ids = list(source_ids)  # none: every source that can add the fields
         self._settings = configured_settings(env, config)
-        started = time.perf_counter()
-        self.app: App = bootstrap(self._settings, overrides=Overrides(plugins=env.plugins))
-        self.catalogue: Catalogue = self.app.catalogue
-        self.compose_seconds = time.perf_counter() - started
+        self._app: App | None = None  # composed when a workload first needs it (see ``app``)
+        self.compose_seconds: float | None = None
         # (seconds built, or None; reused): the index is built when a workload first searches, so the
         # workloads that never search (ingest, enrichment) do not pay for it
         self.index: tuple[float | None, bool] | None = None
@@ -177,6 +175,24 @@ class BenchContext:
         self.settings = self._settings
 
     # --- composing ---------------------------------------------------------------------------------
+    @property
+    def app(self) -> App:
+        """The composition of this configuration, made on first use: a self-contained workload (one that
+        builds its own home) runs without the home's catalogue or model ever being opened."""
+        if self._app is None:
+            started = time.perf_counter()
+            self._app = bootstrap(self._settings, overrides=Overrides(plugins=self._env.plugins))
+            self.compose_seconds = time.perf_counter() - started
+        return self._app
+
+    @property
+    def composed(self) -> bool:
+        return self._app is not None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.app.catalogue
+
     def _index(self) -> tuple[float | None, bool]:
         parts = self.app.search_parts()
         # an index a kept --workdir holds from an earlier run is reused, unless --rebuild asks otherwise

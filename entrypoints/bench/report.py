@@ -68,6 +68,7 @@ def model_identity(context: BenchContext) -> dict[str, Any]:
 
 def header(contexts: Sequence[BenchContext], settings: dict[str, Any]) -> dict[str, Any]:
     models: dict[str, Any] = {}
+    contexts = [c for c in contexts if c.composed]  # self-contained workloads compose nothing
     for context in contexts:
         name = context.config.model_dir.name
         if name in models:

@@ -64,6 +64,20 @@ def embedder_dirs(settings: Settings, value: str | None) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(found))
 
 
+NO_MODEL = Path("(no model)")  # the configuration of workloads that bring their own home and model
+
+
+def _embedders(settings: Settings, value: str | None, chosen: list[Workload]) -> tuple[Path, ...]:
+    """The embedders asked; when none is asked or installed and every workload chosen is self-contained
+    (it builds its own home), a run needs none."""
+    try:
+        return embedder_dirs(settings, value)
+    except ConfigError:
+        if value or not all(getattr(w, "self_contained", False) for w in chosen):
+            raise
+        return (NO_MODEL,)
+
+
 def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     params: dict[str, str] = {}
     for value in values:
@@ -222,15 +236,15 @@ def bench(
         return
     source_names = _names(sources)
     vary_sources = source_names == ["each"]
+    chosen = select_workloads(app.plugins.workloads(), workloads, groups)
     choices = Choices(
-        embedders=embedder_dirs(settings, embedders),
+        embedders=_embedders(settings, embedders, chosen),
         indexes=_parsed("--indexes", _names(indexes), parse_index, ("edge",)),
         caches=_parsed("--caches", _names(caches), parse_cache, ("memory",)),
         sources=(ALL_SOURCES, *source_names) if source_names and not vary_sources else (ALL_SOURCES,),
     )
     if judged is None and CHECKOUT_JUDGED.is_dir():
         judged = CHECKOUT_JUDGED
-    chosen = select_workloads(app.plugins.workloads(), workloads, groups)
     parsed_params = parse_params(params)
     if shared_dir is None:
         shared_dir = default_shared(dict(os.environ))
