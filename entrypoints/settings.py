@@ -35,7 +35,8 @@ environment                        config.toml                   meaning
                                                                  picture (search_by_image, search_anime,
                                                                  /api/query): 28 MiB, 20 MiB in base64
 ``ANIME_MCP_WORKERS``              ``[serve] workers``           threads running searches and lookups (4)
-``ANIME_MCP_ANSWER_CACHE``         ``[serve] answer_cache``      offline answers remembered per process (1024;
+``ANIME_MCP_ANSWER_CACHE``         ``[serve] answer_cache``      offline answers remembered per process and
+                                                                 tool (query_anime, search_anime: 1024 each;
                                                                  ``0``: none)
 ``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
 ``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
