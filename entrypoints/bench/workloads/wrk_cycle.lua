@@ -1,6 +1,6 @@
 -- wrk script: POST /api/query, cycling the request bodies of a file (one JSON body per line).
--- The file is named by the BODIES environment variable (serve_wrk.py writes it). Each connection starts at
--- its own offset, so 32 connections ask 32 different questions at once.
+-- The file is named by the BODIES environment variable (the serve-wrk workload of `anime-mcp bench` writes
+-- it). Each thread starts at its own offset, so the connections ask different questions at once.
 local bodies = {}
 local path = os.getenv("BODIES") or "bodies.jsonl"
 for line in io.lines(path) do
