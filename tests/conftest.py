@@ -42,6 +42,10 @@ INTEGRATION = frozenset(
         "test_answer_cache",  # the real MiniLM model (query vectors) and an ingested home
         "test_cache_redis",  # a real redis-server (tests/redis_support.py)
         "test_bench",  # anime-mcp bench: MiniLM, index builds, a redis-server
+        "test_bench_quality",  # bench's quality group on an ingested home
+        "test_bench_serving",  # bench's serve group: serve and mcp processes, wrk
+        "test_bench_replayed",  # bench's sources group: serve processes, a redis-server
+        "test_bench_data",  # bench's data group: ingests, imports, processes
         "test_story_search",  # the real MiniLM over a 57-entry slice with its dump synopses
         "test_catalogue_download",  # a local HTTP server
         "test_scraping_live",  # a local HTTP server (robots.txt, the cloudscraper transport)

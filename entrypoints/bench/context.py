@@ -234,6 +234,11 @@ class BenchContext:
         return self.app.search_parts().model
 
     # --- WorkloadContext ----------------------------------------------------------------------------
+    @property
+    def release(self) -> Path | None:
+        """The catalogue release file the run was given (``bench --catalogue``, or ANIME_MCP_CATALOGUE)."""
+        return self._env.catalogue_release
+
     def progress(self, line: str) -> None:
         self._env.say(f"  {self.label}: {line}" if self.label else f"  {line}")
 

@@ -101,8 +101,11 @@ def measure(
         samples += last.samples
     wall = time.perf_counter() - started
     assert last is not None  # passes >= 1
+    measured = figures(samples, wall)
+    if not getattr(workload, "warm_up", True):  # its pass sets itself up: samples / wall would count that
+        measured["throughput_per_s"] = None
     measured = {
-        **figures(samples, wall),
+        **measured,
         "peak_heap_mib": round(peak / (1024 * 1024), 2) if peak is not None else None,
         "max_rss_mib": round(max_rss_mib(), 1),
     }

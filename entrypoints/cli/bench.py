@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bench import BenchOptions, run_bench, select_workloads
 from anime_mcp.entrypoints.bench.configurations import ALL_SOURCES, Choices, parse_cache, parse_index
 from anime_mcp.entrypoints.bench.context import Environment
@@ -72,7 +73,7 @@ def _embedders(settings: Settings, value: str | None, chosen: list[Workload]) ->
     (it builds its own home), a run needs none."""
     try:
         return embedder_dirs(settings, value)
-    except ConfigError:
+    except AnimeMcpError:  # none named and none installed
         if value or not all(getattr(w, "self_contained", False) for w in chosen):
             raise
         return (NO_MODEL,)
@@ -84,7 +85,9 @@ def parse_params(values: tuple[str, ...]) -> dict[str, str]:
         name, sep, raw = value.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"{value!r}: write NAME=VALUE", param_hint="--param")
-        params[name.strip().replace("-", "_")] = raw
+        key = name.strip().replace("-", "_")
+        # a name given again adds to the list (--param env=A=1 --param env=B=2 -> "A=1,B=2")
+        params[key] = f"{params[key]},{raw}" if key in params else raw
     return params
 
 
