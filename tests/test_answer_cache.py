@@ -104,6 +104,24 @@ def test_the_cache_keeps_at_most_its_size_least_recently_used_out() -> None:
     assert len(off) == 0
 
 
+def test_large_answers_count_as_many_so_the_cache_holds_a_bounded_number_of_results() -> None:
+    cache, snapshot = AnswerCache(4), object()
+    cache.get(snapshot, ("start",))
+    ten = {"results": list(range(10))}
+    for key in "abcd":
+        cache.put(snapshot, (key,), ten)
+    assert len(cache) == 4 and cache.weight == 44 == cache.budget  # four answers of ten results fit
+    cache.put(snapshot, ("big",), {"results": list(range(30))})
+    assert len(cache) == 2 and cache.weight == 11 + 31  # three answers of ten made room for thirty results
+    assert cache.get(snapshot, ("d",)) is ten and cache.get(snapshot, ("a",)) is None
+    cache.put(snapshot, ("d",), ten)  # the same key again: weighed once
+    assert cache.weight == 42
+    alone = AnswerCache(1)
+    alone.get(snapshot, ("x",))
+    alone.put(snapshot, ("huge",), {"results": list(range(100))})
+    assert len(alone) == 1  # one answer larger than the budget is still kept, alone
+
+
 def test_only_offline_answers_are_kept() -> None:
     def answer(tools: list[str], **beside: Any) -> dict[str, Any]:
         return {"metadata": {"tools": tools}, "degradation": None, "clarification": None, **beside}
