@@ -102,9 +102,10 @@ class App:
     # query pictures: decoded with pixel caps, URLs fetched with the SSRF guard (adapters/image_fetch.py)
     image_input: ImageInput | None = None
 
-    def pictures(self) -> PictureSource:
-        """Catalogue pictures for ``index-images``: paced per host, retried, cached under the home."""
-        return CachedPictureFetcher(self.settings.home / "pictures")
+    def pictures(self, *, per_host_rate: float = 5.0) -> PictureSource:
+        """Catalogue pictures for ``index-images``: paced per host (``per_host_rate`` a second; 0: not paced,
+        for a loopback server), retried, cached under the home."""
+        return CachedPictureFetcher(self.settings.home / "pictures", per_host_rate=per_host_rate)
 
     def decode_picture(self, data: bytes) -> RgbImage:
         """A downloaded picture as RGB, with the same caps as pictures sent by users (``ImageRejected``)."""

@@ -122,15 +122,6 @@ class TowerClock:
         return seconds
 
 
-def unpaced(fetcher: Any) -> Any:
-    """The app's picture fetcher without its politeness pace per host (5 a second): the posters come from
-    this machine's loopback, and the pace would be all the benchmark measured."""
-    pace = getattr(fetcher, "_pace", None)
-    if pace is not None and hasattr(pace, "_interval"):
-        pace._interval = 0.0
-    return fetcher
-
-
 def measure(  # noqa: PLR0915 - one linear measurement, as the script was
     context: BenchContext,
     model: Path,
@@ -168,7 +159,8 @@ def measure(  # noqa: PLR0915 - one linear measurement, as the script was
     sample = np.stack([clip.preprocess([app.decode_picture(jpeg(7))])[0]])
     batch_rates = encoder_batches(clip, sample, runs=2)
     clock = TowerClock(clip)
-    report = index_images(catalogue, backend, clip, unpaced(app.pictures()), app.decode_picture)
+    pictures = app.pictures(per_host_rate=0)  # loopback posters: a politeness pace would be all it measured
+    report = index_images(catalogue, backend, clip, pictures, app.decode_picture)
     tower_in_indexing = clock.lap()
     indexing_rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
     after = encoder_batches(clip, sample, runs=2)  # the machine may have changed meanwhile
