@@ -25,6 +25,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     # "vs" inside the title named is no comparison
     ("sekai no ijin vs alien", {"intent": "lookup", "ids": ["mal-41000"]}),
     ("Sekai no Ijin vs. Alien vs Naruto", {"intent": "compare", "ids": ["mal-41000", "mal-20"]}),
+    ("how does Naruto stack up against One Piece", {"intent": "compare", "ids": ["mal-20", "mal-21"]}),
     ("MyAnimeList score of Death Note", {"intent": "source_detail", "sources": ["mal"], "fields": ["score"]}),
     ("what does LiveChart say about Frieren", {"intent": "source_detail", "sources": ["livechart"]}),
     (

@@ -69,8 +69,9 @@ def decide(reading: Reading, *, content: bool) -> Intent:
         return Intent.LOOKUP
     if NEWS.search(low) or (titles and "news" in draft.fields):
         return Intent.NEWS
-    # a cue inside a title the question names ("Sekai no Ijin vs. Alien") compares nothing
-    compares = next(reading.matches(COMPARE), None) is not None
+    # a cue inside a title the question names ("Sekai no Ijin vs. Alien") compares nothing; one around
+    # titles ("how does Naruto stack up against ...") still does
+    compares = any(not reading.within_claimed(m.start(), m.end()) for m in COMPARE.finditer(low))
     if titles and (
         compares
         or (titles >= 2 and CHOICE.search(low) and not SIMILAR.search(low))

@@ -71,6 +71,10 @@ class Reading:
     def claim(self, start: int, end: int) -> None:
         self._claimed.append((start, end))
 
+    def within_claimed(self, start: int, end: int) -> bool:
+        """Whether ``start:end`` lies inside one span understood already (a word of a title found)."""
+        return any(s <= start and end <= e for s, e in self._claimed)
+
     def claimed(self, token: Token) -> bool:
         return not self.free(token.start, token.end)
 
