@@ -111,6 +111,7 @@ class Runtime:
         self._warmed = threading.Event()  # cleared while a warm-up runs: a search waits for it
         self._warmed.set()
         self._answers: dict[str, AnswerCache] = {}
+        self._answers_lock = threading.Lock()  # not ``_lock``: a snapshot build holds that for seconds
 
     @property
     def settings(self) -> ServeSettings:
@@ -123,8 +124,10 @@ class Runtime:
         size = int(getattr(self.settings, "answer_cache", 0))
         if size <= 0:
             return None
-        with self._lock:
-            return self._answers.setdefault(tool, AnswerCache(size))
+        with self._answers_lock:
+            if tool not in self._answers:
+                self._answers[tool] = AnswerCache(size)
+            return self._answers[tool]
 
     # --- running synchronous services off the event loop ------------------------------------------
     async def run_sync(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
