@@ -7,8 +7,8 @@ A thin wrapper around `anime-mcp bench planner-speed`:
 
 Reads the full catalogue (../shared/data), builds the planner's vocabulary (timed), scores
 ../shared/queries/dev.jsonl per key (entrypoints/bench/workloads/planner_scoring.py), then plans every
-question once per timed pass (`--repeat` passes; the script's old default was 200, the bench's is 3) and
-reports p50/p95/max per question, and the time for 100 kB of noise.
+question once per timed pass (`--repeat` passes: 200 unless given, as the script always did; the bench
+command's own default is 3) and reports p50/p95/max per question, and the time for 100 kB of noise.
 """
 
 from __future__ import annotations
@@ -20,4 +20,6 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     from _bench import run
 
-    raise SystemExit(run("planner-speed"))
+    given = sys.argv[1:]
+    repeat = [] if any(a.split("=")[0] == "--repeat" for a in given) else ["--repeat", "200"]
+    raise SystemExit(run("planner-speed", argv=[*given, *repeat]))

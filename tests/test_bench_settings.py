@@ -83,12 +83,27 @@ class Countdown:
         )
 
 
-def host_with(workload: Countdown) -> PluginHost:
+@define
+class Broken:
+    """A workload with a bug: its row says so, and the run goes on."""
+
+    name: str = "broken"
+    description: str = "raises"
+    varies: frozenset[str] = frozenset()
+    judged: bool = False
+    self_contained: ClassVar[bool] = True
+
+    def run(self, context: WorkloadContext) -> WorkloadResult:
+        raise RuntimeError("boom")
+
+
+def host_with(*workloads: object) -> PluginHost:
     plugin = types.ModuleType("bench_countdown_plugin")
 
     @hookimpl
     def register_workloads(register: Register) -> None:
-        register(workload)
+        for workload in workloads:
+            register(workload)
 
     plugin.register_workloads = register_workloads  # type: ignore[attr-defined]
     host = PluginHost(trace=False)
@@ -102,13 +117,15 @@ def test_a_self_contained_workload_runs_with_no_home_or_model(tmp_path: Path) ->
     empty = tmp_path / "empty-home"
     empty.mkdir()
     env = {"ANIME_MCP_HOME": str(empty), "ANIME_MCP_MODEL": "", "ANIME_MCP_LOG_LEVEL": "warning"}
-    args = ["bench", "countdown", "--param", "steps=4", "--workdir", str(tmp_path / "work")]
+    args = ["bench", "broken", "countdown", "--param", "steps=4", "--workdir", str(tmp_path / "work")]
     args += ["--shared", str(tmp_path), "--out", str(tmp_path / "out"), "--json"]
-    result = CliRunner().invoke(cli, args, env=env, obj={"overrides": Overrides(plugins=host_with(workload))})
+    host = host_with(Broken(), workload)
+    result = CliRunner().invoke(cli, args, env=env, obj={"overrides": Overrides(plugins=host)})
     structlog.reset_defaults()
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    (row,) = report["rows"]
+    broken, row = report["rows"]
+    assert broken["skipped"] == "failed: RuntimeError: boom"  # a bug in one workload fails its row only
     assert workload.runs == 2  # no warm-up pass, two timed passes whatever --repeat says
     assert row["n"] == 8 and row["p50_ms"] == pytest.approx(2.0)
     assert row["throughput_per_s"] is None  # its pass sets itself up: no ops/s

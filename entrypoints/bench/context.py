@@ -222,7 +222,12 @@ class BenchContext:
                 self.app.catalogue,
                 parts.backend.open(),
                 parts.encoder,
-                without_query_memory(parts.embedder),
+                # its own embedder: the app's (a Runtime's, a serve baseline's) keeps its query memory
+                without_query_memory(
+                    lambda: parts.embedder_provider.load(
+                        parts.model_dir, threads=parts.settings.embed_threads
+                    )
+                ),
                 parts.model,
                 platforms=self.app.plugins.platforms(),
                 story_encoder=parts.story_encoder,

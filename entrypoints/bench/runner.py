@@ -11,6 +11,7 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import structlog
 from attrs import define, field
 
 from anime_mcp.core.errors import AnimeMcpError
@@ -19,6 +20,7 @@ from anime_mcp.entrypoints.bench.context import BenchContext
 from anime_mcp.ports.workload import ADAPTER_KINDS, Workload, WorkloadResult
 
 Progress = Callable[[str], None]
+log = structlog.get_logger("anime_mcp.bench")
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -159,6 +161,10 @@ def run_workloads(
                 result, measured, samples = measure(workload, context, repeat)
             except AnimeMcpError as exc:
                 row.skipped = f"failed: {exc}"
+                continue
+            except Exception as exc:
+                log.warning("bench.workload_failed", workload=workload.name, exc_info=True)
+                row.skipped = f"failed: {type(exc).__name__}: {exc}"
                 continue
             row.skipped = result.skipped
             row.figures = measured

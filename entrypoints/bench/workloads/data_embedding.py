@@ -52,13 +52,14 @@ class SearchIngest:
         factory=lambda: {
             "model": "default: the configuration's embedder (bench --embedders); an ONNX text model folder",
             "catalogue": "default: the release (bench --catalogue FILE, else SHARED/data/...)",
-            "home": "default: a new folder in the bench workdir; the ANIME_MCP_HOME to build in",
+            "home": "default: a temporary folder, removed afterwards; the ANIME_MCP_HOME to build in (kept)",
             "int8": "false: quantise the model into the home first, ingest with that",
         }
     )
 
     def run(self, context: WorkloadContext) -> WorkloadResult:
         import json
+        import shutil
         import tempfile
 
         from anime_mcp.entrypoints.bench.workloads.data_support import (
@@ -78,45 +79,52 @@ class SearchIngest:
         named_model, named_home = context.param("model", ""), context.param("home", "")
         model = (Path(named_model).expanduser() if named_model else bench.config.model_dir).resolve()
         home = Path(named_home).expanduser() if named_home else Path(tempfile.mkdtemp(dir=context.workdir))
-        extra: dict[str, Any] = {}
+        try:
+            extra: dict[str, Any] = {}
 
-        def env(folder: Path) -> dict[str, str]:
-            return child_environment(
-                ANIME_MCP_HOME=str(home), ANIME_MCP_MODEL=str(folder), ANIME_MCP_QDRANT_URL=""
+            def env(folder: Path) -> dict[str, str]:
+                return child_environment(
+                    ANIME_MCP_HOME=str(home), ANIME_MCP_MODEL=str(folder), ANIME_MCP_QDRANT_URL=""
+                )
+
+            if context.param("int8", False):
+                quantised = home / "models" / f"{model.name}-int8"
+                context.progress(f"quantising {model.name} into {quantised}")
+                took, _ = run_anime_mcp(
+                    env(model), "models", "quantize", "--from", str(model), "--to", str(quantised)
+                )
+                extra["quantize_s"] = round(took, 1)
+                extra["int8_cosine"] = round(int8_agreement(bench, model, quantised, catalogue), 4)
+                model = quantised
+            context.progress(f"anime-mcp ingest --source {catalogue} in {home}")
+            seconds, output = run_anime_mcp(env(model), "ingest", "--source", str(catalogue), "--json")
+            report = json.loads(output)
+            index = report["index"]
+            return WorkloadResult(
+                (seconds,),
+                extra={
+                    "command_s": round(seconds, 1),
+                    "entries": report["entries"],
+                    "store_s": round(report["seconds"], 1),
+                    "index_s": round(index["seconds"], 1),
+                    "embedded": index["embedded"],
+                    "entries_per_s": (
+                        round(index["embedded"] / index["seconds"]) if index["seconds"] else None
+                    ),
+                    **extra,
+                },
+                details={
+                    "home": str(home),
+                    "model": index["model"],
+                    "points": index["points"],
+                    "generation": index["generation"],
+                    "phases": index.get("phases", {}),
+                },
             )
 
-        if context.param("int8", False):
-            quantised = home / "models" / f"{model.name}-int8"
-            context.progress(f"quantising {model.name} into {quantised}")
-            took, _ = run_anime_mcp(
-                env(model), "models", "quantize", "--from", str(model), "--to", str(quantised)
-            )
-            extra["quantize_s"] = round(took, 1)
-            extra["int8_cosine"] = round(int8_agreement(bench, model, quantised, catalogue), 4)
-            model = quantised
-        context.progress(f"anime-mcp ingest --source {catalogue} in {home}")
-        seconds, output = run_anime_mcp(env(model), "ingest", "--source", str(catalogue), "--json")
-        report = json.loads(output)
-        index = report["index"]
-        return WorkloadResult(
-            (seconds,),
-            extra={
-                "command_s": round(seconds, 1),
-                "entries": report["entries"],
-                "store_s": round(report["seconds"], 1),
-                "index_s": round(index["seconds"], 1),
-                "embedded": index["embedded"],
-                "entries_per_s": round(index["embedded"] / index["seconds"]) if index["seconds"] else None,
-                **extra,
-            },
-            details={
-                "home": str(home),
-                "model": index["model"],
-                "points": index["points"],
-                "generation": index["generation"],
-                "phases": index.get("phases", {}),
-            },
-        )
+        finally:
+            if not named_home:  # a full ingest's home: hundreds of MB a kept --workdir should not keep
+                shutil.rmtree(home, ignore_errors=True)
 
 
 def int8_agreement(context: Any, fp32: Path, int8: Path, catalogue: Path) -> float:

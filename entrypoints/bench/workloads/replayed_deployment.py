@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from anime_mcp.core.errors import AnimeMcpError
+from anime_mcp.entrypoints.bench.workloads.serve_processes import end
 
 # The command line of this checkout's CLI in this interpreter (no console script needed on PATH).
 CLI = (sys.executable, "-m", "anime_mcp.entrypoints.cli")
@@ -112,8 +113,7 @@ def serve(home: Path, **env: str) -> Iterator[str]:
             seen.append(line)
         raise DeploymentError(f"anime-mcp serve did not start: {''.join(seen[-20:])}")
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        end(process)
 
 
 def upstream(log: Path) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ Imported only by a serve workload's ``run`` (subprocess and friends stay out of 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -154,14 +155,33 @@ def send(stdin: IO[str], message: Mapping[str, Any]) -> None:
     stdin.flush()
 
 
+START_DEADLINE = 120.0  # seconds a started ``anime-mcp mcp`` gets to answer, then it is killed
+
+
 def receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
     while True:
         line = stdout.readline()
         if not line:
-            raise ServerFailed("anime-mcp mcp closed its stdout")
-        message: dict[str, Any] = json.loads(line)
+            raise ServerFailed(
+                f"anime-mcp mcp closed its stdout (or gave no answer in {START_DEADLINE:.0f} s)"
+            )
+        try:
+            message: dict[str, Any] = json.loads(line)
+        except json.JSONDecodeError:
+            raise ServerFailed(f"anime-mcp mcp wrote a line that is not JSON-RPC: {line[:200]!r}") from None
         if message.get("id") == request_id:
             return message
+
+
+def end(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
+    """Stop a child: terminate, then kill if it has not gone within ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def mcp_start(env: Mapping[str, str], tree: str | None = None) -> dict[str, Any]:
@@ -180,6 +200,9 @@ def mcp_start(env: Mapping[str, str], tree: str | None = None) -> dict[str, Any]
         env=environ,
     )
     assert process.stdin is not None and process.stdout is not None
+    watchdog = threading.Timer(START_DEADLINE, process.kill)  # a hung server must not hang the bench
+    watchdog.daemon = True
+    watchdog.start()
     try:
         client = {"name": "benchmark", "version": "1"}
         params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client}
@@ -205,12 +228,18 @@ def mcp_start(env: Mapping[str, str], tree: str | None = None) -> dict[str, Any]
             "cpu_at_first_search_s": searched_cpu,
             "first_hit_mal": results[0].get("ids", {}).get("mal"),
         }
-    except ServerFailed as exc:
-        process.stdin.close()
-        process.wait(timeout=10)
+    except (ServerFailed, OSError) as exc:  # OSError: a broken pipe to a server that died
+        _close_quietly(process.stdin)
+        end(process, 10)
         errors.seek(0)
         raise ServerFailed(f"{exc}: {errors.read()[-600:].strip()}") from None
     finally:
-        process.stdin.close()
-        process.wait(timeout=10)
+        watchdog.cancel()
+        _close_quietly(process.stdin)
+        end(process, 10)
         errors.close()
+
+
+def _close_quietly(stream: IO[str]) -> None:
+    with contextlib.suppress(OSError):  # the server is gone: its end of the pipe is closed already
+        stream.close()
