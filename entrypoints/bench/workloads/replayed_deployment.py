@@ -9,17 +9,15 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from anime_mcp.core.errors import AnimeMcpError
-from anime_mcp.entrypoints.bench.workloads.serve_processes import end
+from anime_mcp.entrypoints.bench.workloads.serve_processes import Served
 
 # The command line of this checkout's CLI in this interpreter (no console script needed on PATH).
 CLI = (sys.executable, "-m", "anime_mcp.entrypoints.cli")
@@ -94,26 +92,11 @@ def record(
 @contextmanager
 def serve(home: Path, **env: str) -> Iterator[str]:
     """``anime-mcp serve`` on a free loopback port; yields its URL."""
-    process = subprocess.Popen(
-        [*CLI, "serve", "--host", "127.0.0.1", "--port", "0"],
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=clean_env(home, **env),
-    )
-    assert process.stderr is not None
+    served = Served(clean_env(home, **env))
     try:
-        seen: list[str] = []
-        for line in process.stderr:
-            found = re.search(r"serving on (http://\S+) ", line)
-            if found:
-                threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining
-                yield found.group(1)
-                return
-            seen.append(line)
-        raise DeploymentError(f"anime-mcp serve did not start: {''.join(seen[-20:])}")
+        yield served.url
     finally:
-        end(process)
+        served.stop()
 
 
 def upstream(log: Path) -> list[dict[str, Any]]:

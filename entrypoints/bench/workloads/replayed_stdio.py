@@ -3,13 +3,13 @@ the measurement, only the transport and the server."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from anime_mcp.entrypoints.bench.workloads.replayed_deployment import CLI, DeploymentError
+from anime_mcp.entrypoints.bench.workloads.serve_processes import end, receive, send
 
 PROTOCOL = "2025-06-18"
 
@@ -43,15 +43,12 @@ class StdioServer:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         self.next_id += 1
-        stdin.write(json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}))
-        stdin.write("\n")
-        stdin.flush()
-        return _receive(stdout, self.next_id)
+        send(stdin, {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        return receive(stdout, self.next_id)
 
     def notify(self, method: str) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"jsonrpc": "2.0", "method": method}) + "\n")
-        self.process.stdin.flush()
+        send(self.process.stdin, {"jsonrpc": "2.0", "method": method})
 
     def call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         """(seconds from request to answer, the tool's structured answer)."""
@@ -65,19 +62,5 @@ class StdioServer:
 
     def close(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-def _receive(stdout: IO[str], request_id: int) -> dict[str, Any]:
-    while True:
-        line = stdout.readline()
-        if not line:
-            raise DeploymentError("anime-mcp mcp closed its stdout")
-        message: dict[str, Any] = json.loads(line)
-        if message.get("id") == request_id:
-            return message
+            self.process.stdin.close()  # the server ends at the end of its input
+        end(self.process, 10)

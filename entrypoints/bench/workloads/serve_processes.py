@@ -124,12 +124,7 @@ class Served:
             response.read()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process, 30)
 
 
 def rss_mib(pid: int) -> float:
