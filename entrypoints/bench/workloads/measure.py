@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from anime_mcp.entrypoints.bench.runner import percentile as sorted_percentile
+
 
 def percentile(samples: Sequence[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+    """The bench's nearest-rank percentile (``runner.percentile``) of samples in any order."""
+    return sorted_percentile(sorted(samples), q)
 
 
 def time_each(fn: Callable[[Any], object], inputs: Iterable[Any]) -> list[float]:
