@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,17 @@ from attrs import field, frozen
 from anime_mcp.core.filters import SearchFilters, SearchMode
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
-from anime_mcp.ports.workload import CACHE, EMBEDDER, INDEX, SOURCE, WorkloadContext, WorkloadResult
+from anime_mcp.ports.workload import (
+    CACHE,
+    EMBEDDER,
+    INDEX,
+    SOURCE,
+    WorkloadContext,
+    WorkloadResult,
+    entries_with_tags,
+    rank_of_first,
+    recall_and_mrr,
+)
 
 SEARCH_QUERIES = "search_queries.json"
 STORY_QUERIES = "story_queries.json"
@@ -35,19 +45,6 @@ class JudgedQuery:
     filters: SearchFilters = field(factory=SearchFilters)
 
 
-def rank_of_first(found: Sequence[str], relevant: frozenset[str]) -> int | None:
-    return next((i for i, anime_id in enumerate(found[:10], 1) if anime_id in relevant), None)
-
-
-def judge(ranks: Sequence[int | None]) -> dict[str, float]:
-    if not ranks:
-        return {}
-    return {
-        "recall@10": sum(r is not None for r in ranks) / len(ranks),
-        "mrr": sum(1 / r for r in ranks if r) / len(ranks),
-    }
-
-
 def _timed(call: Callable[[], object]) -> tuple[float, Any]:
     started = time.perf_counter()
     answer = call()
@@ -60,21 +57,16 @@ def read_search_queries(
     """The judged search queries of the kinds wanted; a descriptive query's answers are also every
     catalogue entry carrying all of its ``relevant_tags``."""
     raw = [q for q in json.loads(path.read_text(encoding="utf-8"))["queries"] if kinds(q["kind"])]
-    tagged = [q for q in raw if q.get("relevant_tags")]
-    by_tags: dict[int, set[str]] = {id(q): set() for q in tagged}
-    if tagged:
-        for entry in context.catalogue.entries():
-            tags = set(entry.tags)
-            for query in tagged:
-                if set(query["relevant_tags"]) <= tags:
-                    by_tags[id(query)].add(entry.anime_id)
+    tagged = [i for i, q in enumerate(raw) if q.get("relevant_tags")]
+    found = entries_with_tags(context.catalogue, [raw[i]["relevant_tags"] for i in tagged])
+    by_tags = dict(zip(tagged, found, strict=True))
     return [
         JudgedQuery(
             q["query"],
-            frozenset(q["relevant"]) | frozenset(by_tags.get(id(q), ())),
+            frozenset(q["relevant"]) | frozenset(by_tags.get(i, ())),
             context.parse_filters(q.get("filters", {})),
         )
-        for q in raw
+        for i, q in enumerate(raw)
     ]
 
 
@@ -112,7 +104,7 @@ class JudgedSearch:
             took, found = _timed(partial(context.search, query.text, query.filters, self.mode, 10))
             samples.append(took)
             ranks.append(rank_of_first(found, query.relevant))
-        return WorkloadResult(tuple(samples), judge(ranks), {"queries": len(queries)})
+        return WorkloadResult(tuple(samples), recall_and_mrr(ranks), {"queries": len(queries)})
 
 
 @frozen

@@ -34,6 +34,37 @@ ADAPTER_KINDS = (EMBEDDER, INDEX, CACHE, SOURCE)
 T = TypeVar("T", str, int, float, bool, Path)
 
 
+def rank_of_first(found: Sequence[str], relevant: frozenset[str], k: int = 10) -> int | None:
+    """The rank (1-based) of the first relevant answer among the first ``k`` found, or None."""
+    return next((i for i, anime_id in enumerate(found[:k], 1) if anime_id in relevant), None)
+
+
+def recall_and_mrr(ranks: Sequence[int | None]) -> dict[str, float]:
+    """A judged workload's quality from the rank of each query's first relevant answer: ``recall@10``, the
+    share of queries with one in the first 10, and ``mrr``, the mean of 1/rank (0 when none)."""
+    if not ranks:
+        return {}
+    return {
+        "recall@10": sum(r is not None for r in ranks) / len(ranks),
+        "mrr": sum(1 / r for r in ranks if r) / len(ranks),
+    }
+
+
+def entries_with_tags(catalogue: Catalogue, wanted: Sequence[Sequence[str]]) -> list[set[str]]:
+    """For each tag list of ``wanted``, the anime ids of the catalogue entries carrying all of its tags (one
+    pass over the catalogue): the answers of a judged descriptive query (``relevant_tags``)."""
+    found: list[set[str]] = [set() for _ in wanted]
+    if not wanted:
+        return found
+    sets = [set(tags) for tags in wanted]
+    for entry in catalogue.entries():
+        tags = set(entry.tags)
+        for i, needed in enumerate(sets):
+            if needed <= tags:
+                found[i].add(entry.anime_id)
+    return found
+
+
 @frozen
 class WorkloadResult:
     """One pass: seconds per operation, quality figures where the workload is judged (``recall@10``,

@@ -181,3 +181,25 @@ def test_a_script_s_command_line_becomes_a_bench_run() -> None:
     assert bench_arguments(["x"], ["--help"])[0] == ["bench", "x", "--list"]
     with pytest.raises(SystemExit, match="--name VALUE"):
         bench_arguments(["x"], ["stray"])
+
+
+def test_judged_figures_are_the_rank_of_the_first_relevant_answer() -> None:
+    from types import SimpleNamespace
+
+    from anime_mcp.ports.workload import entries_with_tags, rank_of_first, recall_and_mrr
+
+    assert rank_of_first(["a", "b", "c"], frozenset({"c", "b"})) == 2
+    assert rank_of_first([str(i) for i in range(20)], frozenset({"15"})) is None  # beyond the first 10
+    assert recall_and_mrr([1, None, 4, 2]) == {"recall@10": 0.75, "mrr": (1 + 0.25 + 0.5) / 4}
+    assert recall_and_mrr([]) == {}
+    catalogue = SimpleNamespace(
+        entries=lambda: [
+            SimpleNamespace(anime_id="x", tags=("mecha", "space")),
+            SimpleNamespace(anime_id="y", tags=("mecha",)),
+        ]
+    )
+    assert entries_with_tags(catalogue, [["mecha"], ["mecha", "space"], ["idol"]]) == [
+        {"x", "y"},
+        {"x"},
+        set(),
+    ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from anime_mcp.core.filters import SearchFilters
-from anime_mcp.ports.workload import WorkloadContext
+from anime_mcp.ports.workload import WorkloadContext, entries_with_tags, rank_of_first, recall_and_mrr
 
 if TYPE_CHECKING:
     from anime_mcp.entrypoints.bench.context import BenchContext
@@ -60,14 +60,9 @@ def read_queries(context: WorkloadContext, path: Path) -> list[JudgedQuery]:
     ``story``); a descriptive query's answers are also every catalogue entry carrying all its
     ``relevant_tags``."""
     raw: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["queries"]
-    tagged = {i: set(q["relevant_tags"]) for i, q in enumerate(raw) if q.get("relevant_tags")}
-    by_tags: dict[int, set[str]] = {i: set() for i in tagged}
-    if tagged:
-        for entry in context.catalogue.entries():
-            tags = set(entry.tags)
-            for i, wanted in tagged.items():
-                if wanted <= tags:
-                    by_tags[i].add(entry.anime_id)
+    tagged = [i for i, q in enumerate(raw) if q.get("relevant_tags")]
+    found = entries_with_tags(context.catalogue, [raw[i]["relevant_tags"] for i in tagged])
+    by_tags = dict(zip(tagged, found, strict=True))
     return [
         JudgedQuery(
             q["query"],
@@ -80,16 +75,8 @@ def read_queries(context: WorkloadContext, path: Path) -> list[JudgedQuery]:
     ]
 
 
-def rank_of_first(found: Sequence[str], relevant: frozenset[str]) -> int | None:
-    return next((i for i, anime_id in enumerate(found[:K], 1) if anime_id in relevant), None)
-
-
 def summary(ranks: Sequence[int | None]) -> dict[str, float]:
-    return {
-        "recall@10": round(sum(r is not None for r in ranks) / len(ranks), 4),
-        "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 4),
-        "n": len(ranks),
-    }
+    return {**{k: round(v, 4) for k, v in recall_and_mrr(ranks).items()}, "n": len(ranks)}
 
 
 def per_kind(queries: Sequence[JudgedQuery], ranks: Sequence[int | None]) -> dict[str, dict[str, float]]:
