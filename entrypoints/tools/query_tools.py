@@ -3,9 +3,9 @@ intent needs (``query_execution``). The same tool answers ``POST /api/query`` fo
 ``anime-mcp ask``, so the three faces give the same plan for the same text.
 
 The tool looks the other tools up in the catalogue it is part of, at call time: ``query_tool`` takes a
-function returning that catalogue (``build_tools`` hands it the catalogue it builds). Each tool keeps the
-offline answers it gave (``answer_cache``; ``[serve] answer_cache`` of them), so a question asked again is
-answered without planning or searching again.
+function returning that catalogue (``build_tools`` hands it the catalogue it builds). The runtime keeps the
+offline answers it gave (``Runtime.answers``; ``[serve] answer_cache`` of them), so a question asked again
+is answered without planning or searching again.
 """
 
 from __future__ import annotations
@@ -258,20 +258,14 @@ OUTPUT = object_schema(
 
 
 def query_tool(catalogue: Callable[[], ToolCatalogue]) -> Tool:
-    """query_anime over the tools of ``catalogue()`` (the catalogue this tool is part of), with its own
-    answer cache (sized by the first runtime it serves)."""
-    caches: list[AnswerCache] = []
-
-    def cache_for(runtime: Runtime) -> AnswerCache:
-        if not caches:
-            caches.append(AnswerCache(int(getattr(runtime.settings, "answer_cache", 0))))
-        return caches[0]
+    """query_anime over the tools of ``catalogue()`` (the catalogue this tool is part of), its answers kept
+    in the runtime's answer cache for this tool (``Runtime.answers``, as search_anime's)."""
 
     async def handler(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
-        return await query_anime(runtime, args, None, catalogue(), cache_for(runtime))
+        return await query_anime(runtime, args, None, catalogue(), runtime.answers(NAME))
 
     async def staged(runtime: Runtime, args: dict[str, Any], report: Report) -> dict[str, Any]:
-        return await query_anime(runtime, args, report, catalogue(), cache_for(runtime))
+        return await query_anime(runtime, args, report, catalogue(), runtime.answers(NAME))
 
     return Tool(
         name=NAME,
