@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-
-from anime_mcp.adapters.catalogue_check import check_release
-from anime_mcp.adapters.catalogue_download import download_catalogue
 from anime_mcp.core.catalogue import CatalogueLocation, FetchedCatalogue, ReleaseCheck
 from anime_mcp.core.errors import CatalogueFormatError
 from anime_mcp.ports.catalogue import ByteProgress
+
+# httpx and the download and check code are imported when a URL is fetched or checked: bootstrap makes this
+# fetcher for every command, and the start of `anime-mcp mcp` (first search within a second) never uses it.
+if TYPE_CHECKING:
+    import httpx
 
 DOWNLOAD_TIMEOUT = 30.0
 CHECK_TIMEOUT = 15.0
@@ -28,6 +30,10 @@ class LocalOrHttpCatalogueFetcher:
             if not path.exists():
                 raise CatalogueFormatError("no such file", path=str(path))
             return FetchedCatalogue(str(path))
+        import httpx
+
+        from anime_mcp.adapters.catalogue_download import download_catalogue
+
         with httpx.Client(timeout=DOWNLOAD_TIMEOUT) as client:
             download = download_catalogue(location.value, self.download_dir, client, progress=progress)
         return FetchedCatalogue(str(download.path), download.note)
@@ -42,6 +48,10 @@ class LocalOrHttpCatalogueFetcher:
             return ReleaseCheck(
                 location.value, "file", newer, {"modified": modified.isoformat(timespec="seconds")}
             )
+        import httpx
+
+        from anime_mcp.adapters.catalogue_check import check_release
+
         async with httpx.AsyncClient(transport=self._transport, timeout=CHECK_TIMEOUT) as client:
             check = await check_release(location.value, self.download_dir, client)
         details: dict[str, object] = {

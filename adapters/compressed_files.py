@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, cast
 
-import zstandard
-
 from anime_mcp.core.errors import CatalogueFormatError
 from anime_mcp.ports.catalogue import ByteProgress
 
@@ -47,6 +45,8 @@ class _ZstdFramesReader(io.RawIOBase):
     """
 
     def __init__(self, raw: IO[bytes], path: Path) -> None:
+        import zstandard
+
         self._raw = raw
         self._path = path
         self._decoder = zstandard.ZstdDecompressor().decompressobj()
@@ -66,6 +66,8 @@ class _ZstdFramesReader(io.RawIOBase):
         return n
 
     def _decode(self, chunk: bytes) -> bytes:
+        import zstandard
+
         if not chunk:
             if self._inside_frame:
                 raise CatalogueFormatError(
@@ -108,6 +110,10 @@ def open_catalogue_bytes(path: Path, progress: ByteProgress | None = None) -> It
         fh.seek(0)
         counted = _ProgressReader(fh, total, progress)
         if head.startswith(ZSTD_MAGIC):
+            # imported here: the plugins that read dumps load at every start, and the start of
+            # `anime-mcp mcp` (its first search within a second) reads none
+            import zstandard
+
             try:
                 zstandard.frame_content_size(head)  # a readable frame header, or a clear error now
             except zstandard.ZstdError:

@@ -24,13 +24,18 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 
 from anime_mcp.adapters.image_decoding import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, decode_image
 from anime_mcp.core.errors import ImageRejected
 from anime_mcp.ports.image_embedder import RgbImage
+
+# httpx is imported where a picture is fetched: bootstrap makes this adapter for every command, and the start
+# of `anime-mcp mcp` (its first search within a second) must not pay for the HTTP stack.
+if TYPE_CHECKING:
+    import httpx
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -112,6 +117,8 @@ class GuardedImageInput:
             ) from None
 
     async def _follow(self, url: str, field: str) -> bytes:
+        import httpx
+
         if self._tls is None:
             self._tls = ssl.create_default_context()
         async with httpx.AsyncClient(
@@ -221,6 +228,8 @@ class GuardedImageInput:
 
 
 def _parse(url: str, field: str) -> httpx.URL:
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):

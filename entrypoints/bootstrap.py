@@ -10,34 +10,17 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 import structlog
 from attrs import define, field, frozen
 
 from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
-from anime_mcp.adapters.enrichment_sqlite import SqliteEnrichmentStore
-from anime_mcp.adapters.http import HttpRuntime, make_async_client
-from anime_mcp.adapters.http.client import CacheLifetimes
-from anime_mcp.adapters.http.coordination import Coordination
-from anime_mcp.adapters.http.replay import (
-    RecordingTransport,
-    replay_env,
-)
-from anime_mcp.adapters.image_decoding import decode_image
-from anime_mcp.adapters.image_fetch import GuardedImageInput
-from anime_mcp.adapters.layered_cache import LayeredCache
-from anime_mcp.adapters.memory_cache import MemoryCache
-from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
-from anime_mcp.adapters.redis_coordination import RedisCoordination
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
 from anime_mcp.entrypoints.memory import trim_heap
-from anime_mcp.entrypoints.replay_setup import no_retries, replay_namespace, replay_transport
-from anime_mcp.entrypoints.search_setup import SearchComponents, load_image_embedder, search_components
-from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, Settings
+from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, ReplaySettings, Settings
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.catalogue import CatalogueFetcher, CatalogueStore
 from anime_mcp.ports.clock import Clock
@@ -45,9 +28,19 @@ from anime_mcp.ports.enrichment_store import EnrichmentStore
 from anime_mcp.ports.image_embedder import ImageEmbedder, PictureSource, RgbImage
 from anime_mcp.ports.image_input import ImageInput
 from anime_mcp.ports.live_sources import ManagedSourceRuntime
-from anime_mcp.ports.planning import PlannerVocabulary
 from anime_mcp.ports.plugin_host import PluginHost, PluginSelection, PluginStatus, stderr_trace
 from anime_mcp.ports.source import Source
+
+# The adapters below are imported where they are first used, not here: `anime-mcp mcp` must answer its first
+# search within a second of its start, and the live sources' HTTP stack (httpx), the replay and cache layers,
+# the picture adapters and the search set-up are not part of building the app.
+if TYPE_CHECKING:
+    import httpx
+
+    from anime_mcp.adapters.http.client import CacheLifetimes
+    from anime_mcp.adapters.http.coordination import Coordination
+    from anime_mcp.entrypoints.search_setup import SearchComponents
+    from anime_mcp.ports.planning import PlannerVocabulary
 
 log = structlog.get_logger("anime_mcp.plugins")
 
@@ -105,10 +98,14 @@ class App:
     def pictures(self, *, per_host_rate: float = 5.0) -> PictureSource:
         """Catalogue pictures for ``index-images``: paced per host (``per_host_rate`` a second; 0: not paced,
         for a loopback server), retried, cached under the home."""
+        from anime_mcp.adapters.picture_fetcher import CachedPictureFetcher
+
         return CachedPictureFetcher(self.settings.home / "pictures", per_host_rate=per_host_rate)
 
     def decode_picture(self, data: bytes) -> RgbImage:
         """A downloaded picture as RGB, with the same caps as pictures sent by users (``ImageRejected``)."""
+        from anime_mcp.adapters.image_decoding import decode_image
+
         return decode_image(data)
 
     def image_embedder(self) -> ImageEmbedder | None:
@@ -122,6 +119,8 @@ class App:
     def enrichment_store(self) -> EnrichmentStore:
         """The enrichment store beside the catalogue (``$ANIME_MCP_HOME/enrichment.sqlite3``), opened once."""
         if self._enrichment is None:
+            from anime_mcp.adapters.enrichment_sqlite import SqliteEnrichmentStore
+
             opener = self._open_enrichment or (lambda: SqliteEnrichmentStore(self.settings.store_dir))
             self._enrichment = opener()
         return self._enrichment
@@ -220,7 +219,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
     replay = settings.replay
     if replay.dir is not None:
         # Nothing leaves the machine: a missing required credential is a placeholder, not AuthRequired.
-        env = replay_env(env, host.sources())
+        env = _replay_env(env, host.sources())
 
     def open_store() -> CatalogueStore:
         return SqliteCatalogueStore(settings.store_dir)
@@ -237,7 +236,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
     cache_settings = settings.cache
     if replay.dir is not None:
         cache_settings = attrs.evolve(
-            settings.cache, namespace=settings.cache.namespace + replay_namespace(replay)
+            settings.cache, namespace=settings.cache.namespace + _replay_namespace(replay)
         )
 
     def response_cache() -> Cache:
@@ -247,8 +246,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
 
     def coordination() -> Coordination | None:
         if not shared:
-            url = cache_settings.redis_url
-            shared.append(RedisCoordination(url, prefix=cache_settings.namespace) if url else None)
+            shared.append(_redis_coordination(cache_settings))
         return shared[0]
 
     def cache_health() -> dict[str, Any] | None:
@@ -262,18 +260,10 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
                 health["status"] = "degraded"
         return health
 
-    lifetimes = CacheLifetimes(
-        metadata=settings.cache.ttl_metadata,
-        streaming=settings.cache.ttl_streaming,
-        schedule=settings.cache.ttl_schedule,
-        not_found=settings.cache.ttl_not_found,
-        stale_grace=settings.cache.stale_grace,
-    )
-
     source_ids = [source.info.id for source in host.sources()]
 
     def live_client() -> httpx.AsyncClient:
-        client = given.http_client() if given.http_client else make_async_client()
+        client = given.http_client() if given.http_client else _async_client()
         if replay.record is None:
             return client
         secrets = frozenset(
@@ -282,31 +272,35 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
             for credential in source.info.credentials
             if (value := env.get(credential.env))
         )
-        inner = client._transport  # the client's own transport (pool, TLS); only the folder is added
-        return make_async_client(RecordingTransport(inner, replay.record, secrets))
+        return _recording_client(client, replay.record, secrets)
 
     def source_runtime(transport: httpx.AsyncBaseTransport | None = None) -> ManagedSourceRuntime:
         # A transport handed in (`sources recording add`) or the replay folder: never the network, and a
         # recorded answer is the same every time, so no retries. Only the handed-in one skips the cache.
+        from anime_mcp.adapters.http import HttpRuntime
+        from anime_mcp.entrypoints.replay_setup import no_retries, replay_transport
+
         replayed = transport is not None or replay.dir is not None
         if transport is not None:
-            client = make_async_client(transport)
+            client = _async_client(transport)
         elif replay.dir is not None:
-            client = make_async_client(replay_transport(replay))
+            client = _async_client(replay_transport(replay))
         else:
             client = live_client()
         return HttpRuntime(
             client=client,
             clock=clock,
-            env=replay_env(env, host.sources()) if transport is not None else env,
+            env=_replay_env(env, host.sources()) if transport is not None else env,
             overrides=no_retries(settings.sources, source_ids) if replayed else settings.sources,
             cache=None if transport is not None else response_cache(),
-            cache_lifetimes=lifetimes,
+            cache_lifetimes=_lifetimes(settings.cache),
             coordination=None if transport is not None else coordination(),
             kept_records=min(settings.cache.l1_entries, KEPT_RECORDS),
         )
 
     def search() -> SearchComponents:
+        from anime_mcp.entrypoints.search_setup import search_components
+
         return search_components(settings.search, host, settings.plugins)
 
     return App(
@@ -326,9 +320,9 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         load_image_embedder=(
             (lambda: given.image_embedder)
             if given.image_embedder is not None
-            else (lambda: load_image_embedder(settings.search, host))
+            else (lambda: _load_image_embedder(settings, host))
         ),
-        image_input=given.image_input or GuardedImageInput(),
+        image_input=given.image_input or _guarded_image_input(),
     )
 
 
@@ -336,6 +330,9 @@ def build_cache(settings: CacheSettings, host: PluginHost, clock: Clock) -> Cach
     """The response cache from the registered cache providers: L1 = ``memory``, then L2 = ``redis`` when
     ``redis_url`` is set. Without a ``memory`` provider (the ``caches`` plugin disabled) a plain bounded
     memory cache stands in, so live sources are never uncached by accident."""
+    from anime_mcp.adapters.layered_cache import LayeredCache
+    from anime_mcp.adapters.memory_cache import MemoryCache
+
     providers = {provider.name: provider for provider in host.caches()}
     memory = providers.get("memory")
     layers: list[Cache] = [
@@ -353,6 +350,64 @@ def build_cache(settings: CacheSettings, host: PluginHost, clock: Clock) -> Cach
         layers.append(redis.create(settings, clock))
     # L1 refills from L2 keep L2's remaining lifetime; the default covers layers that cannot say.
     return LayeredCache(layers, fill_ttl=settings.ttl_schedule)
+
+
+def _async_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    from anime_mcp.adapters.http import make_async_client
+
+    return make_async_client(transport)
+
+
+def _recording_client(client: httpx.AsyncClient, folder: Path, secrets: frozenset[str]) -> httpx.AsyncClient:
+    """``client`` with every exchange also written to ``folder`` (``secrets`` blanked)."""
+    from anime_mcp.adapters.http.replay import RecordingTransport
+
+    inner = client._transport  # the client's own transport (pool, TLS); only the folder is added
+    return _async_client(RecordingTransport(inner, folder, secrets))
+
+
+def _replay_env(env: Mapping[str, str], sources: list[Source]) -> dict[str, str]:
+    from anime_mcp.adapters.http.replay import replay_env
+
+    return replay_env(env, sources)
+
+
+def _replay_namespace(replay: ReplaySettings) -> str:
+    from anime_mcp.entrypoints.replay_setup import replay_namespace
+
+    return replay_namespace(replay)
+
+
+def _redis_coordination(settings: CacheSettings) -> Coordination | None:
+    if not settings.redis_url:
+        return None
+    from anime_mcp.adapters.redis_coordination import RedisCoordination
+
+    return RedisCoordination(settings.redis_url, prefix=settings.namespace)
+
+
+def _lifetimes(settings: CacheSettings) -> CacheLifetimes:
+    from anime_mcp.adapters.http.client import CacheLifetimes
+
+    return CacheLifetimes(
+        metadata=settings.ttl_metadata,
+        streaming=settings.ttl_streaming,
+        schedule=settings.ttl_schedule,
+        not_found=settings.ttl_not_found,
+        stale_grace=settings.stale_grace,
+    )
+
+
+def _load_image_embedder(settings: Settings, host: PluginHost) -> ImageEmbedder | None:
+    from anime_mcp.entrypoints.search_setup import load_image_embedder
+
+    return load_image_embedder(settings.search, host)
+
+
+def _guarded_image_input() -> ImageInput:
+    from anime_mcp.adapters.image_fetch import GuardedImageInput
+
+    return GuardedImageInput()
 
 
 def _inode(path: Path) -> int | None:

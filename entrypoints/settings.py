@@ -94,13 +94,11 @@ environment                        config.toml                   meaning
 from __future__ import annotations
 
 import os
-import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
 from attrs import Factory, field, frozen
 
 from anime_mcp.core.catalogue_update import DEFAULT_MUST_KEEP
@@ -447,7 +445,7 @@ class Settings:
         """Read the environment and config.toml once; ``flags`` are ``{"section.key": value}`` from a command
         line and win over both (``None`` values are ignored: the flag was not given)."""
         env = os.environ if environ is None else environ
-        home = Path(env.get("ANIME_MCP_HOME") or platformdirs.user_data_dir("anime-mcp")).expanduser()
+        home = Path(env.get("ANIME_MCP_HOME") or _user_data_dir()).expanduser()
         config_path = home / "config.toml"
         config = read_config(config_path)
         raw = _layered(config, env, flags or {}, where=str(config_path))
@@ -678,10 +676,20 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
     )
 
 
+def _user_data_dir() -> str:
+    # platformdirs and tomllib are imported when needed: every command reads the settings, and the start of
+    # `anime-mcp mcp` (its first search within a second) often needs neither (ANIME_MCP_HOME, no config.toml)
+    import platformdirs
+
+    return platformdirs.user_data_dir("anime-mcp")
+
+
 def read_config(path: Path) -> dict[str, Any]:
     """The whole ``config.toml`` (empty when there is none); invalid TOML is a ``ConfigError``."""
     if not path.is_file():
         return {}
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -15,18 +15,29 @@ the table and the key, at start-up, not a surprise at the first request.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.entrypoints.settings import ConfigError
 from anime_mcp.ports.source import RateLimit
 
+# The HTTP policy (and with it the live sources' HTTP stack) is imported only when config.toml has
+# [sources.<id>] tables: every command reads the settings, and the start of `anime-mcp mcp` (its first search
+# within a second) does not need it.
+if TYPE_CHECKING:
+    from anime_mcp.adapters.http.policy import HttpPolicy
+
 SourceOverrides = dict[str, dict[str, Any]]
 
-_DEFAULTS = HttpPolicy()
-_KNOWN = {a.name for a in attrs.fields(HttpPolicy)}
+
+@cache
+def _policy() -> tuple[HttpPolicy, set[str]]:
+    """The default policy and the names of its fields (the keys a [sources.<id>] table may set)."""
+    from anime_mcp.adapters.http.policy import HttpPolicy
+
+    return HttpPolicy(), {a.name for a in attrs.fields(HttpPolicy)}
 
 
 def parse_source_overrides(tables: object, *, where: str = "config.toml") -> SourceOverrides:
@@ -34,17 +45,18 @@ def parse_source_overrides(tables: object, *, where: str = "config.toml") -> Sou
         raise ConfigError(f"{where}: [sources] must be a table of [sources.<id>] tables")
     overrides: SourceOverrides = {}
     for source_id, table in tables.items():
+        defaults, known = _policy()
         name = f"{where}: [sources.{source_id}]"
         if not isinstance(table, Mapping):
             raise ConfigError(f"{name} must be a table of HTTP settings")
-        unknown = sorted(set(table) - _KNOWN)
+        unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(
-                f"{name}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN))}"
+                f"{name}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         values = {key: _value(name, key, value) for key, value in table.items()}
         try:
-            _DEFAULTS.with_overrides(values)  # the policy's own validators: positive timeouts, ...
+            defaults.with_overrides(values)  # the policy's own validators: positive timeouts, ...
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
         overrides[str(source_id)] = values
@@ -54,7 +66,7 @@ def parse_source_overrides(tables: object, *, where: str = "config.toml") -> Sou
 def _value(name: str, key: str, value: object) -> Any:
     if key == "rate_limits":
         return _rate_limits(name, value)
-    default = getattr(_DEFAULTS, key)
+    default = getattr(_policy()[0], key)
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
-from anime_mcp.core.planning import PlanContext, QueryPlan
+from anime_mcp.core.planning.model import PlanContext, QueryPlan
 from anime_mcp.core.planning.vocabulary import PlannerVocabulary, TitleCandidate, TitleHit
 
 __all__ = ["Planner", "PlannerVocabulary", "TitleCandidate", "TitleHit"]

@@ -24,11 +24,10 @@ import hashlib
 import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import attrs
-import httpx
 from attrs import field, frozen
 
 from anime_mcp.adapters.http.breaker import CircuitBreaker, CircuitOpen
@@ -43,6 +42,9 @@ from anime_mcp.adapters.http.served import live_only, note_failed, note_not_foun
 from anime_mcp.core.errors import Blocked, NotFound, ParseError, RateLimited, SourceError, Unavailable
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
+
+if TYPE_CHECKING:  # imported with the first request: registering the sources (every start) needs no httpx
+    import httpx
 
 __all__ = ["CacheKind", "CacheLifetimes", "SourceHttpClient", "cache_kind_of"]
 
@@ -240,6 +242,8 @@ class SourceHttpClient:
         detect_error: ErrorDetector | None,
         cache_kind: CacheKind | None,
     ) -> HttpResponse:
+        import httpx
+
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         try:

@@ -18,8 +18,6 @@ import email.utils
 import math
 import re
 
-import httpx
-
 from anime_mcp.core.errors import (
     AuthRequired,
     Blocked,
@@ -199,6 +197,8 @@ def error_for_status(
 
 def map_transport_error(exc: Exception, *, source: str, url: str) -> SourceError:
     """A failure below HTTP (timeout, connection, protocol, decoding) as a typed error."""
+    import httpx  # here, not at the top: importing the sources (every start) must not import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return Unavailable(f"timed out ({type(exc).__name__}) calling {url}", source=source)
     if isinstance(exc, httpx.DecodingError):

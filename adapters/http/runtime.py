@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from anime_mcp.adapters.http.client import CacheLifetimes, SourceHttpClient
 from anime_mcp.adapters.http.coordination import Coordination
 from anime_mcp.adapters.http.policy import HttpPolicy
 from anime_mcp.ports.cache import Cache
 from anime_mcp.ports.clock import Clock
+
+if TYPE_CHECKING:  # httpx is imported when a client is made: registering the sources (every start) needs none
+    import httpx
 
 __all__ = ["HttpRuntime", "make_async_client", "reaches_network"]
 
@@ -29,6 +30,8 @@ def reaches_network(transport: httpx.AsyncBaseTransport | None) -> bool:
     """Whether requests through ``transport`` reach the real site: httpx's own network transport, one that
     says so (``reaches_network = True``), or a wrapper (``inner``, as the recording transport) around one.
     Mocks and replays do not; scraped sources obey robots.txt and use cloudscraper only when it does."""
+    import httpx
+
     if (
         isinstance(transport, httpx.AsyncHTTPTransport)
         or getattr(transport, "reaches_network", False) is True
@@ -41,6 +44,8 @@ def reaches_network(transport: httpx.AsyncBaseTransport | None) -> bool:
 def make_async_client(transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> httpx.AsyncClient:
     """The shared client: HTTP/1.1 keep-alive pool, gzip, redirects followed per request, no env proxies
     in tests (pass ``transport`` to replay recorded responses)."""
+    import httpx
+
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
     return httpx.AsyncClient(transport=transport, limits=limits, trust_env=transport is None, **kwargs)
 
@@ -78,6 +83,8 @@ class HttpRuntime:
 
     def _client_for(self, policy: HttpPolicy) -> httpx.AsyncClient:
         # Only in place of httpx's plain network transport: a wrapper (the recording one) stays in the path.
+        import httpx
+
         if not (policy.cloudflare and isinstance(self.client._transport, httpx.AsyncHTTPTransport)):
             return self.client
         if self._cloudflare_client is None:

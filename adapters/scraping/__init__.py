@@ -22,15 +22,8 @@ Settings per source (``[sources.<id>]`` in config.toml, the fields of ``HttpPoli
 error policy (``anime_mcp.adapters.http.errors.challenge_reason``).
 """
 
-from anime_mcp.adapters.scraping.pages import (
-    HtmlElement,
-    decode_cf_email,
-    json_ld,
-    meta_content,
-    parse_page,
-    text_of,
-    texts_of,
-)
+from typing import TYPE_CHECKING, Any
+
 from anime_mcp.adapters.scraping.robots import RobotsRules
 from anime_mcp.adapters.scraping.source import (
     SCRAPE_POLICY,
@@ -38,6 +31,22 @@ from anime_mcp.adapters.scraping.source import (
     ScrapedSource,
     check_robots,
     fetch_page,
+)
+
+# The page helpers (lxml) are loaded on first use: a scraped source's class is imported at every start,
+# its parsing when it parses, and the start of `anime-mcp mcp` (first search within a second) parses none.
+if TYPE_CHECKING:
+    from anime_mcp.adapters.scraping.pages import (
+        HtmlElement,
+        decode_cf_email,
+        json_ld,
+        meta_content,
+        parse_page,
+        text_of,
+        texts_of,
+    )
+_PAGES = frozenset(
+    ("HtmlElement", "decode_cf_email", "json_ld", "meta_content", "parse_page", "text_of", "texts_of")
 )
 
 __all__ = [
@@ -55,3 +64,13 @@ __all__ = [
     "text_of",
     "texts_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PAGES:
+        from anime_mcp.adapters.scraping import pages
+
+        value = getattr(pages, name)
+        globals()[name] = value  # looked up here once
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

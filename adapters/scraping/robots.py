@@ -8,9 +8,15 @@ everything (RFC 9309, 2.3.1.3); bodies past ``MAX_ROBOTS_BYTES`` are cut there, 
 
 from __future__ import annotations
 
-from urllib.robotparser import RobotFileParser
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen
+
+# urllib.robotparser (and through it urllib.request, http.client, email) is imported when a robots.txt is
+# read: the scraped sources load at every start, and the start of `anime-mcp mcp` (its first search within a
+# second) reads none.
+if TYPE_CHECKING:
+    from urllib.robotparser import RobotFileParser
 
 __all__ = ["MAX_ROBOTS_BYTES", "RobotsRules"]
 
@@ -26,6 +32,8 @@ class RobotsRules:
     def parse(cls, body: bytes | str) -> RobotsRules:
         raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
         text = raw[:MAX_ROBOTS_BYTES].decode("utf-8", "replace").lstrip("\ufeff")
+        from urllib.robotparser import RobotFileParser
+
         parser = RobotFileParser()
         parser.parse(text.splitlines())  # also marks the parser as read (else it refuses everything)
         return cls(text, parser)

@@ -1,6 +1,8 @@
 """The query planner: a question in plain words becomes a ``QueryPlan`` (pure; what it needs to know about
 the catalogue comes through a ``PlannerVocabulary``)."""
 
+from typing import TYPE_CHECKING, Any
+
 from anime_mcp.core.planning.model import (
     ContextResult,
     PlanContext,
@@ -8,8 +10,13 @@ from anime_mcp.core.planning.model import (
     PlanTitle,
     QueryPlan,
 )
-from anime_mcp.core.planning.planner import plan
 from anime_mcp.core.planning.vocabulary import PlannerVocabulary, TitleCandidate, TitleHit
+
+# ``plan`` (the planner and its reading rules: many regular expressions) is loaded on first use: the plan's
+# model and the vocabulary port are imported by every start, and the start of `anime-mcp mcp` (its first
+# search within a second) never plans.
+if TYPE_CHECKING:
+    from anime_mcp.core.planning.planner import plan
 
 __all__ = [
     "ContextResult",
@@ -22,3 +29,12 @@ __all__ = [
     "TitleHit",
     "plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "plan":
+        from anime_mcp.core.planning.planner import plan
+
+        globals()["plan"] = plan  # looked up here once
+        return plan
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+DEFAULT_LIMIT = 10  # results a plan asks for when the question names no count ("top 5")
+
 
 class Intent(enum.StrEnum):
     LOOKUP = "lookup"  # one anime, by id, URL or title
@@ -97,7 +99,7 @@ class QueryPlan:
     timezone: str = "UTC"  # IANA name
     language: str | None = None  # ISO 639-1
     sort: SortOrder = SortOrder.RELEVANCE
-    limit: int = 10
+    limit: int = DEFAULT_LIMIT
     keywords: str | None = None  # what is left of the question to search for
     clarification: str | None = None  # the question to ask back (intent clarify)
 

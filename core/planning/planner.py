@@ -14,13 +14,19 @@ from anime_mcp.core.planning import counts, dates, names, tags, titles
 from anime_mcp.core.planning.context import read_pointers
 from anime_mcp.core.planning.intents import decide
 from anime_mcp.core.planning.lexicon import COMMON_WORDS
-from anime_mcp.core.planning.model import Intent, PlanContext, PlanFilters, QueryPlan, SortOrder
+from anime_mcp.core.planning.model import (
+    DEFAULT_LIMIT,
+    Intent,
+    PlanContext,
+    PlanFilters,
+    QueryPlan,
+    SortOrder,
+)
 from anime_mcp.core.planning.reading import Reading, add
 from anime_mcp.core.planning.text import clean
 from anime_mcp.core.planning.vocabulary import PlannerVocabulary
 from anime_mcp.core.platforms import BUILTIN_PLATFORMS, Platforms
 
-DEFAULT_LIMIT = 10
 SHORT_EPISODES = 13
 # Words that only frame the question ("remember", "compare"): never keywords.
 _FRAME_TEXT = """vaguely compare comparison versus vs recommend recommended recommendation suggest suggestion

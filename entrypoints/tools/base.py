@@ -18,13 +18,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from functools import cached_property
-from typing import Any, cast
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from attrs import field, frozen
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
 
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.core.progress import Stage
@@ -32,6 +30,11 @@ from anime_mcp.entrypoints.observability import span
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.echo import cap_message, echo
 from anime_mcp.entrypoints.tools.schema_check import Check, compile_check
+
+# jsonschema is imported when a value fails the compiled check (``schema_check``), to name the error: the
+# start of `anime-mcp mcp` (its first search within a second) does not pay for it.
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 Handler = Callable[[Runtime, dict[str, Any]], Awaitable[dict[str, Any]]]
 Renderer = Callable[[dict[str, Any]], str]
@@ -110,14 +113,24 @@ class Tool:
         return values
 
 
-# JSON Schema counts 26.0 as an integer; Python cannot slice or range with it, so an integer is an int here
-# (schemathesis sent {"limit": 26.0}: it was a 500).
-StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
-    ),
-)
+@cache
+def strict_validator() -> Any:
+    """Draft 2020-12, except that an integer is an int: JSON Schema counts 26.0 as an integer; Python cannot
+    slice or range with it (schemathesis sent {"limit": 26.0}: it was a 500)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+            "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+        ),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StrictValidator":  # the validator class, made on first use (``strict_validator``)
+        return strict_validator()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: bool = True) -> None:
@@ -130,7 +143,7 @@ def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: 
         []
         if fast is not None and fast(value)
         else sorted(
-            validator.iter_errors(value),
+            validator().iter_errors(value),
             key=lambda e: ([str(p) for p in e.absolute_path], e.validator != "required"),
         )
     )
@@ -143,19 +156,31 @@ def check_schema(schema: dict[str, Any], value: Any, prefix: str = "", *, text: 
 
 
 # Schemas seen (by identity: the tools' schemas live as long as the process) -> their compiled check and
-# jsonschema validator, built once. Holding the schema keeps its id from being reused; bounded, since a few
-# callers check schemas built per request.
-_COMPILED: dict[int, tuple[dict[str, Any], Check | None, Any]] = {}
+# jsonschema validator (made when first needed), built once. Holding the schema keeps its id from being
+# reused; bounded, since a few callers check schemas built per request.
+_COMPILED: dict[int, tuple[dict[str, Any], Check | None, Callable[[], Any]]] = {}
 COMPILED_SCHEMAS = 256
 
 
-def _validators(schema: dict[str, Any]) -> tuple[Check | None, Any]:
+def _validators(schema: dict[str, Any]) -> tuple[Check | None, Callable[[], Any]]:
     known = _COMPILED.get(id(schema))
     if known is None or known[0] is not schema:
         if len(_COMPILED) >= COMPILED_SCHEMAS:
             _COMPILED.clear()
-        known = _COMPILED[id(schema)] = (schema, compile_check(schema), StrictValidator(schema))
+        known = _COMPILED[id(schema)] = (schema, compile_check(schema), _validator_of(schema))
     return known[1], known[2]
+
+
+def _validator_of(schema: dict[str, Any]) -> Callable[[], Any]:
+    """The jsonschema validator of ``schema``, made on the first call and kept."""
+    made: list[Any] = []
+
+    def validator() -> Any:
+        if not made:
+            made.append(strict_validator()(schema))
+        return made[0]
+
+    return validator
 
 
 def check_text(value: Any, field: str = "") -> None:

@@ -20,7 +20,7 @@ import structlog
 from attrs import frozen
 
 from anime_mcp.core.errors import AnimeMcpError
-from anime_mcp.core.planning import ContextResult, PlanContext, PlanFilters, PlanTitle, QueryPlan, plan
+from anime_mcp.core.planning import ContextResult, PlanContext, PlanFilters, PlanTitle, QueryPlan
 from anime_mcp.core.planning.model import Intent, SortOrder
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.base import ToolInputError, check_schema
@@ -196,6 +196,9 @@ async def plan_question(
     runtime: Runtime, text: str, *, context: PlanContext | None, now: dt.datetime, tz: str
 ) -> Planned:
     """The deterministic plan, then the configured planner plugins' (see the module)."""
+    # imported at the first question: the planner's rules are not part of the start of `anime-mcp mcp`
+    from anime_mcp.core.planning import plan
+
     recent = runtime.recent_snapshot()  # the vocabulary of its catalogue needs no worker thread
     vocabulary = runtime.app.built_vocabulary(recent.store_version) if recent is not None else None
     if vocabulary is None:  # built once per catalogue: seconds, off the loop

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from anime_mcp.core.planning.planner import DEFAULT_LIMIT as PLAN_DEFAULT_LIMIT
+from anime_mcp.core.planning.model import DEFAULT_LIMIT as PLAN_DEFAULT_LIMIT
 from anime_mcp.core.services.search import MAX_LIMIT
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools.anime import numbered
 from anime_mcp.entrypoints.tools.answer_cache import AnswerCache, Key, cacheable
 from anime_mcp.entrypoints.tools.base import Report, Tool, ToolCatalogue, ToolInputError, new_correlation_id
 from anime_mcp.entrypoints.tools.enrichment_tools import render_details, render_ratings
-from anime_mcp.entrypoints.tools.query_execution import Answer, Execution, execute
 from anime_mcp.entrypoints.tools.query_planning import (
     CONTEXT,
     Planned,
@@ -33,6 +32,11 @@ from anime_mcp.entrypoints.tools.query_planning import (
     read_zone,
 )
 from anime_mcp.entrypoints.tools.schemas import DEGRADATION, DETAIL, MODE, RESULT, nullable, object_schema
+
+# The execution of a plan is imported at the first question: the start of `anime-mcp mcp` (its first search
+# within a second) only lists this tool.
+if TYPE_CHECKING:
+    from anime_mcp.entrypoints.tools.query_execution import Answer, Execution
 
 NAME = "query_anime"
 
@@ -73,6 +77,8 @@ async def query_anime(
         found = cache.get(snapshot, key)
         if found is not None:
             return found
+    from anime_mcp.entrypoints.tools.query_execution import Execution, execute
+
     context = await read_context(runtime, args.get("context"))
     planned = await plan_question(runtime, args["text"], context=context, now=now, tz=zone_name)
     plan = planned.plan

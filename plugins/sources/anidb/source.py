@@ -11,21 +11,26 @@ request, cached); characters and staff are parsed into the record only when the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SourceRecord
-from anime_mcp.plugins.sources.anidb import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.anidb import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.anidb.parse")
+
 API = "http://api.anidb.net:9001/httpapi"
 CLIENT_ENV = "ANIME_MCP_ANIDB_CLIENT"
 CLIENTVER_ENV = "ANIME_MCP_ANIDB_CLIENTVER"
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class AnidbSource(HttpSource):
@@ -59,13 +64,13 @@ class AnidbSource(HttpSource):
         kinds=("anime", "episodes", "characters", "staff", "error"),
     )
     record_parsers: ClassVar[Mapping[str, RecordParser]] = {
-        "anime": parse.parse_anime,
-        "error": parse.parse_anime,
+        "anime": deferred(lambda: parse.parse_anime),
+        "error": deferred(lambda: parse.parse_anime),
     }
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "episodes": parse.parse_episodes,
-        "characters": parse.parse_characters,
-        "staff": parse.parse_staff,
+        "episodes": deferred(lambda: parse.parse_episodes),
+        "characters": deferred(lambda: parse.parse_characters),
+        "staff": deferred(lambda: parse.parse_staff),
     }
     policy = HttpPolicy(
         max_retries=0,  # a repeated request is what gets clients banned

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.anilist import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.anilist import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.anilist.parse")
+
 ENDPOINT = "https://graphql.anilist.co"
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 MEDIA_FIELDS = """
   id idMal countryOfOrigin type format status episodes duration season seasonYear averageScore meanScore
@@ -115,13 +120,13 @@ class AnilistSource(HttpSource):
         formats=("anilist-graphql",),
         kinds=("anime", "search", "season", "schedule", "characters", "staff"),
     )
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "season": parse.parse_search,
-        "schedule": parse.parse_schedule,
-        "characters": parse.parse_characters,
-        "staff": parse.parse_staff,
+        "search": deferred(lambda: parse.parse_search),
+        "season": deferred(lambda: parse.parse_search),
+        "schedule": deferred(lambda: parse.parse_schedule),
+        "characters": deferred(lambda: parse.parse_characters),
+        "staff": deferred(lambda: parse.parse_staff),
     }
     policy = HttpPolicy(header_window=60.0)
     ping_id = None

@@ -8,35 +8,40 @@ off with ``[plugins] disable = ["animeplanet"]``; tune it under ``[sources.anime
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from anime_mcp.adapters.http import HttpPolicy, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import RecordParser
 from anime_mcp.adapters.scraping import SCRAPE_POLICY, SCRAPE_RATE_LIMITS, ScrapedSource
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import SourceRecord
-from anime_mcp.plugins.sources.animeplanet import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.animeplanet import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.animeplanet.parse")
+
 
 class AnimePlanetSource(ScrapedSource):
     info = SourceInfo(
-        id=parse.SOURCE,
+        id="animeplanet",  # parse.SOURCE
         platform=Platform.ANIMEPLANET,
         kind="scrape",
         name="Anime-Planet",
-        homepage=parse.SITE,
+        homepage="https://www.anime-planet.com",  # parse.SITE
         fields=ESSENTIAL_FIELDS | {"localized_titles", "end_date", "rank", "studios", "tags", "relations"},
         rate_limits=SCRAPE_RATE_LIMITS,
         formats=("animeplanet-html",),
         kinds=("anime",),
     )
     policy: ClassVar[HttpPolicy] = attrs.evolve(SCRAPE_POLICY, cloudflare=True)
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
         response = await self.page(

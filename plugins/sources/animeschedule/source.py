@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.animeschedule import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.animeschedule import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.animeschedule.parse")
+
 API = "https://animeschedule.net/api/v3"
 TOKEN_ENV = "ANIME_MCP_ANIMESCHEDULE_TOKEN"
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class AnimeScheduleSource(HttpSource):
@@ -41,12 +46,12 @@ class AnimeScheduleSource(HttpSource):
         kinds=("anime", "search", "schedule", "error"),
     )
     record_parsers: ClassVar[Mapping[str, RecordParser]] = {
-        "anime": parse.parse_anime,
-        "error": parse.parse_anime,
+        "anime": deferred(lambda: parse.parse_anime),
+        "error": deferred(lambda: parse.parse_anime),
     }
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "schedule": parse.parse_schedule,
+        "search": deferred(lambda: parse.parse_search),
+        "schedule": deferred(lambda: parse.parse_schedule),
     }
     policy = HttpPolicy(forbidden_is_auth=True)
 

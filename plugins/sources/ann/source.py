@@ -7,21 +7,26 @@ the one-id case. Search uses ``api.xml?title=~name``. ANN asks for at most one r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from anime_mcp.adapters.http import HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.errors import NotFound
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.ann import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.ann import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.ann.parse")
+
 API = "https://cdn.animenewsnetwork.com/encyclopedia/api.xml"
 BATCH_SIZE = 50
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class AnnSource(HttpSource):
@@ -40,14 +45,14 @@ class AnnSource(HttpSource):
         kinds=("anime", "search", "episodes", "characters", "staff", "error"),
     )
     record_parsers: ClassVar[Mapping[str, RecordParser]] = {
-        "anime": parse.parse_anime_batch,
-        "error": parse.parse_anime_batch,
+        "anime": deferred(lambda: parse.parse_anime_batch),
+        "error": deferred(lambda: parse.parse_anime_batch),
     }
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "episodes": parse.parse_episodes,
-        "characters": parse.parse_characters,
-        "staff": parse.parse_staff,
+        "search": deferred(lambda: parse.parse_search),
+        "episodes": deferred(lambda: parse.parse_episodes),
+        "characters": deferred(lambda: parse.parse_characters),
+        "staff": deferred(lambda: parse.parse_staff),
     }
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:

@@ -4,16 +4,21 @@ streaming links in one request), title search, and paginated episodes (following
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from anime_mcp.adapters.http import HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.kitsu import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, RateLimit, SourceInfo
+
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.kitsu import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.kitsu.parse")
 
 API = "https://kitsu.app/api/edge"
 HEADERS = {"accept": "application/vnd.api+json"}
@@ -28,7 +33,7 @@ INCLUDE = ",".join(
     )
 )
 SPARSE_FIELDS = {"fields[categories]": "title", "fields[genres]": "name", "fields[producers]": "name"}
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class KitsuSource(HttpSource):
@@ -58,11 +63,11 @@ class KitsuSource(HttpSource):
         formats=("kitsu-jsonapi",),
         kinds=("anime", "search", "episodes", "streaming"),
     )
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "episodes": parse.parse_episodes,
-        "streaming": parse.parse_streaming_links,
+        "search": deferred(lambda: parse.parse_search),
+        "episodes": deferred(lambda: parse.parse_episodes),
+        "streaming": deferred(lambda: parse.parse_streaming_links),
     }
     ping_id = None
 

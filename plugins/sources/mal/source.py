@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from anime_mcp.adapters.http import HttpPolicy, HttpResponse, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
-from anime_mcp.adapters.source_toolkit import load_json
 from anime_mcp.core.errors import AuthRequired, ParseError, SourceError, Unavailable
 from anime_mcp.core.models import Season
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.schedule import AiringSlot, AirKind
 from anime_mcp.core.sources import Episode, Page, SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.mal import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
+
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.mal import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.mal.parse")
 
 CLIENT_ID_ENV = "ANIME_MCP_MAL_CLIENT_ID"
 JIKAN_URL_ENV = "ANIME_MCP_JIKAN_URL"
@@ -62,7 +66,7 @@ V2_FIELDS = ",".join(
 )
 V2_LIST_FIELDS = "id,title,main_picture,alternative_titles,start_season,media_type,num_episodes,status,mean"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class MalSource(HttpSource):
@@ -103,17 +107,17 @@ class MalSource(HttpSource):
             ),
         ),
         capabilities={Capability.SEARCH, Capability.SEASON, Capability.SCHEDULE, Capability.EPISODES},
-        formats=(parse.MAL_V2, parse.JIKAN),
+        formats=("mal-v2", "jikan-v4"),  # parse.MAL_V2, parse.JIKAN
         kinds=("anime", "search", "season", "episodes", "characters", "staff", "schedule"),
     )
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "season": parse.parse_search,
-        "episodes": parse.parse_episodes,
-        "characters": parse.parse_characters,
-        "staff": parse.parse_staff,
-        "schedule": parse.parse_schedule,
+        "search": deferred(lambda: parse.parse_search),
+        "season": deferred(lambda: parse.parse_search),
+        "episodes": deferred(lambda: parse.parse_episodes),
+        "characters": deferred(lambda: parse.parse_characters),
+        "staff": deferred(lambda: parse.parse_staff),
+        "schedule": deferred(lambda: parse.parse_schedule),
     }
     policy = HttpPolicy(forbidden_is_auth=True)
 
@@ -243,6 +247,7 @@ class MalSource(HttpSource):
 
 def _page_of(items: list[SearchCandidate], response: HttpResponse) -> Page[SearchCandidate]:
     """Jikan list pagination: the next page while ``pagination.has_next_page`` says so."""
+    from anime_mcp.adapters.source_toolkit import load_json  # with the parse module: not at start
 
     document = load_json(response.content, source="mal")
     pagination = document.get("pagination") if isinstance(document, dict) else None

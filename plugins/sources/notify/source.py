@@ -5,21 +5,26 @@ notify.moe is barely maintained; it stays a source because its ids are in the ca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from anime_mcp.adapters.http import HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import SourceRecord
-from anime_mcp.plugins.sources.notify import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.notify import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.notify.parse")
+
 API = "https://notify.moe/api"
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class NotifySource(HttpSource):
@@ -35,8 +40,8 @@ class NotifySource(HttpSource):
         formats=("notify-json",),
         kinds=("anime", "relations"),
     )
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
-    parsers: ClassVar[Mapping[str, DocumentParser]] = {"relations": parse.parse_relations}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
+    parsers: ClassVar[Mapping[str, DocumentParser]] = {"relations": deferred(lambda: parse.parse_relations)}
 
     async def _fetch(self, pid: PlatformId, fields: frozenset[str]) -> SourceRecord:
         response = await self.http.get(f"{API}/anime/{pid.id}", detect_error=_DETECT)

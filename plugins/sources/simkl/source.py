@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from anime_mcp.adapters.http import HttpPolicy, HttpSource
+from anime_mcp.adapters.http.deferred import DeferredModule, deferred
 from anime_mcp.adapters.http.source_base import DocumentParser, RecordParser
 from anime_mcp.core.platforms import Platform, PlatformId
 from anime_mcp.core.sources import Episode, SearchCandidate, SourceRecord
-from anime_mcp.plugins.sources.simkl import parse
 from anime_mcp.ports import hookimpl
 from anime_mcp.ports.hookspecs import Register
 from anime_mcp.ports.source import ESSENTIAL_FIELDS, Capability, Credential, RateLimit, SourceInfo
 
+if TYPE_CHECKING:
+    from anime_mcp.plugins.sources.simkl import parse
+else:  # imported on first use: every start (`anime-mcp mcp`) registers this source, few ask it anything
+    parse = DeferredModule("anime_mcp.plugins.sources.simkl.parse")
+
 API = "https://api.simkl.com"
 CLIENT_ID_ENV = "ANIME_MCP_SIMKL_CLIENT_ID"
-_DETECT = HttpSource.detector(parse.detect_error)
+_DETECT = HttpSource.detector(deferred(lambda: parse.detect_error))
 
 
 class SimklSource(HttpSource):
@@ -34,10 +39,10 @@ class SimklSource(HttpSource):
         formats=("simkl-json",),
         kinds=("anime", "search", "episodes"),
     )
-    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": parse.parse_anime}
+    record_parsers: ClassVar[Mapping[str, RecordParser]] = {"anime": deferred(lambda: parse.parse_anime)}
     parsers: ClassVar[Mapping[str, DocumentParser]] = {
-        "search": parse.parse_search,
-        "episodes": parse.parse_episodes,
+        "search": deferred(lambda: parse.parse_search),
+        "episodes": deferred(lambda: parse.parse_episodes),
     }
     policy = HttpPolicy(forbidden_is_auth=True)
 
