@@ -339,10 +339,12 @@ class Runtime:
         if self._http is not None:
             await self._http.aclose()
 
-    def warm_up(self, *, seasons: bool = True) -> None:
+    def warm_up(self, *, seasons: bool = True, trim: bool = True) -> None:
         """Open the store and the index, load the embedding model, run one search (the engine reads parts of
         the index on its first query) and (unless ``seasons`` is False) start building the season index now,
-        so the first call is fast."""
+        so the first call is fast. ``trim`` False leaves the heap's trim to the season index's build (which
+        trims after itself), so that a first question waiting for the warm-up does not wait for a collection
+        as well."""
         started = time.perf_counter()
         self._warmed.clear()
         try:
@@ -356,7 +358,8 @@ class Runtime:
                     log.warning("runtime.warm_up.failed", error=str(exc))
         finally:
             self._warmed.set()
-        trim_heap()  # the model's and the index's loading buffers
+        if trim:
+            trim_heap()  # the model's and the index's loading buffers
         log.info(
             "runtime.warm_up",
             seconds=round(time.perf_counter() - started, 3),

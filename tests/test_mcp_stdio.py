@@ -135,3 +135,37 @@ async def test_resources_describe_the_installation(home: Path) -> None:
         assert set(health["components"]["sources"]["sources"]) == set(sources)
         stats = await read("anime-mcp://stats")
         assert stats["catalogue"]["entries"] == health["components"]["catalogue"]["entries"] > 50
+
+
+async def test_a_client_of_the_2026_era_is_served_by_the_sdk(home: Path) -> None:
+    """The SDK's ``Client`` opens with ``server/discover`` in the 2026-07-28 envelope: ``anime-mcp mcp``
+    hands that connection to the SDK's server, which answers in that era."""
+    from mcp.client.client import Client
+
+    server = StdioServerParameters(command=ANIME_MCP, args=["mcp"], env=environment(home))
+    async with Client(server) as client:
+        assert client.protocol_version == "2026-07-28"
+        assert client.session.discover_result is not None
+        assert {tool.name for tool in (await client.list_tools()).tools} >= TOOLS
+        found = await client.call_tool("search_anime", {"query": "death note"})
+        assert not found.is_error and found.structured_content["results"][0]["ids"]["mal"] == "1535"
+
+
+async def test_a_handshake_client_is_served_by_the_lean_session_without_the_sdk(home: Path) -> None:
+    """What every client sends today (``initialize``) is answered without importing the SDK: the server
+    says so in its debug log line (``mcp.session``); tests/test_mcp_session.py checks it answers as the
+    SDK would."""
+    process = subprocess.Popen(
+        [ANIME_MCP, "-vv", "mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(home, ANIME_MCP_WARM_UP="0"),
+    )
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    out, err = process.communicate(
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}) + "\n", timeout=120
+    )
+    assert json.loads(out)["result"]["serverInfo"]["name"] == "anime-mcp"
+    assert "mcp.session" in err and "sdk_loaded=False" in err

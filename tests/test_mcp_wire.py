@@ -9,7 +9,7 @@ import mcp_types as types
 import pytest
 from mcp_types import methods
 
-from anime_mcp.entrypoints.mcp.server import tool_result
+from anime_mcp.entrypoints.mcp.listing import tool_result
 
 OUTPUT: dict[str, Any] = {
     "anime_id": "mal:1535",

@@ -11,7 +11,7 @@ import sys
 import threading
 from types import SimpleNamespace
 
-from anime_mcp.entrypoints.mcp.server import WarmUp
+from anime_mcp.entrypoints.mcp.warm_up import WarmUp
 from anime_mcp.entrypoints.memory import trim_heap
 
 HEAVY = ("PIL", "lxml", "onnxruntime", "numpy", "qdrant_edge", "tokenizers", "cloudscraper", "mcp")
@@ -34,7 +34,7 @@ class FakeRuntime:
         self.done: list[str] = []
         self.seasons_built = threading.Event()
 
-    def warm_up(self, *, seasons: bool = True) -> None:
+    def warm_up(self, *, seasons: bool = True, trim: bool = True) -> None:
         self.done.append(f"warm_up(seasons={seasons})")
 
     def index_seasons(self) -> None:

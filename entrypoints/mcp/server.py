@@ -1,6 +1,8 @@
-"""The MCP face (mcp SDK 2.x, low-level ``Server``): the tool catalogue as MCP tools, the installation's
-self-description as resources; served over stdio (``anime-mcp mcp``) or streamable HTTP (``/mcp`` in the
-Starlette app).
+"""The MCP face through the SDK (mcp SDK 2.x, low-level ``Server``): the tool catalogue as MCP tools, the
+installation's self-description as resources; served over streamable HTTP (``/mcp`` in the Starlette app)
+and to stdio clients that open in the 2026-07-28 era (``stdio.serve_stdio`` hands them over). Stdio clients
+of the handshake era, every client today, get the lean session (``session.McpSession``) answering the same
+wire from the same pieces (``listing``), without the SDK's import at start.
 
 The low-level server is used rather than ``MCPServer``: our schemas are JSON Schema written once in the
 tool catalogue (and shared with REST and OpenAPI), not derived from Python signatures. Every tool call
@@ -13,9 +15,6 @@ that carries ``_meta.progressToken`` (or, in process, a progress callback) hears
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
@@ -25,46 +24,22 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+from anime_mcp.entrypoints.mcp.listing import (
+    SERVER_NAME,
+    answer_call,
+    instructions,
+    listed_resources,
+    resource_readers,
+    resource_text,
+    sent_correlation_id,
+    unknown_resource,
+)
+from anime_mcp.entrypoints.mcp.warm_up import WarmUp
 from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
-from anime_mcp.entrypoints.tools import info as info_tools
-from anime_mcp.entrypoints.tools.base import Report, Tool, ToolProgress, new_correlation_id
-from anime_mcp.entrypoints.tools.errors import classify
+from anime_mcp.entrypoints.tools.base import Report, Tool, ToolProgress
 
 log = structlog.get_logger("anime_mcp.mcp")
-CORRELATION_META = "io.github.anime-mcp/correlation_id"
-
-INSTRUCTIONS = (
-    "anime-mcp answers questions about anime from an offline catalogue of ~36,000 anime (MyAnimeList, "
-    "AniList, Kitsu, AniDB, ANN, Anime-Planet and more). Start with search_anime (titles in any language, "
-    "or a description, with filters); get details with get_anime_by_id using the anime_id a result shows; "
-    "use find_similar_anime for recommendations. Results are small by default: raise limit or ask for "
-    "detail 'full' when you need more."
-)
-
-LIVE_INSTRUCTIONS = (
-    " For what one platform says now (synopsis, its score, streaming links), use get_anime_from_source: "
-    "slower, live, with the page URL and fetch time."
-)
-
-RESOURCES: dict[str, tuple[str, str]] = {
-    "anime-mcp://plugins": ("plugins", "Installed plugins: version, status, hooks, what each registered."),
-    "anime-mcp://health": (
-        "health",
-        "Health of each component: catalogue, index, embedder, plugins, "
-        "live sources and their circuit breakers.",
-    ),
-    "anime-mcp://sources": (
-        "sources",
-        "Live sources (anime platforms): fields and capabilities each declares, rate limits, credentials "
-        "set or missing, circuit breaker state.",
-    ),
-    "anime-mcp://stats": (
-        "stats",
-        "Catalogue statistics (entries per platform, release date), the search "
-        "index, and tool calls since start.",
-    ),
-}
 
 
 def mcp_tool(tool: Tool) -> types.Tool:
@@ -84,19 +59,6 @@ def mcp_tool(tool: Tool) -> types.Tool:
     )
 
 
-def tool_result(text: str, output: dict[str, Any] | None = None, *, is_error: bool = False) -> dict[str, Any]:
-    """A ``tools/call`` result in its wire form: exactly ``CallToolResult(...).model_dump(by_alias=True,
-    mode="json", exclude_none=True)``, built directly. The SDK validates and shapes every result for the
-    client's protocol version anyway; a model would add a deep dump of the answer to that (about 40 µs for
-    an enrichment's answer), and a handler may return a dict (``HandlerResult``)."""
-    result: dict[str, Any] = {"content": [{"type": "text", "text": text}]}
-    if output is not None:
-        result["structuredContent"] = output
-    result["isError"] = is_error
-    result["resultType"] = "complete"
-    return result
-
-
 def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
     """The HTTP request's X-Correlation-ID (set by the REST middleware), a client's ``_meta`` id, or new."""
     request = ctx.request
@@ -104,8 +66,7 @@ def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
     found = getattr(state, "correlation_id", None) if state is not None else None
     if isinstance(found, str):
         return found
-    sent = (ctx.meta or {}).get(CORRELATION_META)
-    return sent if isinstance(sent, str) and 0 < len(sent) <= 128 else new_correlation_id()
+    return sent_correlation_id(ctx.meta)
 
 
 def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> Report:
@@ -124,67 +85,9 @@ def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> Report:
     return report
 
 
-class WarmUp:
-    """Loads the model and opens the index in a background thread, once: after the first ``tools/list``
-    answer (or ``FALLBACK_SECONDS``), so the handshake does not share the interpreter lock with it (the
-    start is CPU-bound Python, and the index opens holding the lock; a search waits for the warm-up, see
-    ``Runtime.search``); then the season index, only after the first tool call has been answered (or
-    ``SEASONS_FALLBACK_SECONDS``): building it reads the whole catalogue holding the interpreter lock, and
-    the client's first question should not share the interpreter with it."""
-
-    FALLBACK_SECONDS = 3.0
-    SEASONS_AFTER_ANSWER_SECONDS = 0.2
-    SEASONS_FALLBACK_SECONDS = 20.0
-
-    def __init__(self, runtime: Runtime, *, started: bool = False) -> None:
-        self._runtime = runtime
-        self._lock = threading.Lock()
-        self._enabled = runtime.settings.warm_up
-        self._started = started or not self._enabled
-        self._seasons_started = not self._enabled
-
-    def start(self) -> None:
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
-        threading.Thread(
-            target=self._runtime.warm_up, kwargs={"seasons": False}, name="anime-mcp-warm-up", daemon=True
-        ).start()
-
-    def start_soon(self, delay: float) -> None:
-        if not self._started:
-            _later(delay, self.start)
-
-    def start_seasons(self) -> None:
-        with self._lock:
-            if self._seasons_started:
-                return
-            self._seasons_started = True
-        self._runtime.index_seasons()
-
-    def answered(self) -> None:
-        """A tool call has been answered: the season index may be built now."""
-        if not self._seasons_started:
-            _later(self.SEASONS_AFTER_ANSWER_SECONDS, self.start_seasons)
-
-
-def _later(delay: float, action: Callable[[], None]) -> None:
-    timer = threading.Timer(delay, action)
-    timer.daemon = True
-    timer.start()
-
-
 def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | None = None) -> Server[Any]:
     listed = [mcp_tool(tool) for tool in tools]
-    readers = {
-        "anime-mcp://plugins": info_tools.plugins,
-        "anime-mcp://health": info_tools.health,
-        "anime-mcp://sources": info_tools.sources,
-        "anime-mcp://stats": info_tools.stats,
-    }
-    if not runtime.app.plugins.sources():
-        del readers["anime-mcp://sources"]
+    readers = resource_readers(runtime)
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
@@ -196,39 +99,23 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
     async def call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> dict[str, Any]:
-        correlation_id = _correlation_id(ctx)
         try:
-            result = await tools.call(
+            return await answer_call(
                 runtime,
+                tools,
                 params.name,
                 params.arguments,
-                correlation_id=correlation_id,
-                face="mcp",
+                correlation_id=_correlation_id(ctx),
                 progress=_progress_reporter(ctx),
             )
-        except Exception as exc:  # noqa: BLE001 - every failure is a tool error, never a crashed server
-            error = classify(exc)  # the catalogue has logged it, with the stack trace when it was a bug
-            message = (
-                f"{error.message} (correlation id {correlation_id})" if error.status == 500 else error.message
-            )
-            return tool_result(f"Error: {message}", is_error=True)
         finally:
             if warm_up is not None:
                 warm_up.answered()
-        return tool_result(result.text, result.output)
 
     async def list_resources(
         ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(
-            resources=[
-                types.Resource(
-                    uri=uri, name=name, title=name, description=description, mime_type="application/json"
-                )
-                for uri, (name, description) in RESOURCES.items()
-                if uri in readers
-            ]
-        )
+        return types.ListResourcesResult.model_validate({"resources": listed_resources(readers)})
 
     async def read_resource(
         ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
@@ -236,43 +123,24 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
         uri = str(params.uri)
         reader = readers.get(uri)
         if reader is None:
-            raise MCPError(
-                types.INVALID_PARAMS, f"unknown resource {uri!r}; the resources are {', '.join(readers)}"
-            )
+            raise MCPError(types.INVALID_PARAMS, unknown_resource(uri, readers))
         data = await runtime.run_sync(reader, runtime)
         return types.ReadResourceResult(
             contents=[
-                types.TextResourceContents(
-                    uri=uri, mime_type="application/json", text=json.dumps(data, indent=2, ensure_ascii=False)
-                )
+                types.TextResourceContents(uri=uri, mime_type="application/json", text=resource_text(data))
             ]
         )
 
     server: Server[Any] = Server(
-        "anime-mcp",
+        SERVER_NAME,
         version=version("anime-mcp"),
-        title="anime-mcp",
-        instructions=INSTRUCTIONS + (LIVE_INSTRUCTIONS if "get_anime_from_source" in tools else ""),
+        title=SERVER_NAME,
+        instructions=instructions(tools),
         on_list_tools=list_tools,
         on_list_resources=list_resources,
         on_read_resource=read_resource,
     )
-    # Registered as a plain request handler: ``on_call_tool`` is typed for models only (see ``tool_result``).
+    # Registered as a plain request handler: ``on_call_tool`` is typed for models only (see
+    # ``listing.tool_result``).
     server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool)
     return server
-
-
-async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
-    """Serve MCP over stdio; ``WarmUp`` loads the model and opens the index once ``tools/list`` is
-    answered."""
-    from mcp.server.stdio import stdio_server
-
-    warm_up = WarmUp(runtime)
-    server = build_server(runtime, tools, warm_up=warm_up)
-    warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
-    _later(WarmUp.SEASONS_FALLBACK_SECONDS, warm_up.start_seasons)
-    try:
-        async with stdio_server() as (read_stream, write_stream):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
-    finally:
-        await runtime.aclose()
