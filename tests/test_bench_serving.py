@@ -79,6 +79,19 @@ def test_the_serve_group_measures_real_servers(runner: CliRunner, home: Path, tm
     runs = start["details"]["versions"]["this tree"]["runs"]
     assert len(runs) == 2 and all(r["first_hit_mal"] == "1535" for r in runs)  # death note found
     assert start["details"]["versions"]["this tree"]["summary"]["tools_list_s"]["runs"] == 2
+    assert start["details"]["bytecode_compiled"]["this tree"] >= 0  # brought up to date before timing
+
+
+def test_the_mcp_start_is_timed_with_up_to_date_bytecode(tmp_path: Path) -> None:
+    """As pip leaves an installed package: a stale module is compiled once, before the timed starts."""
+    from anime_mcp.entrypoints.bench.workloads.serving import compile_bytecode
+
+    package = tmp_path / "tree" / "anime_mcp"
+    (package / "core").mkdir(parents=True)
+    (package / "core" / "stale.py").write_text("VALUE = 1\n")
+    assert compile_bytecode(str(tmp_path / "tree")) == 1
+    assert list((package / "core" / "__pycache__").glob("stale.*.pyc"))
+    assert compile_bytecode(str(tmp_path / "tree")) == 0
 
 
 def test_side_by_side_with_a_base_checkout(runner: CliRunner, home: Path, tmp_path: Path) -> None:
