@@ -31,6 +31,14 @@ def trim_heap() -> bool:
     return bool(trim(0)) if trim is not None else False
 
 
+def collect_after_start() -> None:
+    """Turn the cyclic collector back on after a start that ran without it (``launch``), the start's objects
+    frozen out of its generations first (they live as long as the process); nothing when it is on."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def release_frozen() -> None:
     """Give the frozen objects back to the collector (a snapshot was replaced: its cycles may be garbage
     now); the next ``trim_heap`` collects them and freezes what survives."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 from anime_mcp.entrypoints.mcp.warm_up import WarmUp
@@ -102,3 +104,37 @@ print(dead() is None, frozen >= 1000, gc.get_freeze_count() == 0)
 def test_after_trimming_the_garbage_is_collected_and_the_survivors_frozen() -> None:
     done = subprocess.run([sys.executable, "-c", SETTLED], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_a_warm_up_turns_the_collector_back_on_when_it_is_done() -> None:
+    """``anime-mcp`` starts with the collector off (``entrypoints/launch.py``); ``mcp`` leaves it off until
+    its warm-up has run, then freezes the start's objects and turns it on."""
+    gc.disable()
+    try:
+        warm_up = WarmUp(FakeRuntime())  # type: ignore[arg-type]
+        assert not gc.isenabled()
+        warm_up.start()
+        for thread in threading.enumerate():
+            if thread.name == "anime-mcp-warm-up":
+                thread.join(5)
+        assert gc.isenabled()
+        gc.disable()
+        WarmUp(FakeRuntime(warm_up=False))  # type: ignore[arg-type]
+        assert gc.isenabled(), "no warm-up to wait for: on at once"
+    finally:
+        gc.enable()
+
+
+def test_every_other_command_turns_the_collector_on_before_its_work(tmp_path: Path) -> None:
+    probe = (
+        "import atexit, gc, sys; atexit.register(lambda: print('collector on:', gc.isenabled())); "
+        "sys.argv = ['anime-mcp', 'tools', '--json']; "
+        "from anime_mcp.entrypoints.launch import main; main()"
+    )
+    env = {**os.environ, "ANIME_MCP_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.rsplit("collector on:", 1)[0])  # the command ran
+    assert done.stdout.strip().endswith("collector on: True")

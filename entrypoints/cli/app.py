@@ -13,6 +13,7 @@ from rich.text import Text
 from anime_mcp.core.errors import AnimeMcpError
 from anime_mcp.entrypoints.bootstrap import App, bootstrap
 from anime_mcp.entrypoints.logging import configure_logging
+from anime_mcp.entrypoints.memory import collect_after_start
 from anime_mcp.entrypoints.settings import Settings
 
 # markup=False: titles, paths and error messages are data, and rich would eat anything that looks like a
@@ -78,6 +79,8 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
         raise click.ClickException(str(exc)) from None
     configure_logging(settings.log.format, settings.log.level)
     ctx.ensure_object(dict)["settings"] = settings
+    if ctx.invoked_subcommand != "mcp":  # mcp turns it on once its warm-up is done (mcp.warm_up)
+        collect_after_start()
 
 
 # Each command's module is imported when the command runs (or --help lists them): `anime-mcp mcp` then

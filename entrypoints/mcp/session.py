@@ -166,6 +166,8 @@ class McpSession:
                 self._running.pop(request_id, None)
         if not scope.cancelled_caught:  # a cancelled request is not answered
             await self._send(answer)
+        if method == "tools/list" and self._warm_up is not None:
+            self._warm_up.start()  # now that the listing is written: the first call comes next
 
     async def _result(self, method: str, params: Any) -> dict[str, Any]:
         if params is not None and not isinstance(params, dict):
@@ -183,8 +185,6 @@ class McpSession:
         if method == "ping":
             return {}
         if method == "tools/list":
-            if self._warm_up is not None:
-                self._warm_up.start_soon(0.05)  # after this answer is on its way
             return {"tools": self._listed}
         if method == "tools/call":
             return await self._call(params, meta)

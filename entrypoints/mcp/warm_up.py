@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from anime_mcp.entrypoints.memory import collect_after_start
 from anime_mcp.entrypoints.runtime import Runtime
 
 
@@ -27,19 +28,22 @@ class WarmUp:
         self._enabled = runtime.settings.warm_up
         self._started = started or not self._enabled
         self._seasons_started = not self._enabled
+        if not self._enabled:
+            collect_after_start()  # no warm-up to wait for
 
     def start(self) -> None:
         with self._lock:
             if self._started:
                 return
             self._started = True
-        threading.Thread(
-            target=self._runtime.warm_up,
+        threading.Thread(target=self._warm_up, name="anime-mcp-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
             # The season index's build trims the heap, after the first answer.
-            kwargs={"seasons": False, "trim": False},
-            name="anime-mcp-warm-up",
-            daemon=True,
-        ).start()
+            self._runtime.warm_up(seasons=False, trim=False)
+        finally:
+            collect_after_start()  # off since the launch, to reach the first answer sooner
 
     def start_soon(self, delay: float) -> None:
         if not self._started:
