@@ -184,3 +184,15 @@ def test_the_old_command_lines_map_onto_the_bench_command() -> None:
         "--param",
         "baseline=T",
     ]
+
+
+def test_an_older_tree_starts_as_its_console_script_then_did(tmp_path: Path) -> None:
+    """Before ``entrypoints/launch.py`` the script ran the command's ``main``: a baseline tree from then is
+    started that way, not through this install's script (which would not find the launcher there)."""
+    from anime_mcp.entrypoints.bench.workloads.serve_processes import ANIME_MCP, _console_script
+
+    old = tmp_path / "old"
+    (old / "anime_mcp" / "entrypoints").mkdir(parents=True)
+    assert _console_script(str(old))[1:] == ["-m", "anime_mcp.entrypoints.cli"]
+    (old / "anime_mcp" / "entrypoints" / "launch.py").write_text("")
+    assert _console_script(str(old)) == _console_script(None) == [ANIME_MCP]

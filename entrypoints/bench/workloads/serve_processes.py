@@ -187,7 +187,7 @@ def mcp_start(env: Mapping[str, str], tree: str | None = None) -> dict[str, Any]
     errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed below; read back only when the server fails)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [ANIME_MCP, "mcp"],
+        [*_console_script(tree), "mcp"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=errors,
@@ -233,6 +233,15 @@ def mcp_start(env: Mapping[str, str], tree: str | None = None) -> dict[str, Any]
         _close_quietly(process.stdin)
         end(process, 10)
         errors.close()
+
+
+def _console_script(tree: str | None) -> list[str]:
+    """The ``anime-mcp`` console script as it runs ``tree``'s code: this install's script, or, for a tree
+    from before the script started at ``entrypoints/launch.py``, what the script then was (the command's
+    ``main``, which ``-m anime_mcp.entrypoints.cli`` runs)."""
+    if tree is None or (Path(tree) / "anime_mcp" / "entrypoints" / "launch.py").exists():
+        return [ANIME_MCP]
+    return [sys.executable, "-m", "anime_mcp.entrypoints.cli"]
 
 
 def _close_quietly(stream: IO[str]) -> None:
