@@ -6,7 +6,9 @@ against stray output on fd 1."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -253,3 +255,22 @@ def test_stray_output_on_fd_1_never_reaches_the_wire() -> None:
         {"jsonrpc": "2.0", "id": 1, "result": {}}
     ]
     assert "stray print" in done.stderr and "native stray" in done.stderr
+
+
+async def test_a_client_that_went_away_ends_nothing_but_its_answers() -> None:
+    """Writing to a closed pipe (the client quit mid-call) is not an error of the session."""
+    from anime_mcp.entrypoints.mcp.stdio import Wire
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    incoming = open(os.devnull, "rb", buffering=0)  # noqa: SIM115 (closed below)
+    outgoing = os.fdopen(write_end, "wb")
+    try:
+        wire = Wire(incoming, outgoing)
+        await wire.send({"jsonrpc": "2.0", "id": 1, "result": {}})
+        assert wire.gone
+        await wire.send({"jsonrpc": "2.0", "id": 2, "result": {}})  # nothing raised, nothing tried
+    finally:
+        incoming.close()
+        with contextlib.suppress(OSError):
+            outgoing.close()

@@ -37,6 +37,7 @@ class Wire:
         self._incoming = anyio.wrap_file(io.TextIOWrapper(incoming, encoding="utf-8", errors="replace"))
         self._outgoing = outgoing
         self._writing = anyio.Lock()
+        self.gone = False  # the client closed its end: answers have nowhere to go
 
     async def lines(self) -> AsyncIterator[str]:
         async for line in self._incoming:
@@ -49,7 +50,13 @@ class Wire:
     async def write(self, text: str) -> None:
         data = text.encode("utf-8")
         async with self._writing:
-            await anyio.to_thread.run_sync(self._write, data)
+            if self.gone:
+                return
+            try:
+                await anyio.to_thread.run_sync(self._write, data)
+            except OSError as exc:  # a broken pipe: the session ends when stdin does, quietly
+                self.gone = True
+                log.info("mcp.client_gone", error=str(exc))
 
     def _write(self, data: bytes) -> None:
         self._outgoing.write(data)
