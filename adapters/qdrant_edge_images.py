@@ -33,7 +33,6 @@ import qdrant_edge as qe
 
 from anime_mcp.adapters.qdrant_common import (
     HIT_PAYLOAD,
-    PAYLOAD_INDEXES,
     SCROLL_PAGE,
     batched,
     check_dimensions,
@@ -43,6 +42,7 @@ from anime_mcp.adapters.qdrant_common import (
     search_hit,
     utc_now,
 )
+from anime_mcp.adapters.qdrant_edge_payload import cold_payload_indexes, create_payload_indexes
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
 from anime_mcp.ports.vector_index import IMAGE_VECTOR, HnswSettings, ImageVectorsInfo
@@ -53,11 +53,6 @@ MANIFEST = "manifest.json"
 BUILDING = "building.json"
 SHARD = "shard"
 FLUSH_EVERY = 1024
-_SCHEMA = {
-    "keyword": qe.PayloadSchemaType.Keyword,
-    "integer": qe.PayloadSchemaType.Integer,
-    "float": qe.PayloadSchemaType.Float,
-}
 
 # (name of the current text generation, its shard) or None when no text index was built
 TextShard = Callable[[], tuple[str, qe.EdgeShard] | None]
@@ -192,8 +187,7 @@ class ImageShards:
         else:
             directory.mkdir(parents=True)
             shard = qe.EdgeShard.create(str(directory / SHARD), self._config(dimension))
-            for field, kind in PAYLOAD_INDEXES.items():
-                shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
+            create_payload_indexes(shard)
             shard.close()
             text_generation = None
         marker = {"spec": spec, "text_generation": text_generation}
@@ -313,6 +307,7 @@ class EdgeImageWriter:
     def commit(self) -> ImageVectorsInfo:
         if self._base_text is not None and self._base_text != self._text_generation:
             self._refresh_payloads()
+        cold_payload_indexes(self._shard)  # a no-op but for a copy of a shard built with in-RAM ones
         self._shard.optimize()
         points = self._shard.count(qe.CountRequest(exact=True))
         self._shard.flush()

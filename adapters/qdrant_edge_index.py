@@ -33,7 +33,6 @@ from anime_mcp.adapters.qdrant_common import (
     FACTS_PAYLOAD,
     FINGERPRINT_PAYLOAD,
     HIT_PAYLOAD,
-    PAYLOAD_INDEXES,
     RRF_K,
     SCROLL_PAGE,
     Condition,
@@ -56,6 +55,7 @@ from anime_mcp.adapters.qdrant_common import (
     utc_now,
 )
 from anime_mcp.adapters.qdrant_edge_images import IMAGES, EdgeImageWriter, ImageShards
+from anime_mcp.adapters.qdrant_edge_payload import cold_payload_indexes, create_payload_indexes
 from anime_mcp.core.index_facts import IndexedFacts
 from anime_mcp.core.ranking import SearchHit
 from anime_mcp.core.search_errors import IndexNotBuilt, SearchError
@@ -81,16 +81,6 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 BUILDING = "building.json"
 SHARD = "shard"
-# Payload indexes memory-mapped (Cold), read lazily through the page cache: held in RAM, every process that
-# opens the index (each `mcp` spawn, each CLI search, each server worker) first loads them all, holding the
-# interpreter lock (36k catalogue: EdgeShard.load 0.37 s, 0.19 s Cold). The first filtered search then
-# pages in what it touches (about 0.1 s), later ones cost about 1 ms more in the engine; same hits.
-_SCHEMA: dict[str, qe.PayloadSchemaParams] = {
-    "keyword": qe.KeywordIndexParams(memory=qe.Memory.Cold),
-    # the filters ask integers (year, episodes) for ranges only; lookup keeps a match on one indexed too
-    "integer": qe.IntegerIndexParams(lookup=True, range=True, memory=qe.Memory.Cold),
-    "float": qe.FloatIndexParams(memory=qe.Memory.Cold),
-}
 FLUSH_EVERY = 2048
 
 
@@ -163,20 +153,6 @@ def _edge_filter(found: Conditions) -> qe.Filter | None:
     return engine_filter(
         found, _edge_condition, lambda must, must_not: qe.Filter(must=must, must_not=must_not)
     )
-
-
-def _cold_payload_indexes(shard: qe.EdgeShard) -> None:
-    """Gives the shard every payload index as ``_SCHEMA`` says, memory-mapped. An index built before they were
-    Cold holds them in RAM and keeps serving as it is; a generation copied from it is converted when it is
-    committed (about 3 s for the 36k catalogue, on the writer's private copy), and its copies are Cold."""
-    held = shard.info().payload_schema
-    for field, kind in PAYLOAD_INDEXES.items():
-        info = held.get(field)
-        if info is not None and info.params is not None and info.params.memory == qe.Memory.Cold:
-            continue
-        if info is not None:
-            shard.update(qe.UpdateOperation.delete_field_index(field))
-        shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[kind]))
 
 
 def _edge_sparse(vector: SparseVector) -> qe.SparseVector:
@@ -348,7 +324,7 @@ class EdgeWriter:
 
     @_writes
     def commit(self, *, catalogue_source: str = "") -> IndexManifest:
-        _cold_payload_indexes(self._shard)  # a no-op but for a copy of an index built with in-RAM ones
+        cold_payload_indexes(self._shard)  # a no-op but for a copy of an index built with in-RAM ones
         self._shard.optimize()  # builds HNSW and payload indexes now, not on the first searches
         points = self._shard.count(qe.CountRequest(exact=True))
         self._shard.flush()
@@ -519,7 +495,7 @@ class EdgeBackend:
             directory.mkdir(parents=True)
             (directory / BUILDING).write_text(spec_to_json(spec), encoding="utf-8")
             shard = qe.EdgeShard.create(str(directory / SHARD), self._config(spec))
-            _cold_payload_indexes(shard)
+            create_payload_indexes(shard)
             return EdgeWriter(self, directory, shard, spec, lock)
         except BaseException:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -20,6 +20,7 @@ from search_support import catalogue_lines, write_slice
 
 from anime_mcp.adapters.aod_reader import AodJsonlReader
 from anime_mcp.adapters.qdrant_common import PAYLOAD_INDEXES
+from anime_mcp.adapters.qdrant_edge_images import IMAGES
 from anime_mcp.adapters.qdrant_edge_index import EdgeBackend
 from anime_mcp.core.filters import IntRange, SearchFilters
 from anime_mcp.core.index_facts import IndexedFacts
@@ -225,3 +226,29 @@ def test_an_index_with_in_ram_payload_indexes_serves_unchanged_until_its_next_ge
     writer.commit()
     assert_cold(shard_path(in_ram))
     assert answers(in_ram, points) == before
+
+
+def poster_shard(backend: EdgeBackend) -> Path:
+    images = backend.root / IMAGES
+    return images / (images / "CURRENT").read_text(encoding="utf-8").strip() / "shard"
+
+
+def test_the_poster_vectors_hold_their_payload_indexes_memory_mapped_too(
+    tmp_path: Path, points: list[IndexPoint]
+) -> None:
+    """The poster shard (image search) is opened by the same processes: a new one is Cold, and a
+    generation copied from one built with in-RAM indexes is converted when committed."""
+    backend = build(tmp_path / "index", points)
+    posters = {point.anime_id: [1.0, 0.0, 0.0, float(i % 7)] for i, point in enumerate(points[:40])}
+
+    def write() -> None:
+        writer = backend.image_writer("clip-test", 4)
+        writer.upsert(posters)
+        writer.commit()
+
+    write()
+    assert_cold(poster_shard(backend))
+    recreate_in_ram(poster_shard(backend))
+    assert payload_schema(poster_shard(backend))["tags"].params is None  # a plain type: held in RAM
+    write()  # the same model: the shard is copied, then converted at commit
+    assert_cold(poster_shard(backend))
