@@ -160,6 +160,9 @@ async def test_malformed_messages_get_json_rpc_errors_and_the_session_goes_on(ru
             '{"jsonrpc": "2.0", "id": 6, "method": "ping", "params": [1]}',
             '{"jsonrpc": "2.0", "id": 7, "result": {}}',  # an answer to nothing we asked: ignored
             '{"jsonrpc": "2.0", "method": "notifications/whatever"}',  # an unknown notification: ignored
+            '{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": {"a": 1}}}',
+            '{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": [1]}}',
+            "[" * 200_000,  # deeper than the parser goes
             '{"jsonrpc": "2.0", "id": "eight", "method": "ping"}',
         ],
     )
@@ -172,6 +175,7 @@ async def test_malformed_messages_get_json_rpc_errors_and_the_session_goes_on(ru
         (4, -32600),
         (None, -32600),
         (6, -32602),
+        (None, -32700),
         ("eight", "ok"),
     ]
     assert "JSON" in found[0]["error"]["message"] and "batches" in found[1]["error"]["message"]
@@ -236,6 +240,61 @@ async def test_a_cancelled_request_stops_and_is_not_answered_while_others_are(ru
             cancel = {"method": "notifications/cancelled", "params": {"requestId": 1, "reason": "user"}}
             await session.receive({"jsonrpc": "2.0", **cancel}, tasks)
     assert sent == [{"jsonrpc": "2.0", "id": 2, "result": {}}]
+
+
+async def test_a_cancel_naming_the_id_as_a_string_finds_the_request(runtime: Runtime) -> None:
+    tools = SlowTools(build_tools(runtime))
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    session = McpSession(runtime, tools, send, version="test")
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "search_anime"}}
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            await session.receive(call, tasks)
+            await tools.started.wait()
+            assert session.in_flight == 1
+            cancel = {"method": "notifications/cancelled", "params": {"requestId": "7"}}
+            await session.receive({"jsonrpc": "2.0", **cancel}, tasks)
+    assert sent == [] and session.in_flight == 0
+
+
+async def test_at_the_end_of_stdin_requests_in_flight_get_a_grace_then_stop(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A client that piped its requests in still reads quick answers after closing stdin; a call still
+    running after the grace is cancelled, so the server ends (the SDK cancels at once)."""
+    from anime_mcp.entrypoints.mcp import stdio
+
+    monkeypatch.setattr(stdio, "EOF_GRACE_SECONDS", 0.5)
+    requests = tmp_path / "requests.jsonl"
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_anime"}},
+    ]
+    requests.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    answers = tmp_path / "answers.jsonl"
+    with requests.open("rb", buffering=0) as incoming, answers.open("wb") as outgoing:
+        with anyio.fail_after(10):
+            await stdio.serve(stdio.Wire(incoming, outgoing), runtime, SlowTools(build_tools(runtime)))
+    assert [json.loads(line) for line in answers.read_text().splitlines()] == [
+        {"jsonrpc": "2.0", "id": 1, "result": {}}
+    ]
+
+
+async def test_a_lone_surrogate_sent_back_is_escaped_not_a_crash(tmp_path: Path) -> None:
+    """An id or a method name a client sent comes back in the answer; a lone surrogate in it (valid in
+    JSON, not in UTF-8) is written as a JSON escape."""
+    from anime_mcp.entrypoints.mcp.stdio import Wire
+
+    answers = tmp_path / "answers.jsonl"
+    with open(os.devnull, "rb", buffering=0) as incoming, answers.open("wb") as outgoing:
+        wire = Wire(incoming, outgoing)
+        await wire.send({"jsonrpc": "2.0", "id": "\ud800", "result": {}})
+        assert not wire.gone
+    assert json.loads(answers.read_text())["id"] == "\ud800"  # the escape reads back as the client's id
 
 
 def test_stray_output_on_fd_1_never_reaches_the_wire() -> None:

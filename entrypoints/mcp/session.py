@@ -90,7 +90,7 @@ def parse(line: str | bytes) -> Any:
     """A message, or the ``RpcError`` (parse error) to answer with id null."""
     try:
         return json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return RpcError(PARSE_ERROR, "Parse error: a message is one JSON object per line")
 
 
@@ -119,7 +119,7 @@ class McpSession:
     async def receive(self, message: Any, tasks: TaskGroup) -> None:
         """Handle one parsed message (``parse``): a request is answered in its own task in ``tasks``."""
         if isinstance(message, RpcError):
-            await self._send({"jsonrpc": "2.0", "id": None, "error": message.wire()})
+            await self._deliver({"jsonrpc": "2.0", "id": None, "error": message.wire()})
             return
         if not isinstance(message, dict):  # a batch (gone from the protocol since 2025-06-18) or a scalar
             await self._refuse(None, "a message is one JSON-RPC object; batches are not supported")
@@ -142,13 +142,31 @@ class McpSession:
 
     async def _refuse(self, request_id: RequestId | None, why: str) -> None:
         error = RpcError(INVALID_REQUEST, f"Invalid request: {why}")
-        await self._send({"jsonrpc": "2.0", "id": request_id, "error": error.wire()})
+        await self._deliver({"jsonrpc": "2.0", "id": request_id, "error": error.wire()})
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        """Send one answer; a failure to send it is logged, and ends neither the session nor other calls."""
+        try:
+            await self._send(message)
+        except Exception:
+            log.exception("mcp.answer_not_sent", id=message.get("id"))
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered now."""
+        return len(self._running)
 
     def _notified(self, method: str, params: Any) -> None:
         if method == "notifications/cancelled" and isinstance(params, dict):
-            scope = self._running.get(params.get("requestId"))  # type: ignore[arg-type]
-            if scope is not None:
-                scope.cancel()
+            named = _valid_id(params.get("requestId"))
+            if named is None:
+                return
+            # "1" and 1 name the same request, as the SDK reads them
+            for candidate in (named, str(named) if isinstance(named, int) else _as_int(named)):
+                scope = self._running.get(candidate) if candidate is not None else None
+                if scope is not None:
+                    scope.cancel()
+                    return
         # notifications/initialized and anything else: nothing to do
 
     async def _answer(self, request_id: RequestId, method: str, params: Any) -> None:
@@ -163,9 +181,10 @@ class McpSession:
                 log.exception("mcp.request_failed", method=method)
                 answer = {"jsonrpc": "2.0", "id": request_id, "error": INTERNAL_ERROR}
             finally:
-                self._running.pop(request_id, None)
+                if self._running.get(request_id) is scope:  # a reused id may name a later request now
+                    del self._running[request_id]
         if not scope.cancelled_caught:  # a cancelled request is not answered
-            await self._send(answer)
+            await self._deliver(answer)
         if method == "tools/list" and self._warm_up is not None:
             self._warm_up.start()  # now that the listing is written: the first call comes next
 
@@ -251,6 +270,10 @@ class McpSession:
             raise RpcError(INVALID_PARAMS, unknown_resource(uri, self._readers))
         data = await self._runtime.run_sync(reader, self._runtime)
         return {"contents": [{"mimeType": "application/json", "text": resource_text(data), "uri": uri}]}
+
+
+def _as_int(text: str) -> int | None:
+    return int(text) if text.isdecimal() and text.isascii() else None
 
 
 def _valid_id(value: Any) -> RequestId | None:

@@ -28,6 +28,7 @@ from anime_mcp.entrypoints.runtime import Runtime
 from anime_mcp.entrypoints.tools import ToolCatalogue
 
 log = structlog.get_logger("anime_mcp.mcp")
+EOF_GRACE_SECONDS = 5.0
 
 
 class Wire:
@@ -48,15 +49,20 @@ class Wire:
         await self.write(json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     async def write(self, text: str) -> None:
-        data = text.encode("utf-8")
+        # A lone surrogate a client sent (an id, a method name) can come back in an answer: escaped, it
+        # stays valid JSON (it can only be inside a string) instead of failing to encode.
+        data = text.encode("utf-8", errors="backslashreplace")
         async with self._writing:
             if self.gone:
                 return
             try:
                 await anyio.to_thread.run_sync(self._write, data)
-            except OSError as exc:  # a broken pipe: the session ends when stdin does, quietly
+            except (BrokenPipeError, ConnectionResetError) as exc:  # the session ends when stdin does
                 self.gone = True
                 log.info("mcp.client_gone", error=str(exc))
+            except OSError as exc:  # nothing more can be written reliably: say so, do not crash
+                self.gone = True
+                log.warning("mcp.wire_failed", error=str(exc))
 
     def _write(self, data: bytes) -> None:
         self._outgoing.write(data)
@@ -79,6 +85,8 @@ def claimed_stdio() -> Iterator[Wire]:
     try:
         yield Wire(incoming, outgoing)
     finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()  # stray prints go to stderr, where fd 1 points until now
         os.dup2(wire_in, 0)
         os.dup2(wire_out, 1)
         incoming.close()
@@ -115,6 +123,11 @@ async def serve(wire: Wire, runtime: Runtime, tools: ToolCatalogue, warm_up: War
         await session.receive(opening, tasks)
         async for line in lines:
             await session.receive(parse(line), tasks)
+        # stdin is closed: a client that piped its requests in still reads the answers, for a while
+        with anyio.move_on_after(0 if wire.gone else EOF_GRACE_SECONDS):
+            while session.in_flight and not wire.gone:
+                await anyio.sleep(0.02)
+        tasks.cancel_scope.cancel()
     log.debug("mcp.session", era="handshake", sdk_loaded="mcp.server" in sys.modules)
 
 
