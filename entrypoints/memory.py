@@ -14,6 +14,10 @@ from collections.abc import Callable
 from functools import cache
 
 
+class _Start:
+    frozen = False  # collect_after_start froze without collecting: trim_heap unfreezes first
+
+
 def trim_heap() -> bool:
     """Return freed heap pages to the system (glibc only); True if some were returned.
 
@@ -24,7 +28,11 @@ def trim_heap() -> bool:
     under load no longer walks them all (pauses of hundreds of milliseconds in the latency tail), and a
     later trim (after the season index, in a background thread) collects only what came since, not the whole
     heap while requests wait. Frozen objects are still freed by reference counting; cycles among them wait
-    for ``release_frozen``, which a replaced snapshot calls."""
+    for ``release_frozen``, which a replaced snapshot calls. The first trim after ``collect_after_start``
+    collects what that freeze kept uncollected too."""
+    if _Start.frozen:
+        _Start.frozen = False
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
     trim = _malloc_trim()
@@ -32,10 +40,13 @@ def trim_heap() -> bool:
 
 
 def collect_after_start() -> None:
-    """Turn the cyclic collector back on after a start that ran without it (``launch``), the start's objects
-    frozen out of its generations first (they live as long as the process); nothing when it is on."""
+    """Turn the cyclic collector back on after a start that ran without it (``launch``); nothing when it is
+    on. The start's objects are frozen out of its generations first: none was ever collected, so all sit in
+    the youngest, and the next collection would walk them all. Frozen without a collection (which would
+    hold the interpreter lock while a first answer waits); the next ``trim_heap`` collects them."""
     if not gc.isenabled():
         gc.freeze()
+        _Start.frozen = True
         gc.enable()
 
 

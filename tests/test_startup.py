@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+from anime_mcp.entrypoints import memory
 from anime_mcp.entrypoints.mcp.warm_up import WarmUp
 from anime_mcp.entrypoints.memory import trim_heap
 
@@ -121,8 +122,14 @@ def test_a_warm_up_turns_the_collector_back_on_when_it_is_done() -> None:
         gc.disable()
         WarmUp(FakeRuntime(warm_up=False))  # type: ignore[arg-type]
         assert gc.isenabled(), "no warm-up to wait for: on at once"
+        gc.disable()
+        WarmUp(FakeRuntime(), started=True)  # type: ignore[arg-type]
+        assert gc.isenabled(), "started elsewhere: on at once"
+        trim_heap()  # the first trim after collects what the start's freeze kept
+        assert not memory._Start.frozen
     finally:
         gc.enable()
+        gc.unfreeze()
 
 
 def test_every_other_command_turns_the_collector_on_before_its_work(tmp_path: Path) -> None:

@@ -28,8 +28,8 @@ class WarmUp:
         self._enabled = runtime.settings.warm_up
         self._started = started or not self._enabled
         self._seasons_started = not self._enabled
-        if not self._enabled:
-            collect_after_start()  # no warm-up to wait for
+        if self._started:
+            collect_after_start()  # no warm-up of ours to wait for
 
     def start(self) -> None:
         with self._lock:
