@@ -61,7 +61,7 @@ INTEGRATION = frozenset(
         "test_mcp_stdio",  # anime-mcp mcp in a subprocess
         "test_startup",  # a fresh interpreter imports the command module
         "test_source_start",  # fresh interpreters composing the app
-        "test_mcp_fuzz",  # hypothesis through the MCP SDK server and client (in process), ~20 s
+        "test_mcp_fuzz",  # hypothesis through the MCP SDK server and the lean stdio session, ~20 s
         "test_schemathesis",  # schemathesis against the app (ASGI), ~8 s
         "test_crash_safety",  # anime-mcp ingest killed with SIGKILL, in subprocesses
         "test_models_export",  # torch and transformers

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import anyio
 import schemathesis
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fake_app_support import fake_runtime
@@ -18,6 +20,7 @@ from mcp.client.client import Client
 from schemathesis import GenerationMode
 
 from anime_mcp.entrypoints.mcp.server import build_server
+from anime_mcp.entrypoints.mcp.session import McpSession
 from anime_mcp.entrypoints.tools import build_tools
 
 EXAMPLES = 15  # per tool and mode
@@ -82,5 +85,38 @@ def test_no_tool_call_crashes(tmp_path: Path) -> None:
                 for mode in GenerationMode:
                     for name, strategy in strategies(tools, mode).items():
                         fuzz(portal, mcp.call_tool, name, strategy)
+        finally:
+            portal.call(runtime.aclose)
+
+
+def test_no_tool_call_crashes_the_lean_stdio_session(tmp_path: Path) -> None:
+    """The same hypothesis run through the lean session that ``anime-mcp mcp`` serves stdio clients with
+    (``entrypoints/mcp/session.py``): every call answered, as a tool result, never the text of a crash."""
+    runtime = fake_runtime(tmp_path, sources=True)
+    tools = build_tools(runtime)
+    answers: dict[Any, dict[str, Any]] = {}
+
+    async def send(message: dict[str, Any]) -> None:
+        answers[message.get("id")] = json.loads(json.dumps(message))
+
+    session = McpSession(runtime, tools, send, version="fuzz")
+    ids = iter(range(1, 1_000_000))
+
+    async def call(name: str, arguments: dict[str, Any]) -> SimpleNamespace:
+        request_id = next(ids)
+        request = {"name": name, "arguments": arguments}
+        async with anyio.create_task_group() as tasks:  # returns once the call is answered
+            await session.receive(
+                {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": request}, tasks
+            )
+        result = answers.pop(request_id)["result"]  # a JSON-RPC error here would be a KeyError: a failure
+        blocks = [SimpleNamespace(text=block["text"]) for block in result["content"]]
+        return SimpleNamespace(content=blocks, is_error=result["isError"])
+
+    with start_blocking_portal() as portal:
+        try:
+            for mode in GenerationMode:
+                for name, strategy in strategies(list(tools), mode).items():
+                    fuzz(portal, call, name, strategy)
         finally:
             portal.call(runtime.aclose)
