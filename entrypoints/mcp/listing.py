@@ -101,8 +101,10 @@ def unknown_resource(uri: str, readers: dict[str, ResourceReader]) -> str:
     return f"unknown resource {uri!r}; the resources are {', '.join(readers)}"
 
 
-def resource_text(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+def resource_contents(uri: str, data: Any) -> list[dict[str, Any]]:
+    """``resources/read``'s contents for what a reader returned, in the SDK's wire form."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return [{"mimeType": "application/json", "text": text, "uri": uri}]
 
 
 def tool_result(text: str, output: dict[str, Any] | None = None, *, is_error: bool = False) -> dict[str, Any]:

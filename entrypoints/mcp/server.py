@@ -29,8 +29,9 @@ from anime_mcp.entrypoints.mcp.listing import (
     answer_call,
     instructions,
     listed_resources,
+    listed_tool,
+    resource_contents,
     resource_readers,
-    resource_text,
     sent_correlation_id,
     unknown_resource,
 )
@@ -43,20 +44,8 @@ log = structlog.get_logger("anime_mcp.mcp")
 
 
 def mcp_tool(tool: Tool) -> types.Tool:
-    return types.Tool(
-        name=tool.name,
-        title=tool.title,
-        description=tool.description,
-        input_schema=tool.input_schema,
-        output_schema=tool.output_schema,
-        annotations=types.ToolAnnotations(
-            title=tool.title,
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=not tool.open_world,
-            open_world_hint=tool.open_world,
-        ),
-    )
+    """The SDK's model of one listed tool, from the one wire form both servers list (``listed_tool``)."""
+    return types.Tool.model_validate(listed_tool(tool))
 
 
 def _correlation_id(ctx: ServerRequestContext[Any, Any]) -> str:
@@ -125,11 +114,7 @@ def build_server(runtime: Runtime, tools: ToolCatalogue, *, warm_up: WarmUp | No
         if reader is None:
             raise MCPError(types.INVALID_PARAMS, unknown_resource(uri, readers))
         data = await runtime.run_sync(reader, runtime)
-        return types.ReadResourceResult(
-            contents=[
-                types.TextResourceContents(uri=uri, mime_type="application/json", text=resource_text(data))
-            ]
-        )
+        return types.ReadResourceResult.model_validate({"contents": resource_contents(uri, data)})
 
     server: Server[Any] = Server(
         SERVER_NAME,

@@ -28,8 +28,8 @@ from anime_mcp.entrypoints.mcp.listing import (
     instructions,
     listed_resources,
     listed_tool,
+    resource_contents,
     resource_readers,
-    resource_text,
     sent_correlation_id,
     unknown_resource,
 )
@@ -114,7 +114,7 @@ class McpSession:
         self._readers = resource_readers(runtime)
         self._instructions = instructions(tools)
         self._server_info = {"name": SERVER_NAME, "title": SERVER_NAME, "version": version}
-        self._running: dict[RequestId, anyio.CancelScope] = {}
+        self._running: dict[RequestId, anyio.CancelScope] = {}  # by ``_request_key``
 
     async def receive(self, message: Any, tasks: TaskGroup) -> None:
         """Handle one parsed message (``parse``): a request is answered in its own task in ``tasks``."""
@@ -159,19 +159,15 @@ class McpSession:
     def _notified(self, method: str, params: Any) -> None:
         if method == "notifications/cancelled" and isinstance(params, dict):
             named = _valid_id(params.get("requestId"))
-            if named is None:
-                return
-            # "1" and 1 name the same request, as the SDK reads them
-            for candidate in (named, str(named) if isinstance(named, int) else _as_int(named)):
-                scope = self._running.get(candidate) if candidate is not None else None
-                if scope is not None:
-                    scope.cancel()
-                    return
+            scope = self._running.get(_request_key(named)) if named is not None else None
+            if scope is not None:
+                scope.cancel()
         # notifications/initialized and anything else: nothing to do
 
     async def _answer(self, request_id: RequestId, method: str, params: Any) -> None:
+        key = _request_key(request_id)
         with anyio.CancelScope() as scope:
-            self._running[request_id] = scope
+            self._running[key] = scope
             try:
                 result = await self._result(method, params)
                 answer = {"jsonrpc": "2.0", "id": request_id, "result": result}
@@ -181,8 +177,8 @@ class McpSession:
                 log.exception("mcp.request_failed", method=method)
                 answer = {"jsonrpc": "2.0", "id": request_id, "error": INTERNAL_ERROR}
             finally:
-                if self._running.get(request_id) is scope:  # a reused id may name a later request now
-                    del self._running[request_id]
+                if self._running.get(key) is scope:  # a reused id may name a later request now
+                    del self._running[key]
         if not scope.cancelled_caught:  # a cancelled request is not answered
             await self._deliver(answer)
         if method == "tools/list" and self._warm_up is not None:
@@ -269,11 +265,14 @@ class McpSession:
         if reader is None:
             raise RpcError(INVALID_PARAMS, unknown_resource(uri, self._readers))
         data = await self._runtime.run_sync(reader, self._runtime)
-        return {"contents": [{"mimeType": "application/json", "text": resource_text(data), "uri": uri}]}
+        return {"contents": resource_contents(uri, data)}
 
 
-def _as_int(text: str) -> int | None:
-    return int(text) if text.isdecimal() and text.isascii() else None
+def _request_key(request_id: RequestId) -> RequestId:
+    """What names a request for cancelling: "1" and 1 name the same one, as the SDK reads ids."""
+    if isinstance(request_id, str) and request_id.isdecimal() and request_id.isascii():
+        return int(request_id)
+    return request_id
 
 
 def _valid_id(value: Any) -> RequestId | None:

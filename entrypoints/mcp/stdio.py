@@ -94,11 +94,10 @@ def claimed_stdio() -> Iterator[Wire]:
             outgoing.close()
 
 
-async def serve_stdio(runtime: Runtime, tools: ToolCatalogue, warm_up: WarmUp | None = None) -> None:
-    """Serve MCP over stdio until the client closes stdin; ``warm_up`` (a new one when None) loads the
-    model and opens the index, at the latest once ``tools/list`` is answered."""
-    if warm_up is None:
-        warm_up = WarmUp(runtime)
+async def serve_stdio(runtime: Runtime, tools: ToolCatalogue) -> None:
+    """Serve MCP over stdio until the client closes stdin; ``WarmUp`` loads the model and opens the index
+    once ``tools/list`` is answered (or after ``WarmUp.FALLBACK_SECONDS``)."""
+    warm_up = WarmUp(runtime)
     warm_up.start_soon(WarmUp.FALLBACK_SECONDS)
     warm_up.seasons_later()
     try:
