@@ -209,21 +209,28 @@ def test_the_first_message_decides_the_era() -> None:
 class SlowTools(ToolCatalogue):
     """Every call waits until cancelled: what a slow live source looks like to the session."""
 
-    started = anyio.Event()
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(build_tools(runtime))
+        self.started = anyio.Event()  # one per catalogue: a test waits for its own first call
 
     async def call(self, runtime: Runtime, name: str, arguments: Mapping[str, Any] | None, **_: Any) -> Any:
         self.started.set()
         await anyio.sleep(60)
 
 
-async def test_a_cancelled_request_stops_and_is_not_answered_while_others_are(runtime: Runtime) -> None:
-    tools = SlowTools(build_tools(runtime))
+def slow_session(runtime: Runtime) -> tuple[SlowTools, McpSession, list[dict[str, Any]]]:
+    """A session over ``SlowTools``, and the list of what it sends."""
+    tools = SlowTools(runtime)
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    session = McpSession(runtime, tools, send, version="test")
+    return tools, McpSession(runtime, tools, send, version="test"), sent
+
+
+async def test_a_cancelled_request_stops_and_is_not_answered_while_others_are(runtime: Runtime) -> None:
+    tools, session, sent = slow_session(runtime)
     call = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -243,13 +250,7 @@ async def test_a_cancelled_request_stops_and_is_not_answered_while_others_are(ru
 
 
 async def test_a_cancel_naming_the_id_as_a_string_finds_the_request(runtime: Runtime) -> None:
-    tools = SlowTools(build_tools(runtime))
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    session = McpSession(runtime, tools, send, version="test")
+    tools, session, sent = slow_session(runtime)
     call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "search_anime"}}
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tasks:
@@ -278,7 +279,7 @@ async def test_at_the_end_of_stdin_requests_in_flight_get_a_grace_then_stop(
     answers = tmp_path / "answers.jsonl"
     with requests.open("rb", buffering=0) as incoming, answers.open("wb") as outgoing:
         with anyio.fail_after(10):
-            await stdio.serve(stdio.Wire(incoming, outgoing), runtime, SlowTools(build_tools(runtime)))
+            await stdio.serve(stdio.Wire(incoming, outgoing), runtime, SlowTools(runtime))
     assert [json.loads(line) for line in answers.read_text().splitlines()] == [
         {"jsonrpc": "2.0", "id": 1, "result": {}}
     ]
