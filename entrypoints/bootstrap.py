@@ -18,6 +18,9 @@ from attrs import define, field, frozen
 
 from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
+from anime_mcp.adapters.image_fetch import (
+    GuardedImageInput,  # built by every bootstrap (httpx on first fetch)
+)
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
 from anime_mcp.entrypoints.memory import trim_heap
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, ReplaySettings, Settings
@@ -322,7 +325,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
             if given.image_embedder is not None
             else (lambda: _load_image_embedder(settings, host))
         ),
-        image_input=given.image_input or _guarded_image_input(),
+        image_input=given.image_input or GuardedImageInput(),
     )
 
 
@@ -402,12 +405,6 @@ def _load_image_embedder(settings: Settings, host: PluginHost) -> ImageEmbedder 
     from anime_mcp.entrypoints.search_setup import load_image_embedder
 
     return load_image_embedder(settings.search, host)
-
-
-def _guarded_image_input() -> ImageInput:
-    from anime_mcp.adapters.image_fetch import GuardedImageInput
-
-    return GuardedImageInput()
 
 
 def _inode(path: Path) -> int | None:
