@@ -16,11 +16,13 @@ import attrs
 import structlog
 from attrs import define, field, frozen
 
+from anime_mcp.adapters import search_link
 from anime_mcp.adapters.catalogue_fetcher import LocalOrHttpCatalogueFetcher
 from anime_mcp.adapters.clock import SystemClock
 from anime_mcp.adapters.image_fetch import (
     GuardedImageInput,  # built by every bootstrap (httpx on first fetch)
 )
+from anime_mcp.adapters.search_link import SearchLink, SearchProcesses
 from anime_mcp.adapters.sqlite_store import STORE_FILENAME, SqliteCatalogueStore
 from anime_mcp.entrypoints.memory import trim_heap
 from anime_mcp.entrypoints.settings import CacheSettings, ConfigError, ReplaySettings, Settings
@@ -213,7 +215,14 @@ def load_plugins(settings: Settings) -> PluginHost:
     return host
 
 
-def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None = None) -> App:
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    overrides: Overrides | None = None,
+    search_processes: SearchProcesses | None = None,
+) -> App:
+    """The application. ``search_processes``: where ``anime-mcp mcp`` gets the process its searches run in
+    (``adapters/search_link.py``); None searches in this process."""
     settings = settings or Settings.load()
     given = overrides or Overrides()
     host = given.plugins or load_plugins(settings)
@@ -304,7 +313,7 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
     def search() -> SearchComponents:
         from anime_mcp.entrypoints.search_setup import search_components
 
-        return search_components(settings.search, host, settings.plugins)
+        return search_components(settings.search, host, settings.plugins, search_processes)
 
     return App(
         settings=settings,
@@ -327,6 +336,17 @@ def bootstrap(settings: Settings | None = None, *, overrides: Overrides | None =
         ),
         image_input=given.image_input or GuardedImageInput(),
     )
+
+
+def search_processes(settings: Settings, early: dict[str, SearchLink] | None) -> SearchProcesses | None:
+    """Where ``anime-mcp mcp`` gets its search process: ``early`` (started by the launch) when it loads what
+    the settings choose, else a new one; None (``[serve] search_process = false``, or no ``select`` on
+    pipes here): searches run in the server's own process."""
+    if not settings.serve.search_process or not search_link.supported():
+        for link in (early or {}).values():
+            link.close()
+        return None
+    return SearchProcesses(early, settings.home / search_link.RECIPE_FILE)
 
 
 def build_cache(settings: CacheSettings, host: PluginHost, clock: Clock) -> Cache:

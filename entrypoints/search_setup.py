@@ -15,9 +15,12 @@ import structlog
 from attrs import define, field
 
 from anime_mcp.adapters.clip_files import looks_like_clip_model
+from anime_mcp.adapters.remote_search import RemoteBackend, RemoteEmbedderProvider
+from anime_mcp.adapters.search_link import SearchProcesses
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.adapters.story_lexical import StoryBm25Encoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
+from anime_mcp.entrypoints.search_process import recipe_of
 from anime_mcp.entrypoints.settings import DEFAULT_MODEL, ConfigError, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
 from anime_mcp.ports.image_embedder import ImageEmbedder
@@ -161,14 +164,47 @@ class SearchComponents:
 
 
 def search_components(
-    settings: SearchSettings, host: PluginHost, plugins: PluginSettings
+    settings: SearchSettings,
+    host: PluginHost,
+    plugins: PluginSettings,
+    processes: SearchProcesses | None = None,
 ) -> SearchComponents:
+    """The chosen model and index; with ``processes`` (``anime-mcp mcp``), loaded and searched in a search
+    process beside this one (``adapters/search_link.py``) when the providers can be made there."""
     model_dir = resolve_model_dir(settings)
-    provider = pick_embedder_provider(host.embedders(), model_dir, plugins.embedder)
+    provider: EmbedderProvider = pick_embedder_provider(host.embedders(), model_dir, plugins.embedder)
     index_provider = pick_index_provider(host.vector_indexes(), settings.index_location, plugins.index)
-    backend = index_provider.connect(
-        settings.index_location, hnsw=settings.hnsw, options=settings.index_options
-    )
+
+    def connect() -> VectorIndexBackend:
+        return index_provider.connect(
+            settings.index_location, hnsw=settings.hnsw, options=settings.index_options
+        )
+
+    recipe = None
+    if processes is not None:
+        recipe = recipe_of(
+            provider,
+            model_dir=model_dir,
+            threads=settings.embed_threads,
+            index=index_provider,
+            location=settings.index_location,
+            hnsw=settings.hnsw,
+            options=settings.index_options,
+        )
+    backend: VectorIndexBackend
+    if recipe is not None and processes is not None:
+        links = processes.links_for(recipe)
+        log.debug(
+            "search.processes",
+            **{part: link.process.pid for part, link in links.items()},
+            adopted=sorted(p for p, link in links.items() if link.process.pid in processes.early_pids),
+        )
+        backend = RemoteBackend(
+            links["index"], connect, name=index_provider.name, location=settings.index_location
+        )
+        provider = RemoteEmbedderProvider(links["embedder"], provider, threads=settings.embed_threads)
+    else:
+        backend = connect()
     return SearchComponents(
         settings=settings,
         model_dir=model_dir,

@@ -40,6 +40,8 @@ environment                        config.toml                   meaning
                                                                  ``0``: none)
 ``ANIME_MCP_TRACING``              ``[serve] tracing``           ``off``, ``console`` or ``otlp``
 ``ANIME_MCP_WARM_UP``              ``[serve] warm_up``           ``0``: no model/index loading at start-up
+``ANIME_MCP_SEARCH_PROCESS``       ``[serve] search_process``    ``0``: ``anime-mcp mcp`` loads the model and
+                                                                 the index itself, not in processes beside it
 ``ANIME_MCP_DEADLINE``             ``[serve] deadline``          seconds live sources get per question (3)
 ``ANIME_MCP_TIMEZONE``             ``[serve] timezone``          IANA timezone of schedules when a call names
                                                                  none (``UTC``)
@@ -357,6 +359,8 @@ class ServeSettings:
     answer_cache: int = DEFAULT_ANSWER_CACHE  # offline query answers kept (0: none): tools/answer_cache.py
     tracing: str = "off"
     warm_up: bool = True
+    # `anime-mcp mcp` searches in a process beside it, started at the launch (adapters/search_link.py)
+    search_process: bool = True
     deadline: float = DEFAULT_DEADLINE  # seconds the live sources get, together, to answer one question
     timezone: str = "UTC"  # IANA name: the schedule tools' timezone when a call names none
     # /mcp answers each request as a short event stream instead of one JSON body, so a call with a
@@ -486,6 +490,7 @@ _KEYS: dict[str, dict[str, tuple[str | None, Callable[[object, str], Any]]]] = {
         "answer_cache": ("ANIME_MCP_ANSWER_CACHE", _non_negative_number),
         "tracing": ("ANIME_MCP_TRACING", _choice("off", "console", "otlp")),
         "warm_up": ("ANIME_MCP_WARM_UP", _flag),
+        "search_process": ("ANIME_MCP_SEARCH_PROCESS", _flag),
         "deadline": ("ANIME_MCP_DEADLINE", _seconds),
         "timezone": ("ANIME_MCP_TIMEZONE", _timezone),
         "mcp_stream": ("ANIME_MCP_MCP_STREAM", _flag),
@@ -617,6 +622,7 @@ def _build(home: Path, raw: dict[str, dict[str, Any]], sources: object, *, where
             answer_cache=int(serve.get("answer_cache", DEFAULT_ANSWER_CACHE)),
             tracing=serve.get("tracing", "off"),
             warm_up=serve.get("warm_up", True),
+            search_process=serve.get("search_process", True),
             deadline=serve.get("deadline", DEFAULT_DEADLINE),
             timezone=serve.get("timezone", "UTC"),
             mcp_stream=serve.get("mcp_stream", False),

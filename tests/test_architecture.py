@@ -23,6 +23,8 @@ MAY_IMPORT_ADAPTERS = {
     "entrypoints/replay_setup.py": "the replay/record half of the composition root",
     "entrypoints/source_settings.py": "checks [sources.<id>] tables against HttpPolicy's fields",
     "entrypoints/cli/models.py": "model files tools (install, quantise, export) run by the command itself",
+    "entrypoints/launch.py": "starts the search process of `anime-mcp mcp` before anything else is imported",
+    "entrypoints/search_process.py": "the search process's own composition root (its model and index)",
 }
 
 

@@ -52,7 +52,9 @@ def get_app(ctx: click.Context) -> App:
     obj = ctx.ensure_object(dict)
     if "app" not in obj:
         # obj["overrides"]: fakes a test hands in through click's ``obj`` (CliRunner.invoke(..., obj=...))
-        obj["app"] = bootstrap(obj["settings"], overrides=obj.get("overrides"))
+        obj["app"] = bootstrap(
+            obj["settings"], overrides=obj.get("overrides"), search_processes=obj.get("search_processes")
+        )
     app: App = obj["app"]
     return app
 
@@ -81,6 +83,8 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
     ctx.ensure_object(dict)["settings"] = settings
     if ctx.invoked_subcommand != "mcp":  # mcp turns it on once its warm-up is done (mcp.warm_up)
         collect_after_start()
+        for link in (ctx.obj.pop("early_search", None) or {}).values():  # started for `mcp` only
+            link.close()
 
 
 # Each command's module is imported when the command runs (or --help lists them): `anime-mcp mcp` then
@@ -110,5 +114,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def main() -> None:
-    cli(prog_name="anime-mcp")
+def main(early_search: Any = None) -> None:
+    """``early_search``: the search process the launch started for ``anime-mcp mcp`` (launch.py)."""
+    cli(prog_name="anime-mcp", obj={"early_search": early_search})

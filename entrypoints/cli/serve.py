@@ -25,7 +25,8 @@ from typing import Any
 import anyio
 import click
 
-from anime_mcp.entrypoints.cli.app import get_app, out
+from anime_mcp.entrypoints.bootstrap import search_processes
+from anime_mcp.entrypoints.cli.app import out
 from anime_mcp.entrypoints.cli.tooling import call_tool, command_runtime, tool_catalogue
 
 
@@ -126,9 +127,13 @@ def serving_runtime(ctx: click.Context, *, warm_up: bool | None = None) -> Any:
     """The runtime of a server: one ONNX thread per query embedding unless the settings name a count."""
     from attrs import evolve
 
-    app = get_app(ctx)
-    if app.settings.search.embed_threads is None:
-        app.settings = evolve(app.settings, search=evolve(app.settings.search, embed_threads=1))
+    obj = ctx.ensure_object(dict)
+    settings = obj["settings"]
+    if settings.search.embed_threads is None:
+        # before the app is built: its search parts read the settings it is built with
+        obj["settings"] = evolve(settings, search=evolve(settings.search, embed_threads=1))
+        if "app" in obj:
+            obj["app"].settings = obj["settings"]
     return command_runtime(ctx, warm_up=warm_up)
 
 
@@ -158,12 +163,21 @@ def _serve_on(
 @click.pass_context
 def mcp_stdio(ctx: click.Context) -> None:
     """Serve MCP over stdio (what Claude Desktop and other MCP clients start). Logs go to stderr."""
+    obj = ctx.ensure_object(dict)
+    # The model and the index load in a search process beside this one, started by the launch from the
+    # last start's recipe (adapters/search_link.py): the two halves of the start use both cores.
+    processes = search_processes(obj["settings"], obj.pop("early_search", None))
+    obj["search_processes"] = processes
     runtime = serving_runtime(ctx)
-    # The model and the index load once `tools/list` is answered (mcp.warm_up.WarmUp): started beside the
-    # handshake, that work shares the interpreter lock with it: the first answer comes no sooner (measured).
+    # The warm-up starts once `tools/list` is answered (mcp.warm_up.WarmUp): started beside the handshake,
+    # it shares the interpreter lock with it and the first answer comes no sooner (measured).
     from anime_mcp.entrypoints.mcp.stdio import serve_stdio
 
-    anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime)))
+    try:
+        anyio.run(partial(serve_stdio, runtime, tool_catalogue(runtime)))
+    finally:
+        if processes is not None:
+            processes.close()
 
 
 @click.command()
