@@ -21,6 +21,7 @@ from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo
 from anime_mcp.ports.vector_index import (
     CONTENT_LEXICAL_VECTOR,
     CONTENT_VECTOR,
+    DENSE_VECTOR,
     ImageVectorsInfo,
     ImageVectorStore,
     ImageVectorWriter,
@@ -120,12 +121,12 @@ class RemoteIndex(_Remote):
     def search(self, query: IndexQuery) -> list[Any]:
         return list(self._call("search", query))
 
-    def dense_vector(self, anime_id: str, using: str = "dense") -> list[float] | None:
+    def dense_vector(self, anime_id: str, using: str = DENSE_VECTOR) -> list[float] | None:
         vector: list[float] | None = self._call("dense_vector", anime_id, using)
         return vector
 
     def scores(
-        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = "dense"
+        self, vector: Sequence[float], anime_ids: Sequence[str], using: str = DENSE_VECTOR
     ) -> dict[str, float]:
         found: dict[str, float] = self._call("scores", list(vector), list(anime_ids), using)
         return found

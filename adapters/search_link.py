@@ -272,6 +272,11 @@ class SearchProcesses:
         self._links.extend(links.values())
         return links
 
+    @property
+    def links(self) -> tuple[SearchLink, ...]:
+        """The links handed out so far (adopted or started)."""
+        return tuple(self._links)
+
     def close(self) -> None:
         """End every process this server started (early ones too, if never adopted)."""
         links = [*self._links, *self._early.values()]

@@ -33,7 +33,9 @@ def main() -> None:
 
 
 def runs_mcp(arguments: list[str]) -> bool:
-    """Whether the command is ``mcp``: its first word that is not an option of the group."""
+    """Whether the command is ``mcp`` (its first word that is not an option of the group), not its help."""
+    if "-h" in arguments or "--help" in arguments:
+        return False
     words = iter(arguments)
     for word in words:
         if word == "--log-format":

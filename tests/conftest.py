@@ -59,6 +59,8 @@ INTEGRATION = frozenset(
         "test_index_contract",  # two Qdrant engines
         "test_inspector",  # Node and the MCP Inspector
         "test_mcp_stdio",  # anime-mcp mcp in a subprocess
+        "test_search_link",  # child processes on the search pipe
+        "test_search_process",  # the search processes of anime-mcp mcp: MiniLM, an indexed home
         "test_startup",  # a fresh interpreter imports the command module
         "test_source_start",  # fresh interpreters composing the app
         "test_mcp_fuzz",  # hypothesis through the MCP SDK server and the lean stdio session, ~20 s
