@@ -341,17 +341,18 @@ class Runtime:
 
     def warm_up(self, *, seasons: bool = True, trim: bool = True) -> None:
         """Open the store and the index, load the embedding model, run one search (the engine reads parts of
-        the index on its first query) and (unless ``seasons`` is False) start building the season index now,
-        so the first call is fast. ``trim`` False leaves the heap's trim to the season index's build (which
-        trims after itself), so that a first question waiting for the warm-up does not wait for a collection
-        as well."""
+        the index on its first query; not when they load in search processes, which query their index once
+        themselves: here it would only delay a first question that comes at once) and (unless ``seasons`` is
+        False) start building the season index now, so the first call is fast. ``trim`` False leaves the
+        heap's trim to the season index's build (which trims after itself), so that a first question waiting
+        for the warm-up does not wait for a collection as well."""
         started = time.perf_counter()
         self._warmed.clear()
         try:
             snapshot = self.snapshot()
             if seasons:
                 self.index_seasons()
-            if snapshot.search is not None:
+            if snapshot.search is not None and self.app.search_parts().in_process:
                 try:
                     snapshot.search.search("warm up", limit=1)
                 except AnimeMcpError as exc:

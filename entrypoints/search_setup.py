@@ -146,6 +146,8 @@ class SearchComponents:
     backend: VectorIndexBackend
     encoder: SparseEncoder
     story_encoder: SparseEncoder = field(factory=StoryBm25Encoder)  # the content lexical vector's
+    # False when the model and the index load in search processes (which warm themselves up)
+    in_process: bool = True
     _embedder: Embedder | None = field(default=None, alias="_embedder")
     # a warm-up thread and a first call may both ask: the model is loaded once
     _embedder_lock: threading.Lock = field(factory=threading.Lock, alias="_embedder_lock")
@@ -213,6 +215,7 @@ def search_components(
         backend=backend,
         encoder=Bm25SparseEncoder(),
         story_encoder=StoryBm25Encoder(),
+        in_process=recipe is None,
     )
 
 

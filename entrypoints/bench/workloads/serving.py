@@ -447,6 +447,8 @@ class ServeMcpStart:
     parameters: ClassVar[Mapping[str, str]] = {
         "runs": "10: measured starts per version (after one unmeasured start each)",
         "baseline": "none: a folder holding another version's anime_mcp package, first on PYTHONPATH",
+        "recipe": "kept: each start finds the search-process recipe the one before kept in the home (every "
+        "start after the first); none: it is removed before each start of this tree (a first start)",
     }
 
     def run(self, context: WorkloadContext) -> WorkloadResult:
@@ -466,6 +468,10 @@ class ServeMcpStart:
             versions = {"baseline": str(Path(baseline).expanduser().absolute()), **versions}
         if context.param("runs", 10) < 1:
             raise ConfigError(f"--param runs={context.param('runs', 10)}: at least 1")
+        recipe = context.param("recipe", "kept")
+        if recipe not in ("kept", "none"):
+            raise ConfigError(f"--param recipe={recipe!r}: kept or none")
+        kept_recipe = Path(env["ANIME_MCP_HOME"]) / _recipe_file()
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
         compiled = {name: compile_bytecode(tree) for name, tree in versions.items()}
         try:
@@ -474,6 +480,8 @@ class ServeMcpStart:
             load_before = os.getloadavg()
             for number in range(context.param("runs", 10)):
                 for name, tree in versions.items():
+                    if recipe == "none" and tree is None:
+                        kept_recipe.unlink(missing_ok=True)
                     runs[name].append(mcp_start(env, tree))
                 context.progress(
                     f"run {number + 1}: tools/list {runs['this tree'][-1]['tools_list_s']:.3f} s"
@@ -482,6 +490,7 @@ class ServeMcpStart:
         except ServerFailed as exc:
             return _failed(exc)
         details: dict[str, Any] = {
+            "recipe": recipe,
             "bytecode_compiled": compiled,
             "load_average_before": [round(v, 2) for v in load_before],
             "load_average_after": [round(v, 2) for v in load_after],
@@ -492,6 +501,15 @@ class ServeMcpStart:
         if baseline:
             extra |= {f"baseline_{key}": _median(runs["baseline"], key) for key in MCP_MOMENTS}
         return WorkloadResult(samples=tuple(r["tools_list_s"] for r in ours), extra=extra, details=details)
+
+
+def _recipe_file() -> str:
+    """The name of the search processes' recipe in the home (adapters/search_link.py, by module name: the
+    driving layer does not import adapters)."""
+    import importlib
+
+    name: str = importlib.import_module("anime_mcp.adapters.search_link").RECIPE_FILE
+    return name
 
 
 def compile_bytecode(tree: str | None) -> int:
