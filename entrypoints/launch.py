@@ -26,7 +26,10 @@ OFF = ("0", "false", "no", "off")
 
 def main() -> None:
     gc.disable()  # turned on again by memory.collect_after_start; the start's objects are frozen then
-    early = early_search(os.environ) if runs_mcp(sys.argv[1:]) else None
+    early = None
+    if runs_mcp(sys.argv[1:]):
+        early = early_search(os.environ)
+        plain_structlog()
     from anime_mcp.entrypoints.cli import main as run
 
     run(early_search=early)
@@ -43,6 +46,20 @@ def runs_mcp(arguments: list[str]) -> bool:
         elif not word.startswith("-"):
             return word == "mcp"
     return False
+
+
+def plain_structlog() -> None:
+    """Import structlog with rich hidden. structlog.dev imports rich and pygments when it can, to draw
+    tracebacks in colour: about 0.05 s of a start that logs to an MCP client's stderr, where colour is
+    noise. It then keeps its plain traceback formatter; rich stays importable for everything else."""
+    hidden = "rich" not in sys.modules
+    if hidden:
+        sys.modules["rich"] = None  # type: ignore[assignment]  # import rich: ImportError, in structlog.dev only
+    try:
+        import structlog.dev  # noqa: F401 - imported here, with rich hidden, once for the process
+    finally:
+        if hidden and sys.modules.get("rich", False) is None:
+            del sys.modules["rich"]
 
 
 def early_search(environ: Mapping[str, str]) -> dict[str, Any]:

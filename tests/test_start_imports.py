@@ -69,3 +69,33 @@ def test_the_deferred_names_resolve_when_asked_for() -> None:
     assert scraping.HtmlElement is pages.HtmlElement
     assert base.StrictValidator is base.strict_validator()
     assert not base.StrictValidator({"type": "integer"}).is_valid(26.0)  # an integer is an int here
+
+
+PLAIN_START = """
+import json, sys
+from anime_mcp.entrypoints.launch import plain_structlog
+
+plain_structlog()  # what the console script does for `anime-mcp mcp`
+import structlog.dev
+{start}
+loaded = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("rich", "pygments") and sys.modules[m] is not None
+)
+from anime_mcp.entrypoints.cli.app import err, out  # the CLI's consoles still come when asked for
+import rich.console
+print(json.dumps({{"loaded": loaded, "traceback_renderer": structlog.dev.rich is None,
+                  "consoles": [type(c).__name__ for c in (out, err)], "err_is_stderr": err.stderr}}))
+"""
+
+
+def test_the_mcp_start_imports_no_rich_and_the_cli_still_gets_its_consoles(tmp_path: Path) -> None:
+    """rich (and pygments through it) cost the start ~0.05 s: structlog is imported with rich hidden, and
+    the CLI's consoles are built on first use; both still work for every other command."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANIME_MCP_")}
+    env |= {"ANIME_MCP_HOME": str(tmp_path), "ANIME_MCP_LOG_LEVEL": "warning"}
+    probe = "DEFERRED = []\n" + PLAIN_START.format(start=START)  # START prints its line first
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    found = json.loads(run.stdout.splitlines()[-1])
+    assert found["loaded"] == []
+    assert found["traceback_renderer"] is True  # plain tracebacks in the log
+    assert found["consoles"] == ["Console", "Console"] and found["err_is_stderr"] is True

@@ -26,7 +26,6 @@ import anyio
 import click
 
 from anime_mcp.entrypoints.bootstrap import search_processes
-from anime_mcp.entrypoints.cli.app import out
 from anime_mcp.entrypoints.cli.tooling import call_tool, command_runtime, tool_catalogue
 
 
@@ -208,6 +207,8 @@ def tools(ctx: click.Context, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from anime_mcp.entrypoints.cli.app import out
+
     table = Table(
         "tool", "what it does", "arguments", title=f"{len(catalogue.names())} tools", title_justify="left"
     )
@@ -262,4 +263,6 @@ def call(ctx: click.Context, tool: str, arguments: tuple[str, ...], as_json: boo
     if as_json:
         click.echo(json.dumps(result.output, indent=2, ensure_ascii=False))
     else:
+        from anime_mcp.entrypoints.cli.app import out
+
         out.print(result.text, markup=False, highlight=False)
