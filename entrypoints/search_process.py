@@ -23,6 +23,11 @@ from anime_mcp.core.search_errors import SearchError
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider
 from anime_mcp.ports.vector_index import HnswSettings, VectorIndexBackend, VectorIndexProvider
 
+# Below the server's priority: while the server imports (until `tools/list`), three processes share two
+# cores here, and the server then answers `tools/list` 0.15-0.2 s sooner (and the first search no later),
+# measured in one bench run against the same code without it. Afterwards a search is milliseconds of CPU.
+NICENESS = 5
+
 
 def class_path(obj: object) -> str:
     kind = type(obj)
@@ -102,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     replies = os.dup(1)  # the reply pipe; fd 1 becomes stderr, so a stray print cannot corrupt the wire
     os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's; we end when it closes stdin
+    os.nice(NICENESS)
     search = served(json.loads(arguments[0]))
     search.load()
     serve(search.handle, 0, replies)

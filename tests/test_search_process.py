@@ -12,6 +12,7 @@ the real MiniLM model and a real indexed catalogue slice, in real child processe
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -29,6 +30,7 @@ from anime_mcp.core.models import AnimeType
 from anime_mcp.core.search_errors import SearchError
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bootstrap import load_plugins
+from anime_mcp.entrypoints.search_process import NICENESS
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
 from anime_mcp.entrypoints.settings import Settings
 from anime_mcp.ports.vector_index import CONTENT_VECTOR, DENSE_VECTOR, IndexQuery, VectorIndex
@@ -165,6 +167,8 @@ def test_the_launch_processes_are_adopted_when_their_recipe_is_the_servers_and_r
     parts = remote_parts(settings, adopting)
     assert {link.process.pid for link in adopting.links} == {link.process.pid for link in early.values()}
     assert parts.embedder().embed_query("death note")
+    assert parts.backend.manifest() is not None  # both have answered: both have set their priority
+    assert all(os.getpriority(os.PRIO_PROCESS, link.process.pid) == NICENESS for link in early.values())
     adopting.close()
     assert all(link.process.poll() is not None for link in early.values())
 
