@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ class _Remote:
                 pass  # from now on, here
             except RemoteFailure as exc:
                 raise SearchError(f"the search process failed: {exc}") from None
+        if self._local is None and self._link.closed:  # the server is ending: load nothing now
+            raise SearchError("the search process was closed: the server is shutting down")
         return self._fallback(operation, *arguments)
 
     def _fallback(self, operation: str, *arguments: Any) -> Any:
@@ -91,9 +94,12 @@ class RemoteEmbedderProvider:
     """Implements the ``EmbedderProvider`` port: describes the folder here (a small file), loads the model
     in the search process."""
 
-    def __init__(self, link: SearchLink, provider: EmbedderProvider, *, threads: int | None) -> None:
+    def __init__(
+        self, link: SearchLink, provider: EmbedderProvider, *, model_dir: Path, threads: int | None
+    ) -> None:
         self._link = link
         self._provider = provider
+        self._model_dir = model_dir
         self._threads = threads
         self.name = provider.name
 
@@ -105,6 +111,8 @@ class RemoteEmbedderProvider:
 
     def load(self, model_dir: Path, *, threads: int | None = None) -> Embedder:
         chosen = self._threads if threads is None else threads
+        if model_dir != self._model_dir or chosen != self._threads:  # not what the process loaded
+            return self._provider.load(model_dir, threads=chosen)
         return RemoteEmbedder(self._link, lambda: self._provider.load(model_dir, threads=chosen))
 
 
@@ -117,6 +125,9 @@ class RemoteIndex(_Remote):
         super().__init__(link, local)
         self._handle = handle
         self.manifest = manifest
+        # A replaced snapshot drops its index without closing it: the process closes it then (the generation
+        # may be deleted by the ingest that replaced it, and an open shard keeps its files mapped).
+        self._release = weakref.finalize(self, link.later, "close", handle)
 
     def search(self, query: IndexQuery) -> list[Any]:
         return list(self._call("search", query))
@@ -139,6 +150,7 @@ class RemoteIndex(_Remote):
         return int(self._call("count"))
 
     def close(self) -> None:
+        self._release.detach()
         if self._local is not None:
             self._local.close()
         elif self._link.lost is None:
@@ -255,9 +267,7 @@ class ServedSearch:
         self._load_embedder = load_embedder
         self._connect = connect
         self._embedder: Embedder | None = None
-        self._embedder_error: Exception | None = None
         self._backend: VectorIndexBackend | None = None
-        self._backend_error: Exception | None = None
         self._first: VectorIndex | None = None  # opened at the start, handed to the first ``open``
         self._indexes: dict[int, VectorIndex] = {}
         self._handles = 0
@@ -270,14 +280,14 @@ class ServedSearch:
             try:
                 self._embedder = self._load_embedder()
                 self._embedder.embed_query(WARM_UP_TEXT)
-            except Exception as exc:  # noqa: BLE001 - raised to the calls that need the model
-                self._embedder_error = exc
+            except Exception:  # noqa: BLE001 - tried again, and raised, by the first call that needs it
+                self._embedder = None
         if self._connect is not None:
             try:
                 self._backend = self._connect()
                 self._first = self._backend.open()
-            except Exception as exc:  # noqa: BLE001 - raised to the calls that need the index
-                self._backend_error = exc
+            except Exception:  # noqa: BLE001 - tried again, and raised, by the first call that needs it
+                pass
             if self._first is not None:
                 warm_up(self._first)
 
@@ -307,13 +317,19 @@ class ServedSearch:
         raise SearchError(f"the search process has no operation {operation!r}")
 
     def embedder(self) -> Embedder:
+        """The model; one that failed to load is tried again (it may have been installed since), as the
+        server's own ``SearchComponents.embedder`` does."""
         if self._embedder is None:
-            raise self._embedder_error or SearchError("this search process holds no embedding model")
+            if self._load_embedder is None:
+                raise SearchError("this search process holds no embedding model")
+            self._embedder = self._load_embedder()
         return self._embedder
 
     def backend(self) -> VectorIndexBackend:
         if self._backend is None:
-            raise self._backend_error or SearchError("this search process holds no vector index")
+            if self._connect is None:
+                raise SearchError("this search process holds no vector index")
+            self._backend = self._connect()
         return self._backend
 
     def _open(self) -> tuple[int, IndexManifest] | None:

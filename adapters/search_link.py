@@ -55,7 +55,10 @@ def supported() -> bool:
 
 # --- the wire ---------------------------------------------------------------------------------------
 def write_message(fd: int, message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    write_frame(fd, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_frame(fd: int, data: bytes) -> None:
     view = memoryview(_FRAME.pack(len(data)) + data)
     while view:
         view = view[os.write(fd, view) :]
@@ -135,7 +138,9 @@ class SearchLink:
         self._reply_seconds = reply_seconds
         self._lock = threading.Lock()
         self._lost: str | None = None
+        self.closed = False  # ended by the server: calls raise, nothing falls back any more
         self.reported = False  # whether the loss has been logged (by the first caller that noticed it)
+        self._closing: list[tuple[str, tuple[Any, ...]]] = []  # requests to send before the next call
 
     @property
     def lost(self) -> str | None:
@@ -146,17 +151,31 @@ class SearchLink:
         with self._lock:
             if self._lost is not None:
                 raise LinkLost(self._lost)
-            try:
-                write_message(self._requests, (operation, arguments))
-                status, value = read_message(self._replies, time.monotonic() + self._reply_seconds)
-            except (OSError, EOFError, TimeoutError, ValueError, pickle.UnpicklingError) as exc:
-                self._lose(f"{type(exc).__name__}: {exc}")
-                raise LinkLost(self._lost) from exc
+            while self._closing:  # what finalizers asked for (they must not take this lock themselves)
+                self._exchange(*self._closing.pop())
+            status, value = self._exchange(operation, arguments)
         if status == "ok":
             return value
         if status == "error":
             raise value
         raise RemoteFailure(value)
+
+    def later(self, operation: str, *arguments: Any) -> None:
+        """Send ``operation`` before the next call (from a finalizer: no lock taken, no I/O)."""
+        self._closing.append((operation, arguments))
+
+    def _exchange(self, operation: str, arguments: tuple[Any, ...]) -> tuple[str, Any]:
+        data = pickle.dumps((operation, arguments), protocol=pickle.HIGHEST_PROTOCOL)  # before a byte goes
+        try:
+            write_frame(self._requests, data)
+            reply: tuple[str, Any] = read_message(self._replies, time.monotonic() + self._reply_seconds)
+        except (OSError, EOFError, TimeoutError, ValueError, pickle.UnpicklingError) as exc:
+            self._lose(f"{type(exc).__name__}: {exc}")
+            raise LinkLost(self._lost) from exc
+        except BaseException:  # an interrupt between request and reply: the wire is out of step now
+            self._lose("interrupted between a request and its reply")
+            raise
+        return reply
 
     def _lose(self, why: str) -> None:
         self._kill()
@@ -167,10 +186,21 @@ class SearchLink:
 
     def close(self) -> None:
         """End the process: closing its stdin ends its loop; one that does not go in a second is killed."""
+        self.closed = True
         with self._lock:
             if self._lost is None:
                 self._lost = "the search process was closed"
             self._kill(grace=1.0)
+
+    def discard(self) -> None:
+        """End a process nobody has used (another recipe, or searches turned off) at once: one still loading
+        would read its end of input only when done."""
+        self.closed = True
+        with self._lock:
+            if self._lost is None:
+                self._lost = "the search process was discarded"
+            self.process.kill()
+            self._kill()
 
     def _kill(self, grace: float = 0.0) -> None:
         for stream in (self.process.stdin, self.process.stdout):
@@ -188,13 +218,21 @@ class SearchLink:
 def spawn(recipe: dict[str, Any], *, python: str | None = None) -> SearchLink:
     """Start a search process that loads ``recipe``'s model and index at once, then serves requests. Its
     stderr is ours (its rare lines join the server's log); its stdout is the reply pipe."""
+    # -P: nothing from the working directory (an MCP client's workspace) shadows a module of ours. The
+    # recipe goes over the pipe, not the command line, where any local user could read it.
     process = subprocess.Popen(
-        [python or sys.executable, "-m", CHILD_MODULE, json.dumps(recipe, sort_keys=True)],
+        [python or sys.executable, "-P", "-m", CHILD_MODULE],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         close_fds=True,
     )
-    return SearchLink(process, recipe)
+    link = SearchLink(process, recipe)
+    try:
+        write_message(link._requests, recipe)
+    except OSError:
+        link.discard()
+        raise
+    return link
 
 
 def read_recipe(path: Path) -> dict[str, Any] | None:
@@ -213,7 +251,9 @@ def write_recipe(path: Path, recipe: dict[str, Any]) -> None:
     that cannot be written only costs the next start its head start."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        temporary.write_text(json.dumps(recipe, sort_keys=True, indent=1), encoding="utf-8")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the user's only
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(recipe, sort_keys=True, indent=1))
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):
@@ -244,19 +284,23 @@ def part_recipe(recipe: dict[str, Any], part: str) -> dict[str, Any]:
 
 class SearchProcesses:
     """Where the server's search processes come from: those started at the launch when their recipes are
-    the server's, else new ones (the recipe is then kept for the next launch). The model and the index load
-    in two processes: each load holds its interpreter's lock (the index's first queries too), and three
-    processes on two cores finish sooner than two."""
+    the server's, else new ones (the recipe is then kept for the next launch, unless it holds a secret). The
+    model and the index load in two processes: each load holds its interpreter's lock (the index's first
+    queries too), and three processes on two cores finish sooner than two."""
 
     def __init__(self, early: dict[str, SearchLink] | None, recipe_file: Path) -> None:
         self._early = dict(early or {})
         self.early_pids = {link.process.pid for link in self._early.values()}
         self._recipe_file = recipe_file
-        self._links: list[SearchLink] = []
+        self._links: dict[str, SearchLink] = {}
+        self._recipe: dict[str, Any] | None = None
 
-    def links_for(self, recipe: dict[str, Any]) -> dict[str, SearchLink]:
-        """``part -> link`` for each of ``PARTS``."""
+    def links_for(self, recipe: dict[str, Any], *, keep: bool = True) -> dict[str, SearchLink]:
+        """``part -> link`` for each of ``PARTS``; the same links for the same recipe. ``keep`` False: the
+        recipe holds a secret (an API key), so it is not written to the home, and a kept one is removed."""
         recipe = json.loads(json.dumps(recipe, sort_keys=True))  # as the file and the children hold it
+        if recipe == self._recipe and all(link.lost is None for link in self._links.values()):
+            return dict(self._links)
         links: dict[str, SearchLink] = {}
         for part in PARTS:
             wanted = part_recipe(recipe, part)
@@ -265,21 +309,32 @@ class SearchProcesses:
                 links[part] = early
                 continue
             if early is not None:
-                early.close()
+                early.discard()
             links[part] = spawn(wanted)
-        if read_recipe(self._recipe_file) != recipe:
+        if not keep:
+            forget_recipe(self._recipe_file)
+        elif read_recipe(self._recipe_file) != recipe:
             write_recipe(self._recipe_file, recipe)
-        self._links.extend(links.values())
-        return links
+        for old in self._links.values():
+            old.close()
+        self._links, self._recipe = links, recipe
+        return dict(links)
 
     @property
     def links(self) -> tuple[SearchLink, ...]:
-        """The links handed out so far (adopted or started)."""
-        return tuple(self._links)
+        """The links in use (adopted or started)."""
+        return tuple(self._links.values())
 
     def close(self) -> None:
         """End every process this server started (early ones too, if never adopted)."""
-        links = [*self._links, *self._early.values()]
-        self._links, self._early = [], {}
-        for link in links:
+        for link in self._early.values():
+            link.discard()
+        for link in self._links.values():
             link.close()
+        self._early, self._links = {}, {}
+
+
+def forget_recipe(path: Path) -> None:
+    """No head start at the next launch (searches turned off here, or a recipe with a secret)."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

@@ -344,7 +344,8 @@ def search_processes(settings: Settings, early: dict[str, SearchLink] | None) ->
     pipes here): searches run in the server's own process."""
     if not settings.serve.search_process or not search_link.supported():
         for link in (early or {}).values():
-            link.close()
+            link.discard()
+        search_link.forget_recipe(settings.home / search_link.RECIPE_FILE)  # no head start next time
         return None
     return SearchProcesses(early, settings.home / search_link.RECIPE_FILE)
 

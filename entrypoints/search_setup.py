@@ -20,7 +20,7 @@ from anime_mcp.adapters.search_link import SearchProcesses
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.adapters.story_lexical import StoryBm25Encoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
-from anime_mcp.entrypoints.search_process import recipe_of
+from anime_mcp.entrypoints.search_process import keepable, recipe_of
 from anime_mcp.entrypoints.settings import DEFAULT_MODEL, ConfigError, PluginSettings, SearchSettings
 from anime_mcp.ports.embedder import Embedder, EmbedderProvider, ModelInfo, SparseEncoder
 from anime_mcp.ports.image_embedder import ImageEmbedder
@@ -193,9 +193,10 @@ def search_components(
             hnsw=settings.hnsw,
             options=settings.index_options,
         )
+    model = provider.describe(model_dir)  # before any process starts: a folder it cannot describe fails here
     backend: VectorIndexBackend
     if recipe is not None and processes is not None:
-        links = processes.links_for(recipe)
+        links = processes.links_for(recipe, keep=keepable(recipe))
         log.debug(
             "search.processes",
             **{part: link.process.pid for part, link in links.items()},
@@ -204,13 +205,15 @@ def search_components(
         backend = RemoteBackend(
             links["index"], connect, name=index_provider.name, location=settings.index_location
         )
-        provider = RemoteEmbedderProvider(links["embedder"], provider, threads=settings.embed_threads)
+        provider = RemoteEmbedderProvider(
+            links["embedder"], provider, model_dir=model_dir, threads=settings.embed_threads
+        )
     else:
         backend = connect()
     return SearchComponents(
         settings=settings,
         model_dir=model_dir,
-        model=provider.describe(model_dir),
+        model=model,
         embedder_provider=provider,
         backend=backend,
         encoder=Bm25SparseEncoder(),

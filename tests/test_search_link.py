@@ -160,11 +160,16 @@ def test_a_link_calls_a_real_child_and_reraises_its_errors_typed() -> None:
         with pytest.raises(IndexNotBuilt, match="no search index yet"):
             link.call("missing")
         assert link.lost is None
-        calls = [threading.Thread(target=lambda i=i: link.call("echo", i)) for i in range(8)]
+        answers: dict[int, Any] = {}
+        calls = [
+            threading.Thread(target=lambda i=i: answers.__setitem__(i, link.call("echo", i)))
+            for i in range(8)
+        ]
         for call in calls:  # calls from many threads are serialised, each gets its own answer
             call.start()
         for call in calls:
             call.join()
+        assert answers == {i: ["echo", i] for i in range(8)}
         assert link.call("echo", "after") == ["echo", "after"]
     finally:
         link.close()
@@ -207,6 +212,7 @@ def test_the_recipe_file_is_read_only_when_whole_and_of_this_version(tmp_path: P
     recipe = {"version": search_link.RECIPE_VERSION, "embedder": {"model_dir": "/m"}, "index": {}}
     write_recipe(path, recipe)
     assert read_recipe(path) == recipe
+    assert path.stat().st_mode & 0o777 == 0o600  # the user's only
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"
     for text in ("{not json", "[1, 2]", json.dumps({**recipe, "version": 99}), ""):
         path.write_text(text)

@@ -11,6 +11,7 @@ the real MiniLM model and a real indexed catalogue slice, in real child processe
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -22,15 +23,17 @@ from typing import Any
 
 import pytest
 from attrs import evolve
+from search_support import MINILM
 from serve_support import ANIME_MCP, environment, ingested_home
 
+from anime_mcp.adapters.remote_search import RemoteIndex
 from anime_mcp.adapters.search_link import RECIPE_FILE, SearchProcesses, read_recipe, start_early
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.models import AnimeType
 from anime_mcp.core.search_errors import SearchError
 from anime_mcp.core.services.search import SearchService
-from anime_mcp.entrypoints.bootstrap import load_plugins
-from anime_mcp.entrypoints.search_process import NICENESS
+from anime_mcp.entrypoints.bootstrap import load_plugins, search_processes
+from anime_mcp.entrypoints.search_process import NICENESS, keepable, rebuilt
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
 from anime_mcp.entrypoints.settings import Settings
 from anime_mcp.ports.vector_index import CONTENT_VECTOR, DENSE_VECTOR, IndexQuery, VectorIndex
@@ -284,3 +287,106 @@ def test_mcp_searches_in_its_own_process_when_told_to(home: Path, tmp_path: Path
     answer, lines = first_search(copy, ANIME_MCP_SEARCH_PROCESS="0")
     assert death_note_first(answer)
     assert not [line for line in lines if line.get("event") == "search.processes"]
+
+
+# --- what the review asked for ----------------------------------------------------------------------
+def test_the_recipe_never_reaches_a_command_line_and_one_with_a_secret_is_not_kept(
+    settings: Settings, processes: SearchProcesses
+) -> None:
+    parts = remote_parts(settings, processes)
+    for link in processes.links:
+        command_line = Path(f"/proc/{link.process.pid}/cmdline").read_bytes()
+        assert str(parts.model_dir).encode() not in command_line and b"version" not in command_line
+    recipe = read_recipe(processes._recipe_file)
+    assert recipe is not None and keepable(recipe)
+    secret = json.loads(json.dumps(recipe))
+    secret["index"]["options"]["api_key"] = "s3cret"
+    assert not keepable(secret)
+    assert not keepable(
+        {**recipe, "index": {**recipe["index"], "location": "https://me:pw@qdrant.example:6333"}}
+    )
+    assert keepable({**recipe, "index": {**recipe["index"], "location": "https://qdrant.example:6333/x@y"}})
+
+
+def test_a_module_in_the_working_directory_cannot_shadow_ours_in_a_search_process(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "attrs.py").write_text("raise SystemExit(7)\n")  # what a client's workspace might hold
+    monkeypatch.chdir(tmp_path)
+    started = SearchProcesses(None, tmp_path / RECIPE_FILE)
+    try:
+        parts = remote_parts(settings, started)
+        assert len(parts.embedder().embed_query("death note")) == 384
+        assert all(link.lost is None for link in started.links)
+    finally:
+        started.close()
+
+
+def test_a_recipe_names_only_classes_of_this_package_or_its_plugins() -> None:
+    with pytest.raises(SearchError, match="not a module of anime_mcp"):
+        rebuilt("json.decoder:JSONDecoder", "json")
+    with pytest.raises(SearchError, match="not a class"):
+        rebuilt("anime_mcp.entrypoints.search_process:main", "main")
+    with pytest.raises(SearchError, match="not 'qdrant-edge'"):
+        rebuilt("anime_mcp.plugins.onnx_text:OnnxTextEmbedderProvider", "qdrant-edge")
+    assert rebuilt("anime_mcp.plugins.onnx_text:OnnxTextEmbedderProvider", "onnx-text").name == "onnx-text"
+
+
+def test_an_index_the_server_drops_is_closed_in_the_process(
+    settings: Settings, processes: SearchProcesses
+) -> None:
+    remote = remote_parts(settings, processes)
+    dropped = remote.backend.open()
+    assert isinstance(dropped, RemoteIndex)
+    handle, manifest = dropped._handle, dropped.manifest
+    del dropped
+    gc.collect()
+    kept = remote.backend.open()  # the next call sends the close first
+    assert kept is not None and kept.count() > 50
+    ghost = RemoteIndex(processes.links[1], handle, manifest, lambda: None)
+    with pytest.raises(SearchError, match=f"index handle {handle} is closed"):
+        ghost.count()
+
+
+def test_processes_nobody_will_use_are_ended_at_once(settings: Settings, tmp_path: Path) -> None:
+    recipe_file = tmp_path / RECIPE_FILE
+    first = SearchProcesses(None, recipe_file)
+    remote_parts(settings, first)
+    first.close()
+    early = start_early(recipe_file)  # still loading: they would read their end of input only when done
+    other = evolve(settings, search=evolve(settings.search, embed_threads=2, home=tmp_path / "x"))
+    replacing = SearchProcesses(early, recipe_file)
+    try:
+        remote_parts(other, replacing)
+        assert all(link.process.poll() is not None for link in early.values()), "killed, not waited for"
+    finally:
+        replacing.close()
+    early = start_early(recipe_file)
+    off = evolve(settings, serve=evolve(settings.serve, search_process=False), home=tmp_path)
+    assert search_processes(off, early) is None
+    assert all(link.process.poll() is not None for link in early.values())
+    assert not recipe_file.exists(), "searches turned off: no head start at the next launch"
+
+
+def test_a_model_that_failed_to_load_is_tried_again(tmp_path: Path) -> None:
+    from anime_mcp.adapters.remote_search import ServedSearch
+    from anime_mcp.plugins.onnx_text import OnnxTextEmbedderProvider
+
+    folder = tmp_path / "model"
+    served = ServedSearch(load_embedder=lambda: OnnxTextEmbedderProvider().load(folder, threads=1))
+    served.load()  # nothing there yet: kept quiet, raised to the calls that need the model
+    with pytest.raises(Exception, match="model"):
+        served.handle("embedder", ())
+    shutil.copytree(MINILM, folder)  # `anime-mcp models install` finished meanwhile
+    _, dimension = served.handle("embedder", ())
+    assert dimension == 384 and served.handle("embed_query", ("death note",))
+
+
+def test_a_closed_link_ends_calls_instead_of_loading_in_the_server(
+    settings: Settings, processes: SearchProcesses
+) -> None:
+    remote = remote_parts(settings, processes)
+    embedder = remote.embedder()
+    processes.close()  # the server is ending
+    with pytest.raises(SearchError, match="shutting down"):
+        embedder.embed_query("death note")

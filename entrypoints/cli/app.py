@@ -56,11 +56,16 @@ class AnimeMcpGroup(click.Group):
         except AnimeMcpError as exc:
             from rich.text import Text
 
-            __getattr__("err").print(Text.assemble(("error:", "bold red"), " ", str(exc)))
+            _err().print(Text.assemble(("error:", "bold red"), " ", str(exc)))
             sys.exit(1)
         except KeyboardInterrupt:
-            __getattr__("err").print("interrupted")
+            _err().print("interrupted")
             sys.exit(130)
+
+
+def _err() -> Any:
+    """``err``: one a test put on the module, else the lazily built one."""
+    return globals().get("err") or __getattr__("err")
 
 
 def get_app(ctx: click.Context) -> App:
@@ -100,7 +105,7 @@ def cli(ctx: click.Context, log_format: str | None, verbose: int) -> None:
     if ctx.invoked_subcommand != "mcp":  # mcp turns it on once its warm-up is done (mcp.warm_up)
         collect_after_start()
         for link in (ctx.obj.pop("early_search", None) or {}).values():  # started for `mcp` only
-            link.close()
+            link.discard()
 
 
 # Each command's module is imported when the command runs (or --help lists them): `anime-mcp mcp` then
