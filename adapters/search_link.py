@@ -185,12 +185,18 @@ class SearchLink:
         )
 
     def close(self) -> None:
-        """End the process: closing its stdin ends its loop; one that does not go in a second is killed."""
+        """End the process: closing its stdin ends its loop; one that does not go in a second is killed. A
+        call still in flight gets a second to finish; then the process is killed under it (its read ends)."""
         self.closed = True
-        with self._lock:
+        if not self._lock.acquire(timeout=1.0):
+            self.process.kill()
+            self._lock.acquire()
+        try:
             if self._lost is None:
                 self._lost = "the search process was closed"
             self._kill(grace=1.0)
+        finally:
+            self._lock.release()
 
     def discard(self) -> None:
         """End a process nobody has used (another recipe, or searches turned off) at once: one still loading

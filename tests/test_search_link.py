@@ -196,6 +196,26 @@ def test_a_child_that_hangs_is_killed_after_the_reply_deadline() -> None:
     assert link.process.poll() is not None, "the hung process is killed, not left behind"
 
 
+def test_closing_does_not_wait_for_a_hung_call() -> None:
+    link = child_link()
+    failed: list[BaseException] = []
+
+    def hung() -> None:
+        try:
+            link.call("sleep", 60)
+        except LinkLost as exc:
+            failed.append(exc)
+
+    caller = threading.Thread(target=hung)
+    caller.start()
+    time.sleep(0.3)  # the call is in flight
+    started = time.monotonic()
+    link.close()
+    caller.join(10)
+    assert time.monotonic() - started < 5, "the hung call was cut, not waited for"
+    assert link.process.poll() is not None and failed and not caller.is_alive()
+
+
 def test_an_unpicklable_failure_reaches_the_caller_as_a_remote_failure() -> None:
     link = child_link()
     try:
