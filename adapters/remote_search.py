@@ -53,8 +53,6 @@ class _Remote:
                 pass  # from now on, here
             except RemoteFailure as exc:
                 raise SearchError(f"the search process failed: {exc}") from None
-        if self._local is None and self._link.closed:  # the server is ending: load nothing now
-            raise SearchError("the search process was closed: the server is shutting down")
         return self._fallback(operation, *arguments)
 
     def _fallback(self, operation: str, *arguments: Any) -> Any:
@@ -63,6 +61,7 @@ class _Remote:
     def local(self) -> Any:
         with self._local_lock:
             if self._local is None:
+                _refuse_if_closed(self._link)
                 _warn_once(self._link)
                 self._local = self._make_local()
             return self._local
@@ -188,6 +187,7 @@ class RemoteBackend:
     def local(self) -> VectorIndexBackend:
         with self._lock:
             if self._backend is None:
+                _refuse_if_closed(self._link)
                 self._backend = self._connect()
             return self._backend
 
@@ -239,6 +239,12 @@ class RemoteBackend:
             except RemoteFailure as exc:
                 raise SearchError(f"the search process failed: {exc}") from None
         return here()
+
+
+def _refuse_if_closed(link: SearchLink) -> None:
+    """Nothing loads in the server once it has closed its search processes: it is shutting down."""
+    if link.closed:
+        raise SearchError("the search process was closed: the server is shutting down")
 
 
 def _warn_once(link: SearchLink) -> None:

@@ -300,13 +300,21 @@ class SearchProcesses:
         self._recipe_file = recipe_file
         self._links: dict[str, SearchLink] = {}
         self._recipe: dict[str, Any] | None = None
+        self._lock = threading.Lock()  # two threads may build the search parts at once
+        self._closed = False
 
     def links_for(self, recipe: dict[str, Any], *, keep: bool = True) -> dict[str, SearchLink]:
         """``part -> link`` for each of ``PARTS``; the same links for the same recipe. ``keep`` False: the
         recipe holds a secret (an API key), so it is not written to the home, and a kept one is removed."""
         recipe = json.loads(json.dumps(recipe, sort_keys=True))  # as the file and the children hold it
-        if recipe == self._recipe and all(link.lost is None for link in self._links.values()):
-            return dict(self._links)
+        with self._lock:
+            if self._closed:
+                raise LinkLost("the search processes were closed: the server is shutting down")
+            if recipe == self._recipe and all(link.lost is None for link in self._links.values()):
+                return dict(self._links)
+            return self._start(recipe, keep=keep)
+
+    def _start(self, recipe: dict[str, Any], *, keep: bool) -> dict[str, SearchLink]:
         links: dict[str, SearchLink] = {}
         for part in PARTS:
             wanted = part_recipe(recipe, part)
@@ -331,13 +339,26 @@ class SearchProcesses:
         """The links in use (adopted or started)."""
         return tuple(self._links.values())
 
-    def close(self) -> None:
-        """End every process this server started (early ones too, if never adopted)."""
-        for link in self._early.values():
+    def drop_early(self) -> None:
+        """The server will not search through processes (its providers cannot be made in one, or choosing
+        them failed): end the launch's processes at once, and give the next launch no recipe to start."""
+        with self._lock:
+            early, self._early = self._early, {}
+        for link in early.values():
             link.discard()
-        for link in self._links.values():
+        if early:
+            forget_recipe(self._recipe_file)
+
+    def close(self) -> None:
+        """End every process this server started (early ones too, if never adopted); later asks fail."""
+        with self._lock:
+            self._closed = True
+            early, links = self._early, self._links
+            self._early, self._links, self._recipe = {}, {}, None
+        for link in early.values():
+            link.discard()
+        for link in links.values():
             link.close()
-        self._early, self._links = {}, {}
 
 
 def forget_recipe(path: Path) -> None:

@@ -46,8 +46,8 @@ def rebuilt(path: str, name: str) -> Any:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    if not isinstance(target, type):
-        raise SearchError(f"{path} is not a class")
+    if not isinstance(target, type) or not _plugin_module(target.__module__):
+        raise SearchError(f"{path} is not a class of anime_mcp or of an installed anime_mcp plugin")
     provider = target()
     if getattr(provider, "name", None) != name:
         raise SearchError(f"{path} makes a provider named {getattr(provider, 'name', None)!r}, not {name!r}")

@@ -16,7 +16,7 @@ from attrs import define, field
 
 from anime_mcp.adapters.clip_files import looks_like_clip_model
 from anime_mcp.adapters.remote_search import RemoteBackend, RemoteEmbedderProvider
-from anime_mcp.adapters.search_link import SearchProcesses
+from anime_mcp.adapters.search_link import LinkLost, SearchProcesses
 from anime_mcp.adapters.sparse_lexical import Bm25SparseEncoder
 from anime_mcp.adapters.story_lexical import StoryBm25Encoder
 from anime_mcp.core.search_errors import EmbedderError, SearchError
@@ -171,32 +171,40 @@ def search_components(
     plugins: PluginSettings,
     processes: SearchProcesses | None = None,
 ) -> SearchComponents:
-    """The chosen model and index; with ``processes`` (``anime-mcp mcp``), loaded and searched in a search
-    process beside this one (``adapters/search_link.py``) when the providers can be made there."""
-    model_dir = resolve_model_dir(settings)
-    provider: EmbedderProvider = pick_embedder_provider(host.embedders(), model_dir, plugins.embedder)
-    index_provider = pick_index_provider(host.vector_indexes(), settings.index_location, plugins.index)
+    """The chosen model and index; with ``processes`` (``anime-mcp mcp``), loaded and searched in search
+    processes beside this one (``adapters/search_link.py``) when the providers can be made there."""
+    try:
+        model_dir = resolve_model_dir(settings)
+        provider: EmbedderProvider = pick_embedder_provider(host.embedders(), model_dir, plugins.embedder)
+        index_provider = pick_index_provider(host.vector_indexes(), settings.index_location, plugins.index)
+        model = provider.describe(model_dir)  # before any process starts: a folder it cannot read fails here
+        recipe = None
+        if processes is not None:
+            recipe = recipe_of(
+                provider,
+                model_dir=model_dir,
+                threads=settings.embed_threads,
+                index=index_provider,
+                location=settings.index_location,
+                hnsw=settings.hnsw,
+                options=settings.index_options,
+            )
+    except BaseException:
+        if processes is not None:
+            processes.drop_early()  # nothing will adopt them
+        raise
 
     def connect() -> VectorIndexBackend:
         return index_provider.connect(
             settings.index_location, hnsw=settings.hnsw, options=settings.index_options
         )
 
-    recipe = None
-    if processes is not None:
-        recipe = recipe_of(
-            provider,
-            model_dir=model_dir,
-            threads=settings.embed_threads,
-            index=index_provider,
-            location=settings.index_location,
-            hnsw=settings.hnsw,
-            options=settings.index_options,
-        )
-    model = provider.describe(model_dir)  # before any process starts: a folder it cannot describe fails here
     backend: VectorIndexBackend
     if recipe is not None and processes is not None:
-        links = processes.links_for(recipe, keep=keepable(recipe))
+        try:
+            links = processes.links_for(recipe, keep=keepable(recipe))
+        except LinkLost as exc:  # closed: the server is shutting down
+            raise SearchError(str(exc)) from None
         log.debug(
             "search.processes",
             **{part: link.process.pid for part, link in links.items()},
@@ -209,6 +217,8 @@ def search_components(
             links["embedder"], provider, model_dir=model_dir, threads=settings.embed_threads
         )
     else:
+        if processes is not None:
+            processes.drop_early()  # a provider that cannot be made in a process: searched here
         backend = connect()
     return SearchComponents(
         settings=settings,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -214,6 +215,31 @@ def test_closing_does_not_wait_for_a_hung_call() -> None:
     caller.join(10)
     assert time.monotonic() - started < 5, "the hung call was cut, not waited for"
     assert link.process.poll() is not None and failed and not caller.is_alive()
+
+
+class Interrupted(BaseException):
+    pass
+
+
+def test_an_interrupt_between_a_request_and_its_reply_marks_the_link_lost() -> None:
+    """The reply would come to the next caller: the wire is out of step, so the link is given up."""
+    link = child_link()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(Interrupted):
+            link.call("sleep", 2)
+        assert link.lost is not None and "interrupted" in link.lost
+        with pytest.raises(LinkLost):
+            link.call("echo")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        link.close()
 
 
 def test_an_unpicklable_failure_reaches_the_caller_as_a_remote_failure() -> None:

@@ -30,7 +30,7 @@ from anime_mcp.adapters.remote_search import RemoteIndex
 from anime_mcp.adapters.search_link import RECIPE_FILE, SearchProcesses, read_recipe, start_early
 from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.models import AnimeType
-from anime_mcp.core.search_errors import SearchError
+from anime_mcp.core.search_errors import EmbedderError, SearchError
 from anime_mcp.core.services.search import SearchService
 from anime_mcp.entrypoints.bootstrap import load_plugins, search_processes
 from anime_mcp.entrypoints.search_process import NICENESS, keepable, rebuilt
@@ -327,6 +327,8 @@ def test_a_recipe_names_only_classes_of_this_package_or_its_plugins() -> None:
         rebuilt("json.decoder:JSONDecoder", "json")
     with pytest.raises(SearchError, match="not a class"):
         rebuilt("anime_mcp.entrypoints.search_process:main", "main")
+    with pytest.raises(SearchError, match="not a class of anime_mcp"):
+        rebuilt("anime_mcp.adapters.search_link:subprocess.Popen", "Popen")  # a module of ours imports it
     with pytest.raises(SearchError, match="not 'qdrant-edge'"):
         rebuilt("anime_mcp.plugins.onnx_text:OnnxTextEmbedderProvider", "qdrant-edge")
     assert rebuilt("anime_mcp.plugins.onnx_text:OnnxTextEmbedderProvider", "onnx-text").name == "onnx-text"
@@ -357,8 +359,10 @@ def test_processes_nobody_will_use_are_ended_at_once(settings: Settings, tmp_pat
     other = evolve(settings, search=evolve(settings.search, embed_threads=2, home=tmp_path / "x"))
     replacing = SearchProcesses(early, recipe_file)
     try:
+        started = time.monotonic()
         remote_parts(other, replacing)
-        assert all(link.process.poll() is not None for link in early.values()), "killed, not waited for"
+        assert time.monotonic() - started < 0.9, "killed, not given a second each to end"
+        assert all(link.process.poll() is not None for link in early.values())
     finally:
         replacing.close()
     early = start_early(recipe_file)
@@ -375,7 +379,7 @@ def test_a_model_that_failed_to_load_is_tried_again(tmp_path: Path) -> None:
     folder = tmp_path / "model"
     served = ServedSearch(load_embedder=lambda: OnnxTextEmbedderProvider().load(folder, threads=1))
     served.load()  # nothing there yet: kept quiet, raised to the calls that need the model
-    with pytest.raises(Exception, match="model"):
+    with pytest.raises(EmbedderError):
         served.handle("embedder", ())
     shutil.copytree(MINILM, folder)  # `anime-mcp models install` finished meanwhile
     _, dimension = served.handle("embedder", ())
@@ -387,6 +391,53 @@ def test_a_closed_link_ends_calls_instead_of_loading_in_the_server(
 ) -> None:
     remote = remote_parts(settings, processes)
     embedder = remote.embedder()
+    index = remote.backend.open()
+    assert index is not None
     processes.close()  # the server is ending
     with pytest.raises(SearchError, match="shutting down"):
         embedder.embed_query("death note")
+    with pytest.raises(SearchError, match="shutting down"):
+        index.count()
+    with pytest.raises(SearchError, match="shutting down"):
+        remote.backend.manifest()
+    with pytest.raises(SearchError, match="shutting down"):
+        remote_parts(settings, processes)  # a snapshot built after the end starts nothing
+
+
+def test_the_same_recipe_gets_the_same_processes_and_a_secret_one_is_not_kept(
+    settings: Settings, processes: SearchProcesses
+) -> None:
+    remote_parts(settings, processes)
+    first = [link.process.pid for link in processes.links]
+    remote_parts(settings, processes)  # two threads building the search parts, say
+    assert [link.process.pid for link in processes.links] == first
+    recipe = read_recipe(processes._recipe_file)
+    assert recipe is not None
+    recipe["embedder"]["threads"] = 2  # another recipe, one that holds an API key, say
+    processes.links_for(recipe, keep=False)
+    assert not processes._recipe_file.exists()
+
+
+def test_launch_processes_nothing_adopts_are_ended_and_forgotten(settings: Settings, tmp_path: Path) -> None:
+    recipe_file = tmp_path / RECIPE_FILE
+    first = SearchProcesses(None, recipe_file)
+    remote_parts(settings, first)
+    first.close()
+    early = start_early(recipe_file)
+    broken = evolve(settings, search=evolve(settings.search, model=str(tmp_path / "no-model")))
+    with pytest.raises(EmbedderError):
+        remote_parts(broken, SearchProcesses(early, recipe_file))
+    assert all(link.process.poll() is not None for link in early.values())
+    assert not recipe_file.exists()
+
+
+def test_a_model_asked_for_from_another_folder_loads_in_this_process(
+    settings: Settings, processes: SearchProcesses, tmp_path: Path
+) -> None:
+    remote = remote_parts(settings, processes)
+    assert type(remote.embedder()).__name__ == "RemoteEmbedder"
+    copy = tmp_path / "model"
+    shutil.copytree(MINILM, copy)
+    here = remote.embedder_provider.load(copy, threads=1)
+    assert type(here).__name__ == "OnnxTextEmbedder"
+    assert here.embed_query("death note") == remote.embedder().embed_query("death note")
