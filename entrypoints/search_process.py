@@ -26,8 +26,8 @@ from anime_mcp.ports.hookspecs import PROJECT as PLUGIN_GROUP
 from anime_mcp.ports.vector_index import HnswSettings, VectorIndexBackend, VectorIndexProvider
 
 # Below the server's priority: while the server imports (until `tools/list`), three processes share two
-# cores here, and the server then answers `tools/list` 0.15-0.2 s sooner (and the first search no later),
-# measured in one bench run against the same code without it. Afterwards a search is milliseconds of CPU.
+# cores here, and the server then answers `tools/list` 0.07-0.11 s sooner, the first search no later
+# (docs/benchmarks.md, "Search processes"). Afterwards a search is milliseconds of CPU.
 NICENESS = 5
 
 
