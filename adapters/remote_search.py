@@ -46,14 +46,15 @@ class _Remote:
         self._local_lock = threading.Lock()
 
     def _call(self, operation: str, *arguments: Any) -> Any:
-        if self._local is None and self._link.lost is None:
-            try:
-                return self._link.call(operation, *arguments)
-            except LinkLost:
-                pass  # from now on, here
-            except RemoteFailure as exc:
-                raise SearchError(f"the search process failed: {exc}") from None
+        if self._local is None:
+            found = _through(self._link, *self._request(operation, arguments))
+            if found is not _LOST:
+                return found
         return self._fallback(operation, *arguments)
+
+    def _request(self, operation: str, arguments: tuple[Any, ...]) -> tuple[Any, ...]:
+        """What goes over the pipe for ``operation``."""
+        return (operation, *arguments)
 
     def _fallback(self, operation: str, *arguments: Any) -> Any:
         raise NotImplementedError
@@ -156,14 +157,10 @@ class RemoteIndex(_Remote):
             with contextlib.suppress(LinkLost, RemoteFailure):
                 self._link.call("close", self._handle)
 
-    def _call(self, operation: str, *arguments: Any) -> Any:
-        if self._local is None and self._link.lost is None:
-            return super()._call("index", self._handle, operation, arguments)
-        return self._fallback(operation, *arguments)
+    def _request(self, operation: str, arguments: tuple[Any, ...]) -> tuple[Any, ...]:
+        return ("index", self._handle, operation, arguments)
 
     def _fallback(self, operation: str, *arguments: Any) -> Any:
-        if operation == "index":  # the link was lost during this very call
-            _, operation, arguments = arguments
         index = self.local()
         if index is None:
             raise SearchError("the search process is gone and the index cannot be opened here")
@@ -188,6 +185,7 @@ class RemoteBackend:
         with self._lock:
             if self._backend is None:
                 _refuse_if_closed(self._link)
+                _warn_once(self._link)
                 self._backend = self._connect()
             return self._backend
 
@@ -196,19 +194,13 @@ class RemoteBackend:
         return manifest
 
     def open(self) -> VectorIndex | None:
-        if self._link.lost is None:
-            try:
-                opened = self._link.call("open")
-            except LinkLost:
-                _warn_once(self._link)
-            except RemoteFailure as exc:
-                raise SearchError(f"the search process failed: {exc}") from None
-            else:
-                if opened is None:
-                    return None
-                handle, manifest = opened
-                return RemoteIndex(self._link, handle, manifest, lambda: self.local().open())
-        return self.local().open()
+        opened = _through(self._link, "open")
+        if opened is _LOST:
+            return self.local().open()
+        if opened is None:
+            return None
+        handle, manifest = opened
+        return RemoteIndex(self._link, handle, manifest, lambda: self.local().open())
 
     def image_vectors(self) -> ImageVectorsInfo | None:
         info: ImageVectorsInfo | None = self._call("image_vectors", self._local_image_vectors)
@@ -231,14 +223,24 @@ class RemoteBackend:
         return self.local().next_generation(settings=settings)
 
     def _call(self, operation: str, here: Callable[[], Any]) -> Any:
-        if self._link.lost is None:
-            try:
-                return self._link.call(operation)
-            except LinkLost:
-                _warn_once(self._link)
-            except RemoteFailure as exc:
-                raise SearchError(f"the search process failed: {exc}") from None
-        return here()
+        found = _through(self._link, operation)
+        return here() if found is _LOST else found
+
+
+_LOST = object()  # what ``_through`` answers when the process is gone
+
+
+def _through(link: SearchLink, operation: str, *arguments: Any) -> Any:
+    """The search process's answer, or ``_LOST`` when it is gone (or went during this call): the caller
+    then loads here. What the process raised is raised here, typed; what did not pickle, as a SearchError."""
+    if link.lost is not None:
+        return _LOST
+    try:
+        return link.call(operation, *arguments)
+    except LinkLost:
+        return _LOST
+    except RemoteFailure as exc:
+        raise SearchError(f"the search process failed: {exc}") from None
 
 
 def _refuse_if_closed(link: SearchLink) -> None:

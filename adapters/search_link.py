@@ -206,7 +206,7 @@ class SearchLink:
             if self._lost is None:
                 self._lost = "the search process was discarded"
             self.process.kill()
-            self._kill()
+            self._kill(grace=5.0)  # reaped; killed already
 
     def _kill(self, grace: float = 0.0) -> None:
         for stream in (self.process.stdin, self.process.stdout):
