@@ -64,6 +64,21 @@ def ingested_home(factory: pytest.TempPathFactory) -> Path:
     return _homes[key]
 
 
+HELLO = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+
+
+def mcp_process(home: Path, **env: str) -> subprocess.Popen[str]:
+    """``anime-mcp -vv mcp`` on ``home``, its three streams piped as text (``initialize`` with ``HELLO``)."""
+    return subprocess.Popen(
+        [ANIME_MCP, "-vv", "mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(home, **env),
+    )
+
+
 @define
 class Server:
     url: str

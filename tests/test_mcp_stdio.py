@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from serve_support import ANIME_MCP, environment, ingested_home
+from serve_support import ANIME_MCP, HELLO, environment, ingested_home, mcp_process
 
 pytestmark = pytest.mark.anyio
 TOOLS = {"search_anime", "get_anime_by_id", "find_similar_anime"}
@@ -155,17 +155,9 @@ async def test_a_handshake_client_is_served_by_the_lean_session_without_the_sdk(
     """What every client sends today (``initialize``) is answered without importing the SDK: the server
     says so in its debug log line (``mcp.session``); tests/test_mcp_session.py checks it answers as the
     SDK would."""
-    process = subprocess.Popen(
-        [ANIME_MCP, "-vv", "mcp"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(home, ANIME_MCP_WARM_UP="0"),
-    )
-    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    process = mcp_process(home, ANIME_MCP_WARM_UP="0")
     out, err = process.communicate(
-        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}) + "\n", timeout=120
+        json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}) + "\n", timeout=120
     )
     assert json.loads(out)["result"]["serverInfo"]["name"] == "anime-mcp"
     assert "mcp.session" in err and "sdk_loaded=False" in err

@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 from attrs import evolve
 from search_support import MINILM
-from serve_support import ANIME_MCP, environment, ingested_home
+from serve_support import HELLO, environment, ingested_home, mcp_process
 
 from anime_mcp.adapters.remote_search import RemoteIndex
 from anime_mcp.adapters.search_link import RECIPE_FILE, SearchProcesses, read_recipe, start_early
@@ -32,6 +31,7 @@ from anime_mcp.core.filters import SearchFilters
 from anime_mcp.core.models import AnimeType
 from anime_mcp.core.search_errors import EmbedderError, SearchError
 from anime_mcp.core.services.search import SearchService
+from anime_mcp.entrypoints.bench.workloads.serve_processes import receive, send
 from anime_mcp.entrypoints.bootstrap import load_plugins, search_processes
 from anime_mcp.entrypoints.search_process import NICENESS, keepable, rebuilt
 from anime_mcp.entrypoints.search_setup import SearchComponents, search_components
@@ -191,36 +191,15 @@ def test_the_launch_processes_are_adopted_when_their_recipe_is_the_servers_and_r
 def first_search(home: Path, **env: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Spawn ``anime-mcp -vv mcp``, ask one search after the handshake, end it; the answer and the JSON
     log lines."""
-    process = subprocess.Popen(
-        [ANIME_MCP, "-vv", "mcp"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(home, ANIME_MCP_LOG_FORMAT="json", **env),
-    )
+    process = mcp_process(home, ANIME_MCP_LOG_FORMAT="json", **env)
     assert process.stdin is not None and process.stdout is not None
-
-    def send(message: dict[str, Any]) -> None:
-        assert process.stdin is not None
-        process.stdin.write(json.dumps(message) + "\n")
-        process.stdin.flush()
-
-    def receive(request_id: int) -> dict[str, Any]:
-        assert process.stdout is not None
-        while True:
-            message: dict[str, Any] = json.loads(process.stdout.readline())
-            if message.get("id") == request_id:
-                return message
-
-    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
     try:
-        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello})
-        receive(1)
-        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send(process.stdin, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO})
+        receive(process.stdout, 1)
+        send(process.stdin, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         call = {"name": "search_anime", "arguments": {"query": "death note"}}
-        send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
-        answer = receive(2)
+        send(process.stdin, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+        answer = receive(process.stdout, 2)
     finally:
         _, err = process.communicate(timeout=60)
     lines = []
