@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# What settings._flag reads as false ("" there means unset, so on). The launch reads the variable and the
+# home itself, as Settings.load does: importing the settings would cost the head start it is for.
 OFF = ("0", "false", "no", "off")
 
 
